@@ -1,0 +1,20 @@
+# The two commands a fresh clone needs:
+#   make run    install, then start the whole service on embedded defaults (SQLite,
+#               embedded Redis, local files, one worker, demo data) on http://127.0.0.1:8000
+#   make test   install (with test tools, system packages, servers), then run every test
+PYTEST_ARGS ?=
+
+.PHONY: run test install install-test
+
+install:
+	scripts/install.sh
+
+install-test:
+	scripts/install.sh test
+	scripts/test-services.sh
+
+run: install
+	.venv/bin/certify serve
+
+test: install-test
+	.venv/bin/python -m pytest $(PYTEST_ARGS)
