@@ -1,0 +1,46 @@
+"""The application factory. Nothing is built at import time."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from service.context import Services, build_services
+from service.settings import Settings, get_settings
+
+from .errors import install_error_handlers
+from .routes import attempts, health, pensioners, sessions
+
+__all__ = ["create_app", "API_VERSION"]
+
+API_VERSION = "1.0.0"
+
+
+def create_app(settings: Settings | None = None, *, services: Services | None = None) -> FastAPI:
+    """Build the app. Pass `services` to share them (tests); otherwise they are built here."""
+    settings = settings or (services.settings if services else get_settings())
+    owned = services is None
+    services = services or build_services(settings)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owned:
+            services.close()
+
+    app = FastAPI(
+        title="certify",
+        version=API_VERSION,
+        summary="Proof-of-life certification for pensions",
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    install_error_handlers(app)
+    for module in (health, pensioners, sessions, attempts):
+        app.include_router(module.router)
+    from web import mount_pages
+
+    mount_pages(app)
+    return app

@@ -1,0 +1,37 @@
+"""Liveness and readiness of the service itself."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from ..deps import ServicesDep
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/healthz")
+def healthz() -> dict[str, str]:
+    """The process is up."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+def readyz(services: ServicesDep) -> JSONResponse:
+    """The database, the queue and the storage answer."""
+    checks: dict[str, str] = {}
+    try:
+        with services.engine.connect() as connection:
+            connection.execute(text("select 1"))
+        checks["database"] = "ok"
+    except Exception as exc:  # noqa: BLE001 - readiness reports any failure
+        checks["database"] = f"error: {type(exc).__name__}"
+    try:
+        services.redis.ping()
+        checks["redis"] = "ok"
+    except Exception as exc:  # noqa: BLE001
+        checks["redis"] = f"error: {type(exc).__name__}"
+    checks["storage"] = "ok" if services.settings.blob_dir.is_dir() else "error: missing"
+    ready = all(v == "ok" for v in checks.values())
+    return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)

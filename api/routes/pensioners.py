@@ -1,0 +1,102 @@
+"""Enrolment: pensioners, their reference photos and their qualification records."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Request
+from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
+
+from models import QualificationRecord
+from models.db import session_scope
+from service.pensioners import create_pensioner, get_pensioner
+from service.references import enrol_photo
+from service.storage import spool_directory
+
+from ..deps import DbDep, NowDep, OperatorDep, ServicesDep
+from ..schemas import PensionerCreate, PensionerPublic, QualificationPublic, ReferencePublic
+from ..uploads import spool_upload
+
+router = APIRouter(prefix="/v1/pensioners", tags=["pensioners"])
+
+
+@router.post("", status_code=201, response_model=PensionerPublic)
+def create(
+    body: PensionerCreate, db: DbDep, services: ServicesDep, now: NowDep, _: OperatorDep
+) -> PensionerPublic:
+    """Enrol a pensioner (the national ID number is checked with its GB 11643 check digit)."""
+    pensioner = create_pensioner(
+        db,
+        keyring=services.keyring,
+        secret=services.settings.secret_key.get_secret_value(),
+        name=body.name,
+        national_id=body.national_id,
+        region_code=body.region_code,
+        phone=body.phone,
+        residence_region_code=body.residence_region_code,
+        now=now,
+    )
+    db.commit()
+    return PensionerPublic.of(pensioner)
+
+
+@router.get("/{pensioner_id}", response_model=PensionerPublic)
+def read(pensioner_id: uuid.UUID, db: DbDep, _: OperatorDep) -> PensionerPublic:
+    return PensionerPublic.of(get_pensioner(db, pensioner_id))
+
+
+@router.post(
+    "/{pensioner_id}/references",
+    status_code=201,
+    response_model=ReferencePublic,
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {"photo": {"type": "string", "format": "binary"}},
+                        "required": ["photo"],
+                    }
+                }
+            }
+        }
+    },
+)
+async def add_photo(
+    pensioner_id: uuid.UUID, request: Request, services: ServicesDep, _: OperatorDep
+) -> ReferencePublic:
+    """Add a reference photo (multipart field `photo`): exactly one face, big enough."""
+    spooled = await spool_upload(
+        request,
+        field="photo",
+        max_bytes=services.settings.max_photo_bytes,
+        spool_dir=spool_directory(services.settings.var_dir),
+    )
+    try:
+        photo = spooled.path.read_bytes()
+    finally:
+        spooled.discard()
+
+    def enrol() -> ReferencePublic:
+        with session_scope(services.sessions) as db:
+            reference = enrol_photo(
+                db, services=services, pensioner_id=pensioner_id, photo=photo, now=services.clock()
+            )
+            db.commit()
+            return ReferencePublic.of(reference)
+
+    return await run_in_threadpool(enrol)
+
+
+@router.get("/{pensioner_id}/qualification", response_model=list[QualificationPublic])
+def qualification(pensioner_id: uuid.UUID, db: DbDep, _: OperatorDep) -> list[QualificationPublic]:
+    """The pensioner's qualification records, newest period first."""
+    get_pensioner(db, pensioner_id)
+    records = db.scalars(
+        select(QualificationRecord)
+        .where(QualificationRecord.pensioner_id == pensioner_id)
+        .order_by(QualificationRecord.period.desc(), QualificationRecord.scheme)
+    )
+    return [QualificationPublic.of(r) for r in records]

@@ -1,0 +1,112 @@
+"""Certification sessions (a random challenge) and the video uploaded for one."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Request
+from starlette.concurrency import run_in_threadpool
+
+from certify import issue_challenge
+from models.db import session_scope
+from service.certification import get_session_for_upload, open_session
+from service.intake import accept_upload
+from service.storage import spool_directory
+
+from ..deps import DbDep, NowDep, OperatorDep, ServicesDep
+from ..schemas import AttemptPublic, SessionCreate, SessionPublic
+from ..uploads import spool_upload
+
+router = APIRouter(prefix="/v1/pensioners/{pensioner_id}/sessions", tags=["certification"])
+
+NonceHeader = Annotated[str | None, Header(alias="X-Session-Nonce", max_length=128)]
+
+
+@router.post("", status_code=201, response_model=SessionPublic)
+def create(
+    pensioner_id: uuid.UUID,
+    db: DbDep,
+    services: ServicesDep,
+    now: NowDep,
+    _: OperatorDep,
+    body: SessionCreate | None = None,
+) -> SessionPublic:
+    """Open a session: a random challenge (2-3 actions in order), a nonce and an expiry."""
+    body = body or SessionCreate()
+    settings = services.settings
+    with_digits = settings.challenge_with_digits if body.with_digits is None else body.with_digits
+    session = open_session(
+        db,
+        pensioner_id=pensioner_id,
+        challenge=issue_challenge(with_digits=with_digits),
+        ttl_s=settings.session_ttl_s,
+        max_failed_attempts=settings.max_failed_attempts,
+        now=now,
+        channel=body.channel,
+        assisted_by=body.assisted_by,
+        device_id=body.device_id,
+    )
+    db.commit()
+    return SessionPublic.of(session)
+
+
+@router.post(
+    "/{session_id}/video",
+    status_code=202,
+    response_model=AttemptPublic,
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {"video": {"type": "string", "format": "binary"}},
+                        "required": ["video"],
+                    }
+                },
+                "video/webm": {"schema": {"type": "string", "format": "binary"}},
+                "video/mp4": {"schema": {"type": "string", "format": "binary"}},
+            }
+        }
+    },
+)
+async def upload_video(
+    pensioner_id: uuid.UUID,
+    session_id: uuid.UUID,
+    request: Request,
+    services: ServicesDep,
+    nonce: NonceHeader = None,
+) -> AttemptPublic:
+    """Upload the recording (multipart field `video`, or the raw WebM/MP4 body).
+
+    Authorised by the session's nonce (header X-Session-Nonce). Answers 202 with the
+    attempt; poll GET /v1/attempts/{id} for the result.
+    """
+
+    def check_session() -> None:
+        with session_scope(services.sessions) as db:
+            get_session_for_upload(
+                db, session_id=session_id, pensioner_id=pensioner_id, nonce=nonce, now=services.clock()
+            )
+
+    await run_in_threadpool(check_session)  # refuse before receiving megabytes
+    spooled = await spool_upload(
+        request,
+        field="video",
+        max_bytes=services.settings.max_upload_bytes,
+        spool_dir=spool_directory(services.settings.var_dir),
+    )
+    try:
+        attempt = await run_in_threadpool(
+            accept_upload,
+            services,
+            pensioner_id=pensioner_id,
+            session_id=session_id,
+            nonce=nonce,
+            upload_path=spooled.path,
+            content_type=spooled.content_type,
+        )
+    finally:
+        spooled.discard()
+    return AttemptPublic.of(attempt, with_evidence=False)

@@ -1,0 +1,197 @@
+"""Request and response bodies: XCreate for input, XPublic for output."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from models import Attempt, CertificationSession, FaceReference, Pensioner, QualificationRecord
+
+__all__ = [
+    "PensionerCreate",
+    "PensionerPublic",
+    "ReferencePublic",
+    "SessionCreate",
+    "SessionPublic",
+    "ChallengePublic",
+    "AttemptPublic",
+    "QualificationPublic",
+    "ActionPublic",
+]
+
+
+class PensionerCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100)
+    national_id: str = Field(min_length=1, max_length=32, description="GB 11643 ID number")
+    region_code: str = Field(min_length=1, max_length=6, description="paying region (GB/T 2260)")
+    phone: str | None = Field(None, max_length=20, pattern=r"^\+?[0-9 -]{5,20}$")
+    residence_region_code: str | None = Field(None, max_length=6)
+
+
+class QualificationPublic(BaseModel):
+    scheme: str
+    period: str
+    status: str
+    certified_at: dt.datetime | None
+    valid_until: dt.date | None
+    method: str | None
+    attempt_id: uuid.UUID | None
+
+    @classmethod
+    def of(cls, record: QualificationRecord) -> QualificationPublic:
+        return cls(
+            scheme=record.scheme,
+            period=record.period,
+            status=record.status,
+            certified_at=record.certified_at,
+            valid_until=record.valid_until,
+            method=record.method,
+            attempt_id=record.attempt_id,
+        )
+
+
+class ReferencePublic(BaseModel):
+    id: uuid.UUID
+    source: str
+    status: str
+    model_version: str
+    face_box: list[int] | None
+    created_at: dt.datetime
+
+    @classmethod
+    def of(cls, reference: FaceReference) -> ReferencePublic:
+        return cls(
+            id=reference.id,
+            source=reference.source,
+            status=reference.status,
+            model_version=reference.model_version,
+            face_box=reference.face_box,
+            created_at=reference.created_at,
+        )
+
+
+class PensionerPublic(BaseModel):
+    id: uuid.UUID
+    name: str
+    national_id_masked: str
+    region_code: str
+    residence_region_code: str | None
+    birth_date: dt.date
+    references: list[ReferencePublic]
+    created_at: dt.datetime
+
+    @classmethod
+    def of(cls, pensioner: Pensioner) -> PensionerPublic:
+        return cls(
+            id=pensioner.id,
+            name=pensioner.name,
+            national_id_masked=pensioner.national_id_masked,
+            region_code=pensioner.region_code,
+            residence_region_code=pensioner.residence_region_code,
+            birth_date=pensioner.birth_date,
+            references=[ReferencePublic.of(r) for r in pensioner.references],
+            created_at=pensioner.created_at,
+        )
+
+
+class SessionCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    channel: Literal["self", "assisted"] = "self"
+    assisted_by: str | None = Field(None, max_length=64)
+    device_id: str | None = Field(None, max_length=128)
+    with_digits: bool | None = Field(None, description="also ask for 4 digits read aloud")
+
+
+class ChallengePublic(BaseModel):
+    actions: list[str]
+    digits: str | None
+
+
+class SessionPublic(BaseModel):
+    id: uuid.UUID
+    pensioner_id: uuid.UUID
+    challenge: ChallengePublic
+    nonce: str
+    expires_at: dt.datetime
+    upload_url: str
+
+    @classmethod
+    def of(cls, session: CertificationSession) -> SessionPublic:
+        return cls(
+            id=session.id,
+            pensioner_id=session.pensioner_id,
+            challenge=ChallengePublic(
+                actions=list(session.challenge.get("actions", [])),
+                digits=session.challenge.get("digits"),
+            ),
+            nonce=session.nonce,
+            expires_at=session.expires_at,
+            upload_url=f"/v1/pensioners/{session.pensioner_id}/sessions/{session.id}/video",
+        )
+
+
+class ActionPublic(BaseModel):
+    name: str
+    t_ms: int
+    strength: float
+
+
+class AttemptPublic(BaseModel):
+    id: uuid.UUID
+    pensioner_id: uuid.UUID
+    session_id: uuid.UUID
+    status: str
+    reasons: list[str]
+    period: str
+    created_at: dt.datetime
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None
+    qualification: QualificationPublic | None = None
+    tries_left: int | None = None
+    # evidence: only for operators
+    match_distance: float | None = None
+    actions: list[ActionPublic] | None = None
+    scores: dict[str, float] | None = None
+    timings_ms: dict[str, float] | None = None
+    thresholds_version: str | None = None
+    engine_version: str | None = None
+
+    @classmethod
+    def of(
+        cls,
+        attempt: Attempt,
+        *,
+        with_evidence: bool,
+        qualification: QualificationRecord | None = None,
+        tries_left: int | None = None,
+    ) -> AttemptPublic:
+        body: dict[str, Any] = {
+            "id": attempt.id,
+            "pensioner_id": attempt.pensioner_id,
+            "session_id": attempt.session_id,
+            "status": attempt.status,
+            "reasons": list(attempt.reasons or []),
+            "period": attempt.period,
+            "created_at": attempt.created_at,
+            "started_at": attempt.started_at,
+            "finished_at": attempt.finished_at,
+            "qualification": QualificationPublic.of(qualification) if qualification else None,
+            "tries_left": tries_left,
+        }
+        if with_evidence:
+            result = attempt.result or {}
+            body.update(
+                match_distance=attempt.match_distance,
+                actions=result.get("actions"),
+                scores=result.get("scores"),
+                timings_ms=result.get("timings_ms"),
+                thresholds_version=attempt.thresholds_version,
+                engine_version=attempt.engine_version,
+            )
+        return cls(**body)

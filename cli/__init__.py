@@ -1,0 +1,1 @@
+"""The `certify` command line."""

@@ -1,0 +1,26 @@
+"""The data model (SQLAlchemy 2) and its Alembic migrations (models/migrations)."""
+
+from __future__ import annotations
+
+from .base import Base, new_id, utcnow
+from .certification import Attempt, AttemptStatus, CertificationSession, Channel
+from .pensioner import FaceReference, Pensioner, ReferenceSource, ReferenceStatus
+from .qualification import DEFAULT_SCHEME, Method, QualificationRecord, RecordStatus
+
+__all__ = [
+    "Attempt",
+    "AttemptStatus",
+    "Base",
+    "CertificationSession",
+    "Channel",
+    "DEFAULT_SCHEME",
+    "FaceReference",
+    "Method",
+    "Pensioner",
+    "QualificationRecord",
+    "RecordStatus",
+    "ReferenceSource",
+    "ReferenceStatus",
+    "new_id",
+    "utcnow",
+]

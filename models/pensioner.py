@@ -1,0 +1,72 @@
+"""Pensioners and their enrolled face references."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from sqlalchemy import Date, ForeignKey, LargeBinary, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Base, JSONValue, new_id, utcnow
+
+__all__ = ["Pensioner", "FaceReference", "ReferenceSource", "ReferenceStatus"]
+
+
+class Pensioner(Base):
+    __tablename__ = "pensioners"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(100))
+    national_id_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    """Keyed hash of the national ID number, for lookups and uniqueness."""
+    national_id_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
+    national_id_masked: Mapped[str] = mapped_column(String(18))
+    birth_date: Mapped[dt.date] = mapped_column(Date)
+    sex: Mapped[str] = mapped_column(String(1))
+    phone_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
+    region_code: Mapped[str] = mapped_column(String(6), index=True)
+    """Administrative division code (GB/T 2260) of the paying region."""
+    residence_region_code: Mapped[str | None] = mapped_column(String(6), index=True)
+    """Where the pensioner lives when away from the paying region (cross-region)."""
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    references: Mapped[list[FaceReference]] = relationship(
+        back_populates="pensioner", order_by="FaceReference.created_at"
+    )
+
+
+class ReferenceSource:
+    ENROLMENT = "enrolment"
+    CERTIFICATION = "certification"
+    """A fresh reference added from a passed certification (keeps ageing faces matching)."""
+    STAFF_CAPTURE = "staff_capture"
+
+
+class ReferenceStatus:
+    ACTIVE = "active"
+    PENDING = "pending"
+    """Captured by staff, waiting for approval by a second person."""
+    REJECTED = "rejected"
+    RETIRED = "retired"
+
+
+class FaceReference(Base):
+    __tablename__ = "face_references"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    pensioner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("pensioners.id"), index=True)
+    embedding_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
+    """The 128-d float64 embedding, AES-GCM encrypted (context: reference id)."""
+    model_version: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), default=ReferenceStatus.ACTIVE)
+    photo_key: Mapped[str | None] = mapped_column(String(255))
+    face_box: Mapped[list[int] | None] = mapped_column(JSONValue)
+    quality: Mapped[dict[str, float] | None] = mapped_column(JSONValue)
+    attempt_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("attempts.id"))
+    created_by: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    pensioner: Mapped[Pensioner] = relationship(back_populates="references")

@@ -1,0 +1,88 @@
+"""The objects a process needs, built once from Settings and passed down (no globals)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from redis import Redis
+from rq import Queue
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from models import utcnow
+from models.db import make_engine, make_session_factory
+
+from .crypto import Keyring
+from .queue import connect_redis, make_queue
+from .settings import Settings
+from .storage import BlobStore, LocalBlobStore
+
+if TYPE_CHECKING:
+    from certify import FaceBackend
+
+__all__ = ["Services", "build_services"]
+
+
+@dataclass
+class Services:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    store: BlobStore
+    keyring: Keyring
+    clock: Callable[[], dt.datetime] = utcnow
+    """The current time (UTC); tests replace it to move past expiries."""
+    pid: int = field(default_factory=os.getpid)
+    _backend: FaceBackend | None = field(default=None, repr=False)
+    _backend_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @cached_property
+    def redis(self) -> Redis:
+        if not self.settings.redis_url:
+            raise RuntimeError("no Redis URL configured (certify serve starts an embedded one)")
+        return connect_redis(self.settings.redis_url)
+
+    @cached_property
+    def queue(self) -> Queue:
+        return make_queue(self.redis, self.settings.queue_name)
+
+    def face_backend(self) -> FaceBackend:
+        """The face models, loaded on first use and then kept for the life of the process."""
+        if self._backend is None:
+            with self._backend_lock:
+                if self._backend is None:
+                    from certify import load_dlib_backend
+
+                    self._backend = load_dlib_backend()
+        return self._backend
+
+    def after_fork(self) -> None:
+        """In a forked child (an RQ work horse): drop connections inherited from the parent."""
+        if self.pid == os.getpid():
+            return
+        self.engine.dispose(close=False)
+        self.__dict__.pop("redis", None)
+        self.__dict__.pop("queue", None)
+        self.pid = os.getpid()
+
+    def close(self) -> None:
+        self.engine.dispose()
+        if "redis" in self.__dict__:
+            self.redis.close()
+
+
+def build_services(settings: Settings) -> Services:
+    engine = make_engine(settings.database_url)
+    return Services(
+        settings=settings,
+        engine=engine,
+        sessions=make_session_factory(engine),
+        store=LocalBlobStore(settings.blob_dir),
+        keyring=Keyring.parse(settings.data_keys.get_secret_value()),
+    )

@@ -1,0 +1,64 @@
+"""Errors raised by data functions, each with a stable machine-readable code.
+
+    ServiceError            code + message (+ details); the API maps the class to a status
+    ├── InvalidInputError   422  the request is well-formed but its content is not usable
+    ├── NotFoundError       404  no such pensioner / session / attempt
+    ├── ForbiddenError      403  it exists, but not for this caller
+    ├── ConflictError       409  the state does not allow it (already used, exists, locked)
+    ├── GoneError           410  it expired
+    ├── TooLargeError       413  the upload is larger than allowed
+    └── UnavailableError    503  a dependency (database, queue) is down; retry later
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+__all__ = [
+    "ServiceError",
+    "InvalidInputError",
+    "NotFoundError",
+    "ForbiddenError",
+    "ConflictError",
+    "GoneError",
+    "TooLargeError",
+    "UnavailableError",
+]
+
+
+class ServiceError(Exception):
+    status: ClassVar[int] = 400
+
+    def __init__(self, code: str, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.details = details
+
+
+class InvalidInputError(ServiceError):
+    status = 422
+
+
+class NotFoundError(ServiceError):
+    status = 404
+
+
+class ForbiddenError(ServiceError):
+    status = 403
+
+
+class ConflictError(ServiceError):
+    status = 409
+
+
+class GoneError(ServiceError):
+    status = 410
+
+
+class TooLargeError(ServiceError):
+    status = 413
+
+
+class UnavailableError(ServiceError):
+    status = 503

@@ -1,0 +1,92 @@
+"""Accepting an uploaded video: check it, store it durably, record the attempt, enqueue it.
+
+The order matters: the file is stored (fsynced) before the attempt row that names it is
+committed, and the row is committed before the job is enqueued. If the queue is down the
+attempt stays `queued` with no `enqueued_at`, and the dispatcher enqueues it later.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from pathlib import Path
+
+from sqlalchemy.exc import IntegrityError
+
+from certify import VideoError, VideoLimits, probe_video
+from models import Attempt
+from models.db import session_scope
+
+from .certification import create_attempt, get_session_for_upload
+from .context import Services
+from .dispatch import enqueue_attempt
+from .errors import ConflictError, InvalidInputError
+from .settings import Settings
+from .storage import copy_to
+
+__all__ = ["accept_upload", "video_limits", "extension_for"]
+
+log = logging.getLogger(__name__)
+
+
+def video_limits(settings: Settings) -> VideoLimits:
+    return VideoLimits(
+        min_duration_s=settings.min_video_s,
+        max_duration_s=settings.max_video_s,
+        max_pixels=settings.max_video_pixels,
+    )
+
+
+def extension_for(container: str) -> str:
+    """A file extension for a probed container name (PyAV's demuxer names)."""
+    if "webm" in container or "matroska" in container:
+        return ".webm"
+    if "mp4" in container or "mov" in container:
+        return ".mp4"
+    return ".bin"
+
+
+def accept_upload(
+    services: Services,
+    *,
+    pensioner_id: uuid.UUID,
+    session_id: uuid.UUID,
+    nonce: str | None,
+    upload_path: Path,
+    content_type: str,
+) -> Attempt:
+    """Turn a spooled upload into a stored video and a queued attempt (commits)."""
+    with session_scope(services.sessions) as db:
+        # checked again here: the session may have been used while the body was arriving
+        session = get_session_for_upload(
+            db, session_id=session_id, pensioner_id=pensioner_id, nonce=nonce, now=services.clock()
+        )
+        try:
+            info = probe_video(upload_path, limits=video_limits(services.settings))
+        except VideoError as exc:
+            raise InvalidInputError(exc.reason.value, exc.message) from None
+        attempt_id = uuid.uuid4()
+        blob = copy_to(services.store, f"videos/{attempt_id}{extension_for(info.container)}", upload_path)
+        try:
+            attempt = create_attempt(
+                db,
+                session=session,
+                attempt_id=attempt_id,
+                blob=blob,
+                content_type=content_type,
+                info=info,
+                now=services.clock(),
+            )
+            db.commit()
+        except IntegrityError:
+            db.rollback()
+            services.store.delete(blob.key)
+            raise ConflictError(
+                "session_used", "a video was already uploaded for this session"
+            ) from None
+        except BaseException:
+            db.rollback()
+            services.store.delete(blob.key)
+            raise
+    enqueue_attempt(services, attempt.id)
+    return attempt

@@ -1,0 +1,221 @@
+"""Data functions for pensioners and their face references. They never commit."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Collection, Sequence
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import (
+    DEFAULT_SCHEME,
+    FaceReference,
+    Pensioner,
+    QualificationRecord,
+    RecordStatus,
+    ReferenceStatus,
+)
+
+from .crypto import Keyring, keyed_hash
+from .errors import ConflictError, InvalidInputError, NotFoundError
+from .national_id import NationalIdError, parse_national_id
+from .periods import period_for
+from .regions import is_region_code
+
+__all__ = [
+    "create_pensioner",
+    "get_pensioner",
+    "find_pensioner_by_national_id",
+    "national_id_of",
+    "phone_of",
+    "add_reference",
+    "active_embeddings",
+    "ensure_record",
+    "national_id_hash",
+]
+
+EMBEDDING_DTYPE = np.dtype("<f8")
+
+
+def national_id_hash(secret: str, number: str) -> str:
+    return keyed_hash(secret, number.strip().upper(), purpose="national_id")
+
+
+def _context(kind: str, row_id: uuid.UUID) -> str:
+    return f"{kind}:{row_id}"
+
+
+def create_pensioner(
+    db: Session,
+    *,
+    keyring: Keyring,
+    secret: str,
+    name: str,
+    national_id: str,
+    region_code: str,
+    phone: str | None = None,
+    residence_region_code: str | None = None,
+    now: dt.datetime,
+) -> Pensioner:
+    """Validate and add a pensioner, with a `due` qualification record for this period."""
+    name = name.strip()
+    if not name:
+        raise InvalidInputError("name_required", "the pensioner's name is empty")
+    try:
+        parsed = parse_national_id(national_id, today=now.date())
+    except NationalIdError as exc:
+        raise InvalidInputError(exc.code, f"national ID number {exc}") from None
+    for field, code in (("region_code", region_code), ("residence_region_code", residence_region_code)):
+        if code is not None and not is_region_code(code):
+            raise InvalidInputError(
+                "region_code_invalid", f"{field} must be a six-digit division code", field=field
+            )
+    id_hash = national_id_hash(secret, parsed.number)
+    if db.scalar(select(Pensioner.id).where(Pensioner.national_id_hash == id_hash)):
+        raise ConflictError("pensioner_exists", "a pensioner with this national ID already exists")
+    pensioner = Pensioner(
+        id=uuid.uuid4(),
+        name=name,
+        national_id_hash=id_hash,
+        national_id_masked=parsed.masked,
+        birth_date=parsed.birth_date,
+        sex=parsed.sex,
+        region_code=region_code,
+        residence_region_code=residence_region_code,
+        created_at=now,
+        updated_at=now,
+    )
+    pensioner.national_id_encrypted = keyring.encrypt_text(
+        parsed.number, context=_context("national_id", pensioner.id)
+    )
+    if phone:
+        pensioner.phone_encrypted = keyring.encrypt_text(
+            phone.strip(), context=_context("phone", pensioner.id)
+        )
+    db.add(pensioner)
+    db.flush()
+    ensure_record(db, pensioner_id=pensioner.id, period=period_for(now), now=now)
+    return pensioner
+
+
+def get_pensioner(db: Session, pensioner_id: uuid.UUID) -> Pensioner:
+    pensioner = db.get(Pensioner, pensioner_id)
+    if pensioner is None:
+        raise NotFoundError("pensioner_not_found", "no such pensioner")
+    return pensioner
+
+
+def find_pensioner_by_national_id(db: Session, *, secret: str, national_id: str) -> Pensioner | None:
+    return db.scalar(
+        select(Pensioner).where(Pensioner.national_id_hash == national_id_hash(secret, national_id))
+    )
+
+
+def national_id_of(pensioner: Pensioner, *, keyring: Keyring) -> str:
+    return keyring.decrypt_text(
+        pensioner.national_id_encrypted, context=_context("national_id", pensioner.id)
+    )
+
+
+def phone_of(pensioner: Pensioner, *, keyring: Keyring) -> str | None:
+    if pensioner.phone_encrypted is None:
+        return None
+    return keyring.decrypt_text(pensioner.phone_encrypted, context=_context("phone", pensioner.id))
+
+
+def add_reference(
+    db: Session,
+    *,
+    keyring: Keyring,
+    pensioner_id: uuid.UUID,
+    embedding: np.ndarray,
+    model_version: str,
+    source: str,
+    now: dt.datetime,
+    status: str = ReferenceStatus.ACTIVE,
+    reference_id: uuid.UUID | None = None,
+    photo_key: str | None = None,
+    face_box: Sequence[int] | None = None,
+    quality: dict[str, float] | None = None,
+    attempt_id: uuid.UUID | None = None,
+    created_by: str | None = None,
+) -> FaceReference:
+    vector = np.asarray(embedding, dtype=EMBEDDING_DTYPE).reshape(-1)
+    if vector.shape != (128,) or not np.all(np.isfinite(vector)):
+        raise InvalidInputError("embedding_invalid", "a face embedding must be 128 finite numbers")
+    reference = FaceReference(
+        id=reference_id or uuid.uuid4(),
+        pensioner_id=pensioner_id,
+        model_version=model_version,
+        source=source,
+        status=status,
+        photo_key=photo_key,
+        face_box=list(face_box) if face_box is not None else None,
+        quality=quality,
+        attempt_id=attempt_id,
+        created_by=created_by,
+        created_at=now,
+    )
+    reference.embedding_encrypted = keyring.encrypt(
+        vector.tobytes(), context=_context("embedding", reference.id).encode()
+    )
+    db.add(reference)
+    db.flush()
+    return reference
+
+
+def active_embeddings(
+    db: Session,
+    *,
+    keyring: Keyring,
+    pensioner_id: uuid.UUID,
+    sources: Collection[str] | None = None,
+) -> list[np.ndarray]:
+    """Decrypted embeddings of the pensioner's active references (optionally some sources)."""
+    query = select(FaceReference).where(
+        FaceReference.pensioner_id == pensioner_id,
+        FaceReference.status == ReferenceStatus.ACTIVE,
+    )
+    if sources is not None:
+        query = query.where(FaceReference.source.in_(list(sources)))
+    vectors = []
+    for reference in db.scalars(query.order_by(FaceReference.created_at)):
+        raw = keyring.decrypt(
+            reference.embedding_encrypted, context=_context("embedding", reference.id).encode()
+        )
+        vectors.append(np.frombuffer(raw, dtype=EMBEDDING_DTYPE).copy())
+    return vectors
+
+
+def ensure_record(
+    db: Session,
+    *,
+    pensioner_id: uuid.UUID,
+    period: str,
+    now: dt.datetime,
+    scheme: str = DEFAULT_SCHEME,
+) -> QualificationRecord:
+    """The pensioner's record for a period and scheme, created as `due` if missing."""
+    record = db.scalar(
+        select(QualificationRecord).where(
+            QualificationRecord.pensioner_id == pensioner_id,
+            QualificationRecord.scheme == scheme,
+            QualificationRecord.period == period,
+        )
+    )
+    if record is None:
+        record = QualificationRecord(
+            id=uuid.uuid4(),
+            pensioner_id=pensioner_id,
+            scheme=scheme,
+            period=period,
+            status=RecordStatus.DUE,
+            created_at=now,
+            updated_at=now,
+        )
+        db.add(record)
+        db.flush()
+    return record

@@ -1,0 +1,122 @@
+"""Enrolling reference photos, and refreshing references from passed certifications."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import uuid
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from certify import CURRENT_THRESHOLDS, Assessment, ImageError, check_reference_photo, load_image
+from models import Attempt, FaceReference, ReferenceSource, ReferenceStatus
+
+from .context import Services
+from .errors import InvalidInputError
+from .pensioners import active_embeddings, add_reference, get_pensioner
+
+__all__ = ["enrol_photo", "add_fresh_reference", "PHOTO_PROBLEMS", "MAX_FRESH_REFERENCES"]
+
+MAX_FRESH_REFERENCES = 2
+"""References kept from passed certifications (older ones are retired)."""
+
+PHOTO_PROBLEMS = {
+    "no_face": "no face was found in the photo",
+    "multiple_faces": "the photo shows more than one face; only the pensioner may be in it",
+    "face_too_small": "the face is too small; take the photo closer",
+    "face_cut_off": "part of the face is outside the photo",
+    "too_dark": "the photo is too dark",
+    "too_bright": "the photo is too bright",
+    "blurry": "the photo is blurred",
+    "not_frontal": "the face must look straight at the camera",
+}
+"""What each reason code means for a reference photo (English; the pages translate)."""
+
+
+def enrol_photo(
+    db: Session,
+    *,
+    services: Services,
+    pensioner_id: uuid.UUID,
+    photo: bytes,
+    now: dt.datetime,
+    source: str = ReferenceSource.ENROLMENT,
+    status: str = ReferenceStatus.ACTIVE,
+    created_by: str | None = None,
+) -> FaceReference:
+    """Check a reference photo (exactly one face, big enough) and store its embedding."""
+    pensioner = get_pensioner(db, pensioner_id)
+    try:
+        rgb = load_image(photo)
+    except ImageError as exc:
+        raise InvalidInputError("unreadable_image", str(exc)) from None
+    check = check_reference_photo(rgb, backend=services.face_backend())
+    if check.reason is not None or check.embedding is None:
+        code = check.reason.value if check.reason is not None else "no_face"
+        raise InvalidInputError(code, PHOTO_PROBLEMS.get(code, "the photo cannot be used"))
+    reference_id = uuid.uuid4()
+    key = f"references/{pensioner.id}/{reference_id}.jpg"
+    services.store.put(key, io.BytesIO(photo))
+    return add_reference(
+        db,
+        keyring=services.keyring,
+        pensioner_id=pensioner.id,
+        reference_id=reference_id,
+        embedding=check.embedding,
+        model_version=check.model_version,
+        source=source,
+        status=status,
+        photo_key=key,
+        face_box=check.face_box,
+        quality=dict(check.quality),
+        created_by=created_by,
+        now=now,
+    )
+
+
+def add_fresh_reference(
+    db: Session, *, services: Services, attempt: Attempt, assessment: Assessment, now: dt.datetime
+) -> FaceReference | None:
+    """Keep a passed certification's face as a reference, so ageing faces keep matching.
+
+    Only when the new face also matches an enrolment (not only an earlier fresh) reference
+    within the accept threshold: references cannot drift step by step to someone else.
+    """
+    probe = assessment.probe_embedding
+    if probe is None:
+        return None
+    anchors = active_embeddings(
+        db,
+        keyring=services.keyring,
+        pensioner_id=attempt.pensioner_id,
+        sources=(ReferenceSource.ENROLMENT, ReferenceSource.STAFF_CAPTURE),
+    )
+    if not anchors:
+        return None
+    distance = float(np.linalg.norm(np.asarray(anchors) - probe, axis=1).min())
+    if distance > CURRENT_THRESHOLDS.match_accept_distance:
+        return None
+    fresh = add_reference(
+        db,
+        keyring=services.keyring,
+        pensioner_id=attempt.pensioner_id,
+        embedding=probe,
+        model_version=assessment.details.get("model_version", "") or "unknown",
+        source=ReferenceSource.CERTIFICATION,
+        attempt_id=attempt.id,
+        now=now,
+    )
+    older = db.scalars(
+        select(FaceReference)
+        .where(
+            FaceReference.pensioner_id == attempt.pensioner_id,
+            FaceReference.status == ReferenceStatus.ACTIVE,
+            FaceReference.source == ReferenceSource.CERTIFICATION,
+        )
+        .order_by(FaceReference.created_at.desc())
+    ).all()
+    for stale in older[MAX_FRESH_REFERENCES:]:
+        stale.status = ReferenceStatus.RETIRED
+    return fresh

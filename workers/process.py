@@ -1,0 +1,117 @@
+"""Processing one attempt: gather inputs, run the certify engine, record the outcome.
+
+Idempotent: an attempt that already has a final status is left alone, so a retried or
+duplicated job changes nothing. The video is read from storage by id; the key frames are
+stored durably before the database row that names them is committed.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import uuid
+
+from certify import Challenge, VideoError, assess, decode_video
+from models import Attempt, AttemptStatus
+from models.db import session_scope
+from service.intake import video_limits
+from service.certification import (
+    REASON_VIDEO_REUSED,
+    Outcome,
+    earlier_upload_of_same_video,
+    mark_processing,
+    record_outcome,
+)
+from service.context import Services
+from service.pensioners import active_embeddings
+from service.references import add_fresh_reference
+
+__all__ = ["process_attempt"]
+
+log = logging.getLogger(__name__)
+
+
+def _assess_stored_video(
+    services: Services,
+    *,
+    attempt_id: uuid.UUID,
+    video_key: str,
+    challenge: Challenge,
+    references: list,
+) -> tuple[Outcome, object | None]:
+    try:
+        with services.store.local_path(video_key) as path:
+            video = decode_video(path, limits=video_limits(services.settings))
+    except VideoError as exc:
+        return Outcome(status=AttemptStatus.FAILED, reasons=[exc.reason.value], error=exc.message), None
+    assessment = assess(video, challenge, references, backend=services.face_backend())
+    keys = []
+    for index, frame in enumerate(assessment.key_frames):
+        key = f"keyframes/{attempt_id}/{index}.jpg"
+        services.store.put(key, io.BytesIO(frame.jpeg))
+        keys.append(key)
+    outcome = Outcome(
+        status=assessment.decision,
+        reasons=[r.value for r in assessment.reasons],
+        match_distance=assessment.match_distance,
+        result=assessment.to_json(),
+        thresholds_version=assessment.thresholds_version,
+        engine_version=assessment.engine_version,
+        fingerprint=assessment.fingerprint or None,
+        key_frame_keys=keys,
+    )
+    return outcome, assessment
+
+
+def process_attempt(services: Services, attempt_id: uuid.UUID) -> str:
+    """Certify one attempt; returns its final status."""
+    with session_scope(services.sessions) as db:
+        attempt = db.get(Attempt, attempt_id, with_for_update=True)
+        if attempt is None:
+            log.warning("attempt %s does not exist; nothing to do", attempt_id)
+            return "missing"
+        if attempt.status in AttemptStatus.FINAL:
+            return attempt.status
+        mark_processing(db, attempt=attempt, now=services.clock())
+        challenge = Challenge.from_json(attempt.session.challenge)
+        references = active_embeddings(db, keyring=services.keyring, pensioner_id=attempt.pensioner_id)
+        reused_from = earlier_upload_of_same_video(db, attempt=attempt)
+        video_key = attempt.video_key
+        db.commit()
+
+    assessment = None
+    if reused_from is not None:
+        outcome = Outcome(
+            status=AttemptStatus.FAILED,
+            reasons=[REASON_VIDEO_REUSED],
+            error=f"same video as attempt {reused_from}",
+        )
+    elif video_key is None:
+        outcome = Outcome(status=AttemptStatus.ERROR, reasons=[], error="the video was purged")
+    else:
+        outcome, assessment = _assess_stored_video(
+            services,
+            attempt_id=attempt_id,
+            video_key=video_key,
+            challenge=challenge,
+            references=references,
+        )
+
+    with session_scope(services.sessions) as db:
+        attempt = db.get(Attempt, attempt_id, with_for_update=True)
+        assert attempt is not None
+        if attempt.status in AttemptStatus.FINAL:
+            return attempt.status  # a concurrent run finished first
+        now = services.clock()
+        record_outcome(
+            db,
+            attempt=attempt,
+            outcome=outcome,
+            now=now,
+            validity_days=services.settings.period_validity_days,
+        )
+        if outcome.status == AttemptStatus.PASSED and assessment is not None:
+            add_fresh_reference(db, services=services, attempt=attempt, assessment=assessment, now=now)
+        db.commit()
+        log.info("attempt %s: %s %s", attempt_id, outcome.status, ",".join(outcome.reasons))
+        return outcome.status
