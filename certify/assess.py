@@ -35,7 +35,6 @@ from .match import (
 from .pad import jump_scores, motion_scores, planar_motion_scores
 from .quality import summarize_quality
 from .reasons import Reason
-from .screen import screen_replay_score
 from .speech import check_read_aloud
 from .thresholds import CURRENT_THRESHOLDS, Thresholds
 from .tracking import FaceObservation, track_faces
@@ -177,7 +176,6 @@ def assess(
             )
             motion = motion_scores(frames, observations)
             jumps = jump_scores(frames, observations)
-            screen = screen_replay_score(frames, observations)
         if planar is not None:
             scores["planar_residual"] = planar.residual
             scores["planar_motion"] = planar.motion
@@ -203,9 +201,6 @@ def assess(
         scores["identity_spread"] = identity_spread
         if identity_spread > th.discontinuity_max_embedding_distance or jumps.cuts > 0:
             failures.append(Reason.DISCONTINUITY)
-        # screen cues are evidence for reviewers only: at the working resolution they
-        # do not yet separate replays from compressed live video (see certify.screen)
-        details["screen_cues_experimental"] = {k: round(v, 4) for k, v in screen.cues.items()}
 
     if challenge.digits:
         with watch.stage("speech"):
