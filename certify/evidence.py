@@ -59,6 +59,14 @@ class Assessment:
     engine_version: str
     details: Mapping[str, object] = field(default_factory=dict)
     """Further evidence (per-signal detail, frame counts); JSON-serialisable values only."""
+    probe_embedding: np.ndarray | None = field(default=None, repr=False, compare=False)
+    """Embedding of the best frame: a passed certification may add it as a fresh
+    reference, so that ageing faces keep matching. Not part of to_json()."""
+    fingerprint: str = ""
+    """Perceptual fingerprint of the recording (certify.fingerprint), to notice the same
+    video uploaded again; compare with fingerprint_similarity()."""
+    model_version: str = ""
+    """Embedding model of probe_embedding and of the references it was compared with."""
 
     def to_json(self) -> dict[str, object]:
         """A JSON-ready dict of everything except the key-frame images."""
@@ -75,6 +83,8 @@ class Assessment:
             "thresholds_version": self.thresholds_version,
             "engine_version": self.engine_version,
             "details": dict(self.details),
+            "fingerprint": self.fingerprint,
+            "model_version": self.model_version,
         }
 
 

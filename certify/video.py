@@ -8,10 +8,11 @@ decoding), so a 10-minute or 8K upload costs milliseconds to refuse.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import av
+import cv2
 import numpy as np
 
 from .reasons import Reason
@@ -20,10 +21,12 @@ __all__ = [
     "VideoLimits",
     "VideoInfo",
     "Frame",
+    "AudioTrack",
     "DecodedVideo",
     "VideoError",
     "probe_video",
     "decode_video",
+    "AUDIO_SAMPLE_RATE_HZ",
 ]
 
 DEFAULT_SAMPLE_FPS = 10.0
@@ -63,12 +66,62 @@ class VideoInfo:
 
 @dataclass(frozen=True, slots=True)
 class Frame:
-    """One sampled, upright, downscaled RGB frame."""
+    """One sampled, upright, downscaled frame.
+
+    Stored as luma (`gray`, what detection and landmarks use) plus half-resolution
+    chroma planes, as the decoder delivers them: converting every sampled frame to RGB
+    would cost more than decoding it. `rgb` converts on demand (about 1 ms).
+    """
 
     t_ms: int
-    rgb: np.ndarray
+    gray: np.ndarray = field(repr=False)
+    """Luma, uint8, height x width."""
     scale: float
     """Working pixels per original pixel (<= 1.0)."""
+    chroma: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
+    """(U, V) planes at half width and height (BT.601, as in yuv420p), or None."""
+    rgb_source: np.ndarray | None = field(default=None, repr=False)
+    """The RGB picture itself, for frames made from RGB (photos, tests)."""
+
+    @classmethod
+    def from_rgb(cls, t_ms: int, rgb: np.ndarray, scale: float = 1.0) -> Frame:
+        rgb = np.ascontiguousarray(rgb, dtype=np.uint8)
+        gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+        return cls(t_ms=int(t_ms), gray=gray, scale=scale, rgb_source=rgb)
+
+    @property
+    def rgb(self) -> np.ndarray:
+        """The frame as an RGB uint8 array (height x width x 3)."""
+        if self.rgb_source is not None:
+            return self.rgb_source
+        h, w = self.gray.shape
+        if self.chroma is None:
+            return cv2.cvtColor(self.gray, cv2.COLOR_GRAY2RGB)
+        u, v = self.chroma
+        i420 = np.concatenate((self.gray.reshape(-1), u.reshape(-1), v.reshape(-1)))
+        return cv2.cvtColor(i420.reshape(h * 3 // 2, w), cv2.COLOR_YUV2RGB_I420)
+
+    @property
+    def width(self) -> int:
+        return int(self.gray.shape[1])
+
+    @property
+    def height(self) -> int:
+        return int(self.gray.shape[0])
+
+
+@dataclass(frozen=True, slots=True)
+class AudioTrack:
+    """The sound track, mixed to mono float32 in [-1, 1] at `sample_rate_hz`."""
+
+    samples: np.ndarray = field(repr=False)
+    sample_rate_hz: int
+    start_ms: int = 0
+    """Time of the first sample on the video's clock."""
+
+    @property
+    def duration_ms(self) -> int:
+        return int(round(1000.0 * len(self.samples) / self.sample_rate_hz))
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +130,8 @@ class DecodedVideo:
     frames: tuple[Frame, ...]
     truncated: bool = False
     """True when decoding stopped early on corrupt data (the frames before it are kept)."""
+    audio: AudioTrack | None = None
+    """The sound track (for the read-aloud step); None when the file has none."""
 
 
 class VideoError(Exception):
@@ -175,49 +230,162 @@ def probe_video(path: str | Path, *, limits: VideoLimits | None = None) -> Video
 
 def _working_size(width: int, height: int, max_side: int) -> tuple[int, int, float]:
     scale = min(1.0, max_side / max(width, height))
-    # even sizes keep swscale fast and chroma-aligned
+    # even sizes keep the chroma planes exactly half the luma plane
     w = max(2, int(width * scale) // 2 * 2)
     h = max(2, int(height * scale) // 2 * 2)
     return w, h, w / width
 
 
-def decode_video(path: str | Path, *, limits: VideoLimits | None = None) -> DecodedVideo:
-    """Probe, then decode frames sampled at `limits.sample_fps`, upright and downscaled."""
+AUDIO_SAMPLE_RATE_HZ = 16_000
+"""Sound is resampled to this rate: speech energy lies below 8 kHz."""
+
+_PLANAR_YUV420 = frozenset({"yuv420p", "yuvj420p"})
+
+
+def _plane(frame: av.VideoFrame, index: int) -> np.ndarray:
+    plane = frame.planes[index]
+    rows = np.frombuffer(plane, np.uint8).reshape(plane.height, plane.line_size)
+    return rows[:, : plane.width]
+
+
+def _resized(plane: np.ndarray, w: int, h: int) -> np.ndarray:
+    if plane.shape[1] == w and plane.shape[0] == h:
+        return np.ascontiguousarray(plane)
+    return cv2.resize(plane, (w, h), interpolation=cv2.INTER_AREA)
+
+
+def _upright(plane: np.ndarray, quarter_turns_cw: int) -> np.ndarray:
+    if not quarter_turns_cw:
+        return plane
+    return np.ascontiguousarray(np.rot90(plane, k=-quarter_turns_cw))
+
+
+def _sampled_frame(frame: av.VideoFrame, t_ms: float, w: int, h: int, scale: float) -> Frame:
+    """Downscale one decoded picture to the working size and turn it upright.
+
+    yuv420p pictures are used plane by plane (luma for analysis, chroma kept for colour
+    on demand), which is several times cheaper than a swscale conversion to RGB.
+    """
+    k = _clockwise_rotation(frame.rotation) // 90
+    if frame.format.name in _PLANAR_YUV420:
+        gray = _upright(_resized(_plane(frame, 0), w, h), k)
+        u = _upright(_resized(_plane(frame, 1), w // 2, h // 2), k)
+        v = _upright(_resized(_plane(frame, 2), w // 2, h // 2), k)
+        return Frame(t_ms=int(round(t_ms)), gray=gray, scale=scale, chroma=(u, v))
+    rgb = _upright(frame.to_ndarray(format="rgb24", width=w, height=h), k)
+    return Frame.from_rgb(int(round(t_ms)), rgb, scale)
+
+
+def _near_sample_time(t_s: float, step_s: float, period_s: float) -> bool:
+    """Whether a picture shown at `t_s` is the nearest one to some sampling instant."""
+    offset = t_s % step_s
+    return min(offset, step_s - offset) <= 0.75 * period_s
+
+
+def decode_video(
+    path: str | Path, *, limits: VideoLimits | None = None, with_audio: bool = True
+) -> DecodedVideo:
+    """Probe, then decode frames sampled at `limits.sample_fps`, upright and downscaled.
+
+    One pass over the file: the sound track (when present and `with_audio`) is decoded
+    alongside, mixed to mono at AUDIO_SAMPLE_RATE_HZ. Pictures that no other picture
+    depends on and that fall between sampling instants are not decoded at all, and the
+    loop filter is skipped: analysis runs on downscaled frames, where neither shows.
+    Decoding is single-threaded on purpose: workers scale by process, one per core.
+    """
     limits = limits or VideoLimits()
     path = Path(path)
     info = probe_video(path, limits=limits)
     frames: list[Frame] = []
+    audio_chunks: list[np.ndarray] = []
     truncated = False
     step_ms = 1000.0 / limits.sample_fps
     max_frames = int(math.ceil(limits.max_duration_s * limits.max_fps)) + 1
+    audio_start_ms = 0
     with _open(path) as container:
         stream = container.streams.video[0]
-        stream.thread_type = "AUTO" if stream.codec_context.name != "vp8" else "SLICE"
-        raw_w, raw_h = stream.codec_context.width, stream.codec_context.height
+        stream.thread_type = "NONE"
+        codec = stream.codec_context
+        if codec.name in ("h264", "hevc"):
+            codec.options = {"skip_loop_filter": "all"}
+        audio_stream = None
+        if with_audio and container.streams.audio:
+            audio_stream = container.streams.audio[0]
+        raw_w, raw_h = codec.width, codec.height
         w, h, scale = _working_size(raw_w, raw_h, limits.max_side_px)
         start = stream.start_time or 0
+        start_s = float(start * stream.time_base)
+        period_s = 1.0 / max(1.0, min(info.fps or 30.0, limits.max_fps))
+        resampler = None
+        if audio_stream is not None:
+            resampler = av.AudioResampler(format="flt", layout="mono", rate=AUDIO_SAMPLE_RATE_HZ)
+            if audio_stream.start_time is not None:
+                a_start_s = float(audio_stream.start_time * audio_stream.time_base)
+                audio_start_ms = int(round((a_start_s - start_s) * 1000.0))
         next_ms = 0.0
         seen = 0
+        done = False
+        streams = [stream] if audio_stream is None else [stream, audio_stream]
         try:
-            for frame in container.decode(stream):
-                seen += 1
-                if seen > max_frames:
-                    break
-                if frame.pts is None:
+            for packet in container.demux(*streams):
+                if packet.stream.type == "audio":
+                    if packet.pts is not None and packet.time_base is not None:
+                        if float(packet.pts * packet.time_base) - start_s > limits.max_duration_s:
+                            continue
+                    try:
+                        for aframe in packet.decode():
+                            for out in resampler.resample(aframe):  # type: ignore[union-attr]
+                                audio_chunks.append(out.to_ndarray().reshape(-1))
+                    except av.FFmpegError:
+                        resampler = None
+                        audio_stream = None
+                        audio_chunks.clear()
                     continue
-                t_ms = float((frame.pts - start) * stream.time_base) * 1000.0
-                if t_ms > limits.max_duration_s * 1000.0:
-                    break
-                if t_ms + 0.5 < next_ms:
+                if done:
                     continue
-                next_ms = max(next_ms + step_ms, t_ms + step_ms * 0.5)
-                rgb = frame.to_ndarray(format="rgb24", width=w, height=h)
-                k = _clockwise_rotation(frame.rotation) // 90
-                if k:
-                    rgb = np.ascontiguousarray(np.rot90(rgb, k=-k))
-                frames.append(Frame(t_ms=int(round(t_ms)), rgb=rgb, scale=scale))
+                if packet.pts is not None and packet.time_base is not None:
+                    t_s = float(packet.pts * packet.time_base) - start_s
+                    wanted = _near_sample_time(t_s, step_ms / 1000.0, period_s)
+                    codec.skip_frame = "DEFAULT" if wanted else "NONREF"
+                for frame in packet.decode():
+                    seen += 1
+                    if seen > max_frames:
+                        done = True
+                        break
+                    if frame.pts is None:
+                        continue
+                    t_ms = float((frame.pts - start) * stream.time_base) * 1000.0
+                    if t_ms > limits.max_duration_s * 1000.0:
+                        done = True
+                        break
+                    if t_ms + 0.5 < next_ms:
+                        continue
+                    next_ms = max(next_ms + step_ms, t_ms + step_ms * 0.5)
+                    frames.append(_sampled_frame(frame, t_ms, w, h, scale))
+            if not done:
+                codec.skip_frame = "DEFAULT"
+                for frame in codec.decode(None):
+                    if frame.pts is None:
+                        continue
+                    t_ms = float((frame.pts - start) * stream.time_base) * 1000.0
+                    if t_ms + 0.5 < next_ms or t_ms > limits.max_duration_s * 1000.0:
+                        continue
+                    next_ms = max(next_ms + step_ms, t_ms + step_ms * 0.5)
+                    frames.append(_sampled_frame(frame, t_ms, w, h, scale))
         except av.FFmpegError:
             truncated = True
+        if resampler is not None:
+            try:
+                for out in resampler.resample(None):
+                    audio_chunks.append(out.to_ndarray().reshape(-1))
+            except av.FFmpegError:
+                pass
     if not frames:
         raise VideoError(Reason.UNREADABLE_VIDEO, "no picture could be decoded")
-    return DecodedVideo(info=info, frames=tuple(frames), truncated=truncated)
+    audio = None
+    if audio_stream is not None and audio_chunks:
+        samples = np.concatenate(audio_chunks).astype(np.float32, copy=False)
+        audio = AudioTrack(
+            samples=samples, sample_rate_hz=AUDIO_SAMPLE_RATE_HZ, start_ms=audio_start_ms
+        )
+    return DecodedVideo(info=info, frames=tuple(frames), truncated=truncated, audio=audio)

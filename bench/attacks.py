@@ -1,0 +1,119 @@
+"""Presentation attacks made at run time from the shared data (nothing is committed).
+
+Each function writes a short H.264 video into a folder it is given and returns its path:
+a photo (printed or on a screen) held in a hand and moved, a frozen still, a replay cut
+to the wrong challenge, and a splice of two people's clips. ffmpeg does the cutting;
+OpenCV warps animate stills the way a hand-held photo moves: it tilts (a homography of
+a plane rotating about its vertical and horizontal axes), drifts and comes closer.
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+import subprocess
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+
+from certify.images import load_image
+
+__all__ = ["animated_still", "frozen_still", "cut", "splice", "ffmpeg"]
+
+
+def ffmpeg(*args: str) -> None:
+    exe = shutil.which("ffmpeg")
+    if exe is None:
+        raise RuntimeError("ffmpeg is not installed")
+    subprocess.run([exe, "-loglevel", "error", "-y", *args], check=True, timeout=300)
+
+
+def _write(frames: list[np.ndarray], path: Path, fps: int = 30) -> Path:
+    with av.open(str(path), mode="w") as out:
+        stream = out.add_stream("libx264", rate=fps)
+        stream.height, stream.width = frames[0].shape[:2]
+        stream.pix_fmt = "yuv420p"
+        stream.options = {"preset": "veryfast", "crf": "23"}
+        for rgb in frames:
+            for packet in stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    return path
+
+
+def _tilt_homography(w: int, h: int, yaw_deg: float, pitch_deg: float, roll_deg: float,
+                     scale: float, dx: float, dy: float) -> np.ndarray:
+    """Image of a flat picture rotated in 3D in front of a pinhole camera: its four
+    corners are rotated, placed at the focal distance and projected."""
+    f = float(max(w, h))
+    ya, pa, ra = (math.radians(a) for a in (yaw_deg, pitch_deg, roll_deg))
+    ry = np.array([[math.cos(ya), 0, math.sin(ya)], [0, 1, 0], [-math.sin(ya), 0, math.cos(ya)]])
+    rx = np.array([[1, 0, 0], [0, math.cos(pa), -math.sin(pa)], [0, math.sin(pa), math.cos(pa)]])
+    rz = np.array([[math.cos(ra), -math.sin(ra), 0], [math.sin(ra), math.cos(ra), 0], [0, 0, 1]])
+    corners = np.array([[-w / 2, -h / 2, 0], [w / 2, -h / 2, 0], [w / 2, h / 2, 0],
+                        [-w / 2, h / 2, 0]], dtype=np.float64)
+    moved = corners @ (rz @ rx @ ry).T + np.array([0.0, 0.0, f / scale])
+    projected = moved[:, :2] * (f / moved[:, 2:3]) + np.array([w / 2 + dx, h / 2 + dy])
+    source = (corners[:, :2] + np.array([w / 2, h / 2])).astype(np.float32)
+    return cv2.getPerspectiveTransform(source, projected.astype(np.float32))
+
+
+def animated_still(image: Path, path: Path, *, seconds: float = 5.0, fps: int = 30,
+                   max_yaw_deg: float = 25.0, size: tuple[int, int] = (480, 640)) -> Path:
+    """A still photo moved like a hand-held print: tilted left/right and up/down, drifting,
+    coming closer, with sensor noise. The tilts make naive yaw/pitch detectors see turns
+    and nods."""
+    rgb = load_image(image.read_bytes(), max_side_px=900)
+    w, h = size
+    canvas = np.full((h, w, 3), 90, np.uint8)
+    ih, iw = rgb.shape[:2]
+    s = min(w / iw, h / ih) * 0.9
+    placed = cv2.resize(rgb, (int(iw * s), int(ih * s)), interpolation=cv2.INTER_AREA)
+    y0, x0 = (h - placed.shape[0]) // 2, (w - placed.shape[1]) // 2
+    canvas[y0:y0 + placed.shape[0], x0:x0 + placed.shape[1]] = placed
+    rng = np.random.default_rng(3)
+    frames = []
+    n = int(seconds * fps)
+    for i in range(n):
+        t = i / fps
+        yaw = max_yaw_deg * math.sin(2 * math.pi * t / seconds * 1.5)
+        pitch = 10.0 * math.sin(2 * math.pi * t / seconds + 1.0)
+        roll = 4.0 * math.sin(2 * math.pi * t / 2.3)
+        scale = 1.0 + 0.08 * math.sin(2 * math.pi * t / seconds)
+        dx, dy = 20 * math.sin(t * 1.7), 12 * math.sin(t * 2.3)
+        m = _tilt_homography(w, h, yaw, pitch, roll, scale, dx, dy)
+        warped = cv2.warpPerspective(canvas, m, (w, h), borderValue=(60, 60, 60))
+        noise = rng.normal(0, 2.0, warped.shape)
+        frames.append(np.clip(warped + noise, 0, 255).astype(np.uint8))
+    return _write(frames, path, fps)
+
+
+def frozen_still(image: Path, path: Path, *, seconds: float = 5.0, fps: int = 30) -> Path:
+    """One picture repeated: a 'video' with no change at all."""
+    rgb = load_image(image.read_bytes(), max_side_px=640)
+    rgb = rgb[: rgb.shape[0] // 2 * 2, : rgb.shape[1] // 2 * 2]
+    return _write([rgb] * int(seconds * fps), path, fps)
+
+
+def cut(source: Path, path: Path, start_s: float, seconds: float) -> Path:
+    ffmpeg("-ss", str(start_s), "-i", str(source), "-t", str(seconds), "-c:v", "libx264",
+           "-preset", "veryfast", "-pix_fmt", "yuv420p", "-c:a", "aac", str(path))
+    return path
+
+
+def splice(first: Path, second: Path, path: Path, *, first_s: tuple[float, float],
+           second_s: tuple[float, float], size: int = 512) -> Path:
+    """The first clip's segment followed by the second clip's, both scaled to one size:
+    a face swapped mid-recording."""
+    (a0, a1), (b0, b1) = first_s, second_s
+    graph = (
+        f"[0:v]trim={a0}:{a1},setpts=PTS-STARTPTS,scale={size}:{size},fps=30[a];"
+        f"[1:v]trim={b0}:{b1},setpts=PTS-STARTPTS,scale={size}:{size},fps=30[b];"
+        "[a][b]concat=n=2:v=1:a=0[v]"
+    )
+    ffmpeg("-i", str(first), "-i", str(second), "-filter_complex", graph, "-map", "[v]",
+           "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", str(path))
+    return path

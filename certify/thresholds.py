@@ -1,0 +1,159 @@
+"""The one versioned table of decision thresholds.
+
+Every `Assessment` records `thresholds.version`, so any result can be explained later
+with the exact numbers that produced it. Change a value => change the version.
+
+How each value was chosen is written next to it. Three kinds of origin:
+- physiology / geometry (what a blink or a head turn physically is), the preferred kind,
+  because it transfers to people and cameras we have never seen;
+- measured on ../shared/data (named files), only where there is no physical anchor
+  (face-match distances, image-quality levels), with a margin and the measurement stated;
+- policy (how much doubt goes to a human reviewer rather than to a refusal).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+__all__ = ["Thresholds", "CURRENT_THRESHOLDS"]
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    version: str
+
+    # --- face match (dlib ResNet embeddings, Euclidean distance) -----------------------
+    match_accept_distance: float
+    """At or below: the same person. Measured on people/ (all 3,900+ pairs): the closest
+    different-person pairs of photos are 0.45-0.50 and different young East-Asian men in
+    videos/ come within 0.43-0.47, so 0.40 keeps a margin below every impostor seen
+    (FMR 0 here) while keeping most genuine photo-vs-video pairs (0.25-0.40)."""
+    match_reject_distance: float
+    """Above: a different person. Between accept and reject goes to a human (review);
+    0.50 is where impostor pairs start to be common in people/, so refusing above it
+    costs few genuine pensioners."""
+
+    # --- quality -----------------------------------------------------------------------
+    min_face_fraction: float
+    """Share of sampled frames that must show a face; policy: half the recording."""
+    min_interocular_px: float
+    """Smallest eye distance in ORIGINAL video pixels (face_too_small). dlib's embedding
+    chip is 150 px wide with eyes ~45 px apart; below 30 px the chip is mostly upscaled
+    blur."""
+    min_brightness: float
+    """Mean face luma (0-255) below which the face is too dark; measured: well-lit faces
+    in videos/ are 100-170, landmarks become unreliable under ~50."""
+    max_brightness: float
+    """Mean face luma above which the face is washed out."""
+    max_overexposed_fraction: float
+    """Share of face pixels burnt out (>= 250) above which the face is too bright."""
+    min_sharpness: float
+    """Variance of the Laplacian of the face normalised to 128 px wide; measured: the
+    sharp frames of videos/ are 20-80, motion blur and defocus drop under 8."""
+    max_frontal_yaw_deg: float
+    """A frame is frontal when |yaw| is within this; needed for matching (not_frontal
+    when no frame of the video is frontal)."""
+    min_frontal_frames: int
+    """Frontal, sharp frames needed to compute a face match."""
+    max_cut_off_fraction: float
+    """Share of face frames with landmarks outside the picture above which face_cut_off."""
+    multiple_faces_min_fraction: float
+    """Share of detector runs that must see a second face of comparable size before
+    multiple_faces: one spurious detection (videos/webcam_static_room_m9.mp4) is not a
+    second person."""
+
+    # --- active liveness ---------------------------------------------------------------
+    blink_min_lid_drop: float
+    """A blink lowers the upper eyelid by at least this fraction of its open position
+    (the person's own 70th percentile). Physiology: a blink covers the pupil (> 60%);
+    0.5 leaves room for a 10 fps sample landing before the lid is fully down. Smiles
+    narrow the eye from below (cheeks) and leave the upper lid, which is why the upper
+    lid is measured, not the eye aspect ratio (videos/frontal_glasses_smile_m6.mp4)."""
+    blink_max_ms: int
+    """Longest eye closure still counted as a blink: slow blinks of older people last up
+    to about a second; longer is closing the eyes or looking down."""
+    turn_min_yaw_deg: float
+    """A head turn moves yaw at least this far from the person's own frontal baseline.
+    Geometry: 15 degrees is clearly visible and far above the 2-4 degree noise of pose
+    from landmarks, while comfortable for older necks."""
+    nod_min_pitch_deg: float
+    """A nod lowers the head (pitch) at least this far below the baseline and back."""
+    open_mouth_min_mar: float
+    """Inner-lip opening over mouth width for an open mouth: speech peaks at 0.2-0.4
+    (videos/talking_*), a deliberately opened mouth is 0.5-0.8 (frontal_mouth_open_m5)."""
+    action_min_ms: int
+    """An action must hold for at least this long (two samples at 10 fps), so a single
+    mis-tracked frame is never an action."""
+
+    # --- read-aloud digits --------------------------------------------------------------
+    min_speech_ms: int
+    """Voice activity needed for the digits step: four syllables take >= 600 ms."""
+    syllable_tolerance: int
+    """Syllable nuclei may differ from the expected count by this much (merged or split
+    syllables are common in connected speech)."""
+    av_sync_min_correlation: float
+    """Mouth opening and voice loudness must correlate at least this much, within the
+    lag limit; lips lead voice by 0-150 ms in natural speech, dubbed audio gives ~0."""
+    av_sync_max_lag_ms: int
+    """Largest audio-video offset searched (a phone's capture skew is < 100 ms)."""
+
+    # --- passive presentation-attack detection -----------------------------------------
+    planar_max_residual: float
+    """Landmark error (interocular units; per frame the 75th percentile of the 68 points,
+    over frames the 90th percentile) left by the best homography from a reference frame:
+    below it, all motion is explained by a flat picture moving. Measured: a frozen still
+    0.00-0.01, photos tilted by up to 25 degrees (bench/attacks.py) 0.03-0.05 (the
+    landmark model reads some perspective as 3D), live faces that move 0.05-0.29."""
+    planar_min_motion: float
+    """Face motion (interocular units) above which the planar test is meaningful: a photo
+    tilted enough to fake a 15-degree turn moves its landmarks ~0.25; a live person
+    sitting still (webcam_static_room_m9, 0.08) is left to the other checks."""
+    no_motion_max_landmark_shift: float
+    """Landmark motion (interocular units, 90th percentile between consecutive samples)
+    below which the face is frozen."""
+    no_motion_max_pixel_change: float
+    """Mean absolute luma change in the face between consecutive samples (0-255) below
+    which the picture is frozen: sensor noise alone of a live camera exceeds it."""
+    discontinuity_max_embedding_distance: float
+    """Two frames of one recording are the same person: within-video distances are
+    0.09-0.32 (SOURCES.md), so 0.5 apart means another face was spliced in."""
+    discontinuity_max_jump: float
+    """Largest face jump between consecutive samples, in face widths; a live face moves
+    well under half its width in 100 ms."""
+
+    def to_json(self) -> dict[str, object]:
+        return asdict(self)
+
+
+CURRENT_THRESHOLDS = Thresholds(
+    version="2026.11-1",
+    match_accept_distance=0.40,
+    match_reject_distance=0.50,
+    min_face_fraction=0.5,
+    min_interocular_px=30.0,
+    min_brightness=50.0,
+    max_brightness=220.0,
+    max_overexposed_fraction=0.30,
+    min_sharpness=8.0,
+    max_frontal_yaw_deg=25.0,
+    min_frontal_frames=1,
+    max_cut_off_fraction=0.5,
+    multiple_faces_min_fraction=0.3,
+    blink_min_lid_drop=0.5,
+    blink_max_ms=1200,
+    turn_min_yaw_deg=15.0,
+    nod_min_pitch_deg=12.0,
+    open_mouth_min_mar=0.5,
+    action_min_ms=150,
+    min_speech_ms=600,
+    syllable_tolerance=1,
+    av_sync_min_correlation=0.3,
+    av_sync_max_lag_ms=200,
+    planar_max_residual=0.04,
+    planar_min_motion=0.15,
+    no_motion_max_landmark_shift=0.004,
+    no_motion_max_pixel_change=0.6,
+    discontinuity_max_embedding_distance=0.5,
+    discontinuity_max_jump=0.5,
+)
+"""The thresholds in force; `Assessment.thresholds_version` names them."""
