@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from .accounts import ApiKey, AuditEvent, StaffRole, StaffUser
 from .base import Base, new_id, utcnow
 from .certification import Attempt, AttemptStatus, CertificationSession, Channel
 from .pensioner import FaceReference, Pensioner, ReferenceSource, ReferenceStatus
 from .qualification import DEFAULT_SCHEME, Method, QualificationRecord, RecordStatus
 
 __all__ = [
+    "ApiKey",
+    "AuditEvent",
+    "StaffRole",
+    "StaffUser",
     "Attempt",
     "AttemptStatus",
     "Base",

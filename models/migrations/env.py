@@ -4,11 +4,29 @@ from __future__ import annotations
 
 from alembic import context
 
+from typing import Any
+
+from sqlalchemy import JSON
+
 from models import Base
+from models.base import UTCDateTime
 from models.db import make_engine
 
 config = context.config
 target_metadata = Base.metadata
+
+
+def render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
+    """Render the project's portable column types by name in generated migrations."""
+    if type_ != "type":
+        return False
+    if isinstance(obj, UTCDateTime):
+        autogen_context.imports.add("from models.base import UTCDateTime")
+        return "UTCDateTime()"
+    if isinstance(obj, JSON) and "postgresql" in getattr(obj, "_variant_mapping", {}):
+        autogen_context.imports.add("from models.base import JSONValue")
+        return "JSONValue"
+    return False
 
 
 def run_migrations() -> None:
@@ -16,7 +34,9 @@ def run_migrations() -> None:
     if not url:
         raise RuntimeError("no database URL given to the migrations")
     if context.is_offline_mode():
-        context.configure(url=url, target_metadata=target_metadata, render_as_batch=True)
+        context.configure(
+            url=url, target_metadata=target_metadata, render_as_batch=True, render_item=render_item
+        )
         with context.begin_transaction():
             context.run_migrations()
         return
@@ -28,6 +48,7 @@ def run_migrations() -> None:
                 target_metadata=target_metadata,
                 render_as_batch=connection.dialect.name == "sqlite",
                 compare_type=True,
+                render_item=render_item,
             )
             with context.begin_transaction():
                 context.run_migrations()

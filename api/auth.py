@@ -1,0 +1,182 @@
+"""Who is calling: the principal behind a request, and what it may see.
+
+    operator   the bootstrap bearer token from settings (all regions)
+    staff      community staff, signed-in by cookie (their region)
+    reviewer   reviews attempts and reference photos (their region)
+    admin      manages accounts (all regions below their region code)
+    agency     an API key: scopes + regions
+
+Staff sign in with username and password (argon2 hashes); the session is a signed,
+expiring HttpOnly cookie, and unsafe requests made with it must echo the CSRF cookie
+in an X-CSRF-Token header (double submit).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from models import Pensioner, StaffRole, StaffUser
+from service.accounts import verify_api_key
+from service.errors import ForbiddenError, ServiceError
+from service.regions import region_matches, region_prefix
+from service.tokens import read_token
+
+from .deps import DbDep, ServicesDep
+
+__all__ = [
+    "Principal",
+    "PrincipalDep",
+    "require_roles",
+    "require_scope",
+    "SESSION_COOKIE",
+    "CSRF_COOKIE",
+    "SESSION_PURPOSE",
+    "UnauthorizedError",
+]
+
+SESSION_COOKIE = "certify_session"
+CSRF_COOKIE = "certify_csrf"
+SESSION_PURPOSE = "staff-session"
+SESSION_TTL_S = 8 * 3600
+"""A staff sign-in lasts one working day."""
+
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_bearer = HTTPBearer(auto_error=False)
+
+
+class UnauthorizedError(ServiceError):
+    status = 401
+
+
+@dataclass(frozen=True)
+class Principal:
+    kind: str
+    """operator | staff | reviewer | admin | agency"""
+    actor_id: str
+    regions: tuple[str, ...]
+    """Region codes this principal may see; ("*",) means every region."""
+    scopes: frozenset[str] = field(default_factory=frozenset)
+    display_name: str = ""
+
+    @property
+    def is_staff_account(self) -> bool:
+        return self.kind in StaffRole.ALL
+
+    def sees_region(self, code: str | None) -> bool:
+        if code is None:
+            return False
+        return "*" in self.regions or any(region_matches(code, r) for r in self.regions)
+
+    def sees_pensioner(self, pensioner: Pensioner) -> bool:
+        """Paying region, or (for staff assisting away from home) the residence region."""
+        return self.sees_region(pensioner.region_code) or self.sees_region(
+            pensioner.residence_region_code
+        )
+
+    def region_prefixes(self) -> tuple[str, ...] | None:
+        """SQL LIKE prefixes for this principal's regions; None means unrestricted."""
+        if "*" in self.regions:
+            return None
+        return tuple(region_prefix(r) for r in self.regions)
+
+
+def _staff_principal(user: StaffUser) -> Principal:
+    return Principal(
+        kind=user.role,
+        actor_id=str(user.id),
+        regions=(user.region_code,),
+        display_name=user.display_name,
+    )
+
+
+def get_principal(
+    request: Request,
+    services: ServicesDep,
+    db: DbDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal | None:
+    settings = services.settings
+    now = services.clock()
+    if credentials is not None:
+        token = credentials.credentials
+        if secrets.compare_digest(token.encode(), settings.api_token.get_secret_value().encode()):
+            return Principal(kind="operator", actor_id="operator", regions=("*",))
+        key = verify_api_key(db, text=token, now=now)
+        if key is None:
+            raise UnauthorizedError("unauthorized", "the bearer token is not valid")
+        db.commit()  # last_used_at
+        return Principal(
+            kind="agency",
+            actor_id=f"apikey:{key.prefix}",
+            regions=tuple(key.regions),
+            scopes=frozenset(key.scopes),
+            display_name=key.agency,
+        )
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cookie:
+        return None
+    payload = read_token(
+        settings.secret_key.get_secret_value(), purpose=SESSION_PURPOSE, token=cookie, now=now
+    )
+    if payload is None:
+        return None
+    user = db.get(StaffUser, _uuid(payload.get("sub")))
+    if user is None or not user.active:
+        return None
+    if request.method not in _SAFE_METHODS:
+        sent = request.headers.get("X-CSRF-Token", "")
+        expected = request.cookies.get(CSRF_COOKIE, "")
+        if not expected or not secrets.compare_digest(sent.encode(), expected.encode()):
+            raise ForbiddenError("csrf_failed", "send the X-CSRF-Token header with the cookie value")
+    return _staff_principal(user)
+
+
+def _uuid(value: object):
+    import uuid
+
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
+OptionalPrincipalDep = Annotated[Principal | None, Depends(get_principal)]
+
+
+def require_principal(principal: OptionalPrincipalDep) -> Principal:
+    if principal is None:
+        raise UnauthorizedError("unauthorized", "sign in or send a bearer token")
+    return principal
+
+
+PrincipalDep = Annotated[Principal, Depends(require_principal)]
+
+
+def require_roles(*kinds: str) -> Callable[[Principal], Principal]:
+    """A dependency admitting only these principal kinds (the operator is always admitted)."""
+
+    def check(principal: PrincipalDep) -> Principal:
+        if principal.kind != "operator" and principal.kind not in kinds:
+            raise ForbiddenError("forbidden", f"this needs one of: {', '.join(kinds)}")
+        return principal
+
+    return check
+
+
+def require_scope(scope: str) -> Callable[[Principal], Principal]:
+    """A dependency for agency endpoints: an API key with `scope` (or the operator)."""
+
+    def check(principal: PrincipalDep) -> Principal:
+        if principal.kind == "operator" or principal.kind == "admin":
+            return principal
+        if principal.kind != "agency" or scope not in principal.scopes:
+            raise ForbiddenError("scope_missing", f"this needs an API key with scope {scope}")
+        return principal
+
+    return check

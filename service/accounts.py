@@ -1,0 +1,155 @@
+"""Data functions for staff accounts and agency API keys. They never commit."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+import uuid
+from collections.abc import Sequence
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import ApiKey, StaffRole, StaffUser
+
+from .errors import ConflictError, InvalidInputError
+from .regions import is_region_code
+
+__all__ = [
+    "create_staff",
+    "authenticate_staff",
+    "create_api_key",
+    "verify_api_key",
+    "API_KEY_PREFIX",
+    "SCOPES",
+    "MIN_PASSWORD_LENGTH",
+]
+
+MIN_PASSWORD_LENGTH = 10
+API_KEY_PREFIX = "ck_"
+
+SCOPES = frozenset(
+    {
+        "results:read",
+        "export:read",
+        "pensioners:write",
+        "records:write",
+        "evidence:read",
+        "webhooks:manage",
+    }
+)
+"""What an agency API key may be allowed to do."""
+
+_hasher = PasswordHasher()
+_DUMMY_HASH = _hasher.hash("certify-dummy-password")
+
+
+def create_staff(
+    db: Session,
+    *,
+    username: str,
+    password: str,
+    display_name: str,
+    role: str,
+    region_code: str,
+    now: dt.datetime,
+) -> StaffUser:
+    username = username.strip().lower()
+    if not username or len(username) > 64 or not username.replace("_", "").replace(".", "").isalnum():
+        raise InvalidInputError("username_invalid", "use letters, digits, '.' and '_'")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInputError(
+            "password_too_short", f"passwords need at least {MIN_PASSWORD_LENGTH} characters"
+        )
+    if role not in StaffRole.ALL:
+        raise InvalidInputError("role_invalid", f"role must be one of {sorted(StaffRole.ALL)}")
+    if not is_region_code(region_code):
+        raise InvalidInputError("region_code_invalid", "region must be a six-digit division code")
+    if db.scalar(select(StaffUser.id).where(StaffUser.username == username)):
+        raise ConflictError("username_taken", "this username is already used")
+    user = StaffUser(
+        id=uuid.uuid4(),
+        username=username,
+        password_hash=_hasher.hash(password),
+        display_name=display_name.strip() or username,
+        role=role,
+        region_code=region_code,
+        active=True,
+        created_at=now,
+    )
+    db.add(user)
+    db.flush()
+    return user
+
+
+def authenticate_staff(
+    db: Session, *, username: str, password: str, now: dt.datetime
+) -> StaffUser | None:
+    """The active account for these credentials, or None (same cost either way)."""
+    user = db.scalar(select(StaffUser).where(StaffUser.username == username.strip().lower()))
+    candidate_hash = user.password_hash if user is not None else _DUMMY_HASH
+    try:
+        _hasher.verify(candidate_hash, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if user is None or not user.active:
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    user.last_login_at = now
+    return user
+
+
+def _secret_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create_api_key(
+    db: Session,
+    *,
+    agency: str,
+    scopes: Sequence[str],
+    regions: Sequence[str],
+    now: dt.datetime,
+) -> tuple[ApiKey, str]:
+    """A new key; returns the row and the full key text (shown once, never stored)."""
+    unknown = set(scopes) - SCOPES
+    if unknown:
+        raise InvalidInputError("scope_invalid", f"unknown scopes: {sorted(unknown)}")
+    bad = [r for r in regions if not is_region_code(r)]
+    if bad or not regions:
+        raise InvalidInputError("region_code_invalid", "regions must be six-digit division codes")
+    prefix = secrets.token_hex(6)
+    secret = secrets.token_urlsafe(32)
+    key = ApiKey(
+        id=uuid.uuid4(),
+        agency=agency.strip(),
+        prefix=prefix,
+        secret_hash=_secret_hash(secret),
+        scopes=sorted(set(scopes)),
+        regions=list(dict.fromkeys(regions)),
+        active=True,
+        created_at=now,
+    )
+    db.add(key)
+    db.flush()
+    return key, f"{API_KEY_PREFIX}{prefix}_{secret}"
+
+
+def verify_api_key(db: Session, *, text: str, now: dt.datetime) -> ApiKey | None:
+    """The active key matching `ck_<prefix>_<secret>`, or None."""
+    if not text.startswith(API_KEY_PREFIX):
+        return None
+    prefix, _, secret = text[len(API_KEY_PREFIX) :].partition("_")
+    if not prefix or not secret:
+        return None
+    key = db.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
+    if key is None or not key.active:
+        return None
+    if not secrets.compare_digest(key.secret_hash, _secret_hash(secret)):
+        return None
+    key.last_used_at = now
+    return key
