@@ -110,8 +110,8 @@ def splice(first: Path, second: Path, path: Path, *, first_s: tuple[float, float
     a face swapped mid-recording."""
     (a0, a1), (b0, b1) = first_s, second_s
     graph = (
-        f"[0:v]trim={a0}:{a1},setpts=PTS-STARTPTS,scale={size}:{size},fps=30[a];"
-        f"[1:v]trim={b0}:{b1},setpts=PTS-STARTPTS,scale={size}:{size},fps=30[b];"
+        f"[0:v]trim={a0}:{a1},setpts=PTS-STARTPTS,scale={size}:{size},setsar=1,fps=30[a];"
+        f"[1:v]trim={b0}:{b1},setpts=PTS-STARTPTS,scale={size}:{size},setsar=1,fps=30[b];"
         "[a][b]concat=n=2:v=1:a=0[v]"
     )
     ffmpeg("-i", str(first), "-i", str(second), "-filter_complex", graph, "-map", "[v]",
