@@ -14,6 +14,7 @@ in an X-CSRF-Token header (double submit).
 from __future__ import annotations
 
 import secrets
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated
@@ -32,11 +33,13 @@ from .deps import DbDep, ServicesDep
 __all__ = [
     "Principal",
     "PrincipalDep",
+    "OptionalPrincipalDep",
     "require_roles",
     "require_scope",
     "SESSION_COOKIE",
     "CSRF_COOKIE",
     "SESSION_PURPOSE",
+    "SESSION_TTL_S",
     "UnauthorizedError",
 ]
 
@@ -137,9 +140,7 @@ def get_principal(
     return _staff_principal(user)
 
 
-def _uuid(value: object):
-    import uuid
-
+def _uuid(value: object) -> uuid.UUID | None:
     try:
         return uuid.UUID(str(value))
     except ValueError:

@@ -253,6 +253,71 @@ def enrol(
         services.close()
 
 
+staff_app = typer.Typer(help="Staff accounts.", no_args_is_help=True)
+app.add_typer(staff_app, name="staff")
+apikey_app = typer.Typer(help="Agency API keys.", no_args_is_help=True)
+app.add_typer(apikey_app, name="apikey")
+
+
+@staff_app.command("add")
+def staff_add(
+    username: Annotated[str, typer.Option()],
+    region: Annotated[str, typer.Option(help="Region code the account works in")],
+    role: Annotated[str, typer.Option(help="staff, reviewer or admin")] = "staff",
+    name: Annotated[str, typer.Option(help="Display name")] = "",
+    password: Annotated[
+        str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)
+    ] = "",
+) -> None:
+    """Create a staff account (the password is asked for and stored as an argon2 hash)."""
+    from models.db import session_scope
+    from service.accounts import create_staff
+    from service.context import build_services
+    from service.errors import ServiceError
+
+    services = build_services(get_settings())
+    try:
+        with session_scope(services.sessions) as db:
+            user = create_staff(
+                db, username=username, password=password, display_name=name or username,
+                role=role, region_code=region, now=services.clock(),
+            )
+            db.commit()
+            typer.echo(json.dumps({"id": str(user.id), "username": user.username, "role": user.role}))
+    except ServiceError as exc:
+        typer.echo(f"error: {exc.code}: {exc.message}", err=True)
+        raise typer.Exit(2) from None
+    finally:
+        services.close()
+
+
+@apikey_app.command("create")
+def apikey_create(
+    agency: Annotated[str, typer.Option(help="Agency name")],
+    scope: Annotated[list[str], typer.Option(help="Repeat for each scope, e.g. results:read")],
+    region: Annotated[list[str], typer.Option(help="Repeat for each region code")],
+) -> None:
+    """Create an agency API key; the key is printed once and never stored."""
+    from models.db import session_scope
+    from service.accounts import create_api_key
+    from service.context import build_services
+    from service.errors import ServiceError
+
+    services = build_services(get_settings())
+    try:
+        with session_scope(services.sessions) as db:
+            row, key = create_api_key(
+                db, agency=agency, scopes=scope, regions=region, now=services.clock()
+            )
+            db.commit()
+            typer.echo(json.dumps({"id": str(row.id), "key": key, "scopes": row.scopes, "regions": row.regions}))
+    except ServiceError as exc:
+        typer.echo(f"error: {exc.code}: {exc.message}", err=True)
+        raise typer.Exit(2) from None
+    finally:
+        services.close()
+
+
 @app.command()
 def demo() -> None:
     """Enrol the demo pensioners from the data folder (skips those already there)."""

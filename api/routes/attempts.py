@@ -7,10 +7,15 @@ import uuid
 from fastapi import APIRouter
 from sqlalchemy import select
 
-from models import AttemptStatus, QualificationRecord
+from fastapi import Request
+
+from models import AttemptStatus, Pensioner, QualificationRecord
+from service.audit import record_audit
 from service.certification import get_attempt, tries_left
 
-from ..deps import DbDep, OptionalOperatorDep, ServicesDep
+from ..access import may_see_evidence
+from ..auth import OptionalPrincipalDep
+from ..deps import DbDep, ServicesDep, client_ip
 from ..schemas import AttemptPublic
 
 router = APIRouter(prefix="/v1/attempts", tags=["certification"])
@@ -18,14 +23,23 @@ router = APIRouter(prefix="/v1/attempts", tags=["certification"])
 
 @router.get("/{attempt_id}", response_model=AttemptPublic)
 def read(
-    attempt_id: uuid.UUID, db: DbDep, services: ServicesDep, is_operator: OptionalOperatorDep
+    attempt_id: uuid.UUID,
+    request: Request,
+    db: DbDep,
+    services: ServicesDep,
+    principal: OptionalPrincipalDep,
 ) -> AttemptPublic:
     """Progress (`queued`, `processing`) or the result (`passed`, `failed`, `review`, `error`).
 
-    Anyone holding the attempt id sees the status, reason codes and tries left; scores
-    and the action timeline are shown to operators only.
+    Anyone holding the attempt id sees the status, reason codes and tries left. Scores
+    and the action timeline (biometric evidence) are shown to reviewers, admins and
+    agency keys with `evidence:read` for the pensioner's region; each such read is audited.
     """
     attempt = get_attempt(db, attempt_id)
+    with_evidence = False
+    if may_see_evidence(principal) and principal is not None:
+        pensioner = db.get(Pensioner, attempt.pensioner_id)
+        with_evidence = pensioner is not None and principal.sees_pensioner(pensioner)
     record = None
     if attempt.status == AttemptStatus.PASSED:
         record = db.scalar(
@@ -37,4 +51,11 @@ def read(
         period=attempt.period,
         limit=services.settings.max_failed_attempts,
     )
-    return AttemptPublic.of(attempt, with_evidence=is_operator, qualification=record, tries_left=left)
+    if with_evidence and principal is not None:
+        record_audit(
+            db, actor_type=principal.kind, actor_id=principal.actor_id, action="evidence.read",
+            subject_type="attempt", subject_id=str(attempt.id), now=services.clock(),
+            ip=client_ip(request),
+        )
+        db.commit()
+    return AttemptPublic.of(attempt, with_evidence=with_evidence, qualification=record, tries_left=left)

@@ -8,13 +8,16 @@ from fastapi import APIRouter, Request
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from models import QualificationRecord
+from models import QualificationRecord, ReferenceSource, ReferenceStatus, StaffRole
 from models.db import session_scope
-from service.pensioners import create_pensioner, get_pensioner
+from service.audit import record_audit
+from service.errors import ForbiddenError
+from service.pensioners import create_pensioner
 from service.references import enrol_photo
 from service.storage import spool_directory
 
-from ..deps import DbDep, NowDep, OperatorDep, ServicesDep
+from ..access import CaseworkerDep, EnrolerDep, visible_pensioner
+from ..deps import DbDep, NowDep, ServicesDep
 from ..schemas import PensionerCreate, PensionerPublic, QualificationPublic, ReferencePublic
 from ..uploads import spool_upload
 
@@ -23,9 +26,11 @@ router = APIRouter(prefix="/v1/pensioners", tags=["pensioners"])
 
 @router.post("", status_code=201, response_model=PensionerPublic)
 def create(
-    body: PensionerCreate, db: DbDep, services: ServicesDep, now: NowDep, _: OperatorDep
+    body: PensionerCreate, db: DbDep, services: ServicesDep, now: NowDep, principal: EnrolerDep
 ) -> PensionerPublic:
     """Enrol a pensioner (the national ID number is checked with its GB 11643 check digit)."""
+    if not principal.sees_region(body.region_code):
+        raise ForbiddenError("region_forbidden", "you cannot enrol pensioners of this region")
     pensioner = create_pensioner(
         db,
         keyring=services.keyring,
@@ -37,13 +42,17 @@ def create(
         residence_region_code=body.residence_region_code,
         now=now,
     )
+    record_audit(
+        db, actor_type=principal.kind, actor_id=principal.actor_id, action="pensioner.create",
+        subject_type="pensioner", subject_id=str(pensioner.id), now=now,
+    )
     db.commit()
     return PensionerPublic.of(pensioner)
 
 
 @router.get("/{pensioner_id}", response_model=PensionerPublic)
-def read(pensioner_id: uuid.UUID, db: DbDep, _: OperatorDep) -> PensionerPublic:
-    return PensionerPublic.of(get_pensioner(db, pensioner_id))
+def read(pensioner_id: uuid.UUID, db: DbDep, principal: CaseworkerDep) -> PensionerPublic:
+    return PensionerPublic.of(visible_pensioner(db, principal, pensioner_id))
 
 
 @router.post(
@@ -65,9 +74,18 @@ def read(pensioner_id: uuid.UUID, db: DbDep, _: OperatorDep) -> PensionerPublic:
     },
 )
 async def add_photo(
-    pensioner_id: uuid.UUID, request: Request, services: ServicesDep, _: OperatorDep
+    pensioner_id: uuid.UUID, request: Request, services: ServicesDep, principal: EnrolerDep
 ) -> ReferencePublic:
-    """Add a reference photo (multipart field `photo`): exactly one face, big enough."""
+    """Add a reference photo (multipart field `photo`): exactly one face, big enough.
+
+    A photo taken by community staff waits (`pending`) until a second person approves it.
+    """
+
+    def check_visible() -> None:
+        with session_scope(services.sessions) as db:
+            visible_pensioner(db, principal, pensioner_id)
+
+    await run_in_threadpool(check_visible)
     spooled = await spool_upload(
         request,
         field="photo",
@@ -81,8 +99,22 @@ async def add_photo(
 
     def enrol() -> ReferencePublic:
         with session_scope(services.sessions) as db:
+            by_staff = principal.kind == StaffRole.STAFF
+            now = services.clock()
             reference = enrol_photo(
-                db, services=services, pensioner_id=pensioner_id, photo=photo, now=services.clock()
+                db,
+                services=services,
+                pensioner_id=pensioner_id,
+                photo=photo,
+                now=now,
+                source=ReferenceSource.STAFF_CAPTURE if by_staff else ReferenceSource.ENROLMENT,
+                status=ReferenceStatus.PENDING if by_staff else ReferenceStatus.ACTIVE,
+                created_by=principal.actor_id,
+            )
+            record_audit(
+                db, actor_type=principal.kind, actor_id=principal.actor_id,
+                action="reference.add", subject_type="pensioner", subject_id=str(pensioner_id),
+                details={"reference_id": str(reference.id), "status": reference.status}, now=now,
             )
             db.commit()
             return ReferencePublic.of(reference)
@@ -91,9 +123,11 @@ async def add_photo(
 
 
 @router.get("/{pensioner_id}/qualification", response_model=list[QualificationPublic])
-def qualification(pensioner_id: uuid.UUID, db: DbDep, _: OperatorDep) -> list[QualificationPublic]:
+def qualification(
+    pensioner_id: uuid.UUID, db: DbDep, principal: CaseworkerDep
+) -> list[QualificationPublic]:
     """The pensioner's qualification records, newest period first."""
-    get_pensioner(db, pensioner_id)
+    visible_pensioner(db, principal, pensioner_id)
     records = db.scalars(
         select(QualificationRecord)
         .where(QualificationRecord.pensioner_id == pensioner_id)

@@ -14,7 +14,11 @@ from service.certification import get_session_for_upload, open_session
 from service.intake import accept_upload
 from service.storage import spool_directory
 
-from ..deps import DbDep, NowDep, OperatorDep, ServicesDep
+from models import Channel, StaffRole
+from service.errors import InvalidInputError
+
+from ..access import CaseworkerDep, visible_pensioner
+from ..deps import DbDep, NowDep, ServicesDep
 from ..schemas import AttemptPublic, SessionCreate, SessionPublic
 from ..uploads import spool_upload
 
@@ -29,12 +33,22 @@ def create(
     db: DbDep,
     services: ServicesDep,
     now: NowDep,
-    _: OperatorDep,
+    principal: CaseworkerDep,
     body: SessionCreate | None = None,
 ) -> SessionPublic:
-    """Open a session: a random challenge (2-3 actions in order), a nonce and an expiry."""
+    """Open a session: a random challenge (2-3 actions in order), a nonce and an expiry.
+
+    A session opened by a staff account is an assisted one: the result records who
+    helped and on which device.
+    """
     body = body or SessionCreate()
     settings = services.settings
+    visible_pensioner(db, principal, pensioner_id)
+    channel, assisted_by = body.channel, body.assisted_by
+    if principal.kind in (StaffRole.STAFF, StaffRole.REVIEWER, StaffRole.ADMIN):
+        channel, assisted_by = Channel.ASSISTED, principal.actor_id
+    elif channel == Channel.ASSISTED and not assisted_by:
+        raise InvalidInputError("assisted_by_required", "an assisted session names the helper")
     with_digits = settings.challenge_with_digits if body.with_digits is None else body.with_digits
     session = open_session(
         db,
@@ -43,8 +57,8 @@ def create(
         ttl_s=settings.session_ttl_s,
         max_failed_attempts=settings.max_failed_attempts,
         now=now,
-        channel=body.channel,
-        assisted_by=body.assisted_by,
+        channel=channel,
+        assisted_by=assisted_by,
         device_id=body.device_id,
     )
     db.commit()

