@@ -37,8 +37,9 @@ PG_URL = os.environ.get(
     "CERTIFY_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 REDIS_SERVER_URL = os.environ.get("CERTIFY_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-REDIS_TEST_DB = 13
-"""Database number used on the Redis server, flushed before each test that uses it."""
+REDIS_TEST_DB = int(os.environ.get("CERTIFY_TEST_REDIS_DB", "13"))
+"""Database number used on the Redis server, flushed before each test that uses it
+(give concurrent test runs on one machine different numbers)."""
 
 
 
