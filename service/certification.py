@@ -12,7 +12,8 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from certify import Challenge, VideoInfo
+from certify import Challenge, VideoInfo, fingerprint_similarity
+from certify.fingerprint import REUSE_MIN_SIMILARITY
 from models import (
     Attempt,
     AttemptStatus,
@@ -42,7 +43,12 @@ __all__ = [
     "record_outcome",
     "REASON_VIDEO_REUSED",
     "earlier_upload_of_same_video",
+    "earlier_recording_like",
+    "RECENT_FINGERPRINTS",
 ]
+
+RECENT_FINGERPRINTS = 50
+"""How many of a pensioner's earlier recordings a new one is compared with for re-use."""
 
 REASON_VIDEO_REUSED = "video_reused"
 """The uploaded video is byte-for-byte one this pensioner uploaded before."""
@@ -265,3 +271,29 @@ def earlier_upload_of_same_video(db: Session, *, attempt: Attempt) -> uuid.UUID 
         )
         .limit(1)
     )
+
+
+def earlier_recording_like(
+    db: Session, *, attempt: Attempt, fingerprint: str
+) -> tuple[uuid.UUID, float] | None:
+    """An earlier attempt of the same pensioner whose recording this one re-uses
+    (perceptually the same pictures and motion, even re-encoded or trimmed)."""
+    rows = db.execute(
+        select(Attempt.id, Attempt.fingerprint)
+        .where(
+            Attempt.pensioner_id == attempt.pensioner_id,
+            Attempt.id != attempt.id,
+            Attempt.fingerprint.is_not(None),
+            Attempt.created_at <= attempt.created_at,
+        )
+        .order_by(Attempt.created_at.desc())
+        .limit(RECENT_FINGERPRINTS)
+    ).all()
+    for earlier_id, earlier in rows:
+        try:
+            similarity = fingerprint_similarity(fingerprint, earlier)
+        except ValueError:
+            continue  # a fingerprint of another format version
+        if similarity >= REUSE_MIN_SIMILARITY:
+            return earlier_id, similarity
+    return None

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import logging
 import uuid
+from dataclasses import replace
 
 from certify import Challenge, VideoError, assess, decode_video
 from models import Attempt, AttemptStatus
@@ -18,6 +19,7 @@ from service.intake import video_limits
 from service.certification import (
     REASON_VIDEO_REUSED,
     Outcome,
+    earlier_recording_like,
     earlier_upload_of_same_video,
     mark_processing,
     record_outcome,
@@ -63,6 +65,18 @@ def _assess_stored_video(
     return outcome, assessment
 
 
+def _unless_reused(db, *, attempt: Attempt, outcome: Outcome) -> Outcome:
+    """Fail an attempt whose recording is an earlier recording of this pensioner sent again."""
+    earlier = earlier_recording_like(db, attempt=attempt, fingerprint=outcome.fingerprint or "")
+    if earlier is None:
+        return outcome
+    earlier_id, similarity = earlier
+    result = dict(outcome.result or {})
+    result["reused_from"] = {"attempt_id": str(earlier_id), "similarity": round(similarity, 3)}
+    reasons = [REASON_VIDEO_REUSED, *(r for r in outcome.reasons if r != REASON_VIDEO_REUSED)]
+    return replace(outcome, status=AttemptStatus.FAILED, reasons=reasons, result=result)
+
+
 def process_attempt(services: Services, attempt_id: uuid.UUID) -> str:
     """Certify one attempt; returns its final status."""
     with session_scope(services.sessions) as db:
@@ -102,6 +116,8 @@ def process_attempt(services: Services, attempt_id: uuid.UUID) -> str:
         assert attempt is not None
         if attempt.status in AttemptStatus.FINAL:
             return attempt.status  # a concurrent run finished first
+        if outcome.fingerprint:
+            outcome = _unless_reused(db, attempt=attempt, outcome=outcome)
         now = services.clock()
         record_outcome(
             db,
