@@ -22,13 +22,16 @@ from models import (
     FaceReference,
     Method,
     QualificationRecord,
-    RecordStatus,
     ReferenceStatus,
+    ReviewKind,
 )
 
+from .certificates import issue_certificates
+from .crypto import Keyring
 from .errors import ConflictError, ForbiddenError, GoneError, InvalidInputError, NotFoundError
-from .periods import period_for, valid_until
-from .pensioners import ensure_record, get_pensioner
+from .pensioners import get_pensioner
+from .records import Certification, certify_period, current_window, note_decision
+from .reviews import open_review
 from .storage import StoredBlob
 
 __all__ = [
@@ -84,7 +87,7 @@ def open_session(
         raise ConflictError(
             "no_reference_photo", "the pensioner has no enrolled reference photo yet"
         )
-    period = period_for(now)
+    period = current_window(db, pensioner=pensioner, now=now).label
     if tries_left(db, pensioner_id=pensioner.id, period=period, limit=max_failed_attempts) <= 0:
         raise ConflictError(
             "attempts_exhausted",
@@ -154,11 +157,12 @@ def create_attempt(
     ).rowcount
     if claimed != 1:
         raise ConflictError("session_used", "a video was already uploaded for this session")
+    pensioner = get_pensioner(db, session.pensioner_id)
     attempt = Attempt(
         id=attempt_id,
         session_id=session.id,
         pensioner_id=session.pensioner_id,
-        period=period_for(now),
+        period=current_window(db, pensioner=pensioner, now=now).label,
         status=AttemptStatus.QUEUED,
         channel=session.channel,
         assisted_by=session.assisted_by,
@@ -229,9 +233,21 @@ class Outcome:
 
 
 def record_outcome(
-    db: Session, *, attempt: Attempt, outcome: Outcome, now: dt.datetime, validity_days: int
-) -> QualificationRecord | None:
-    """Write the outcome on the attempt; a pass certifies the period's qualification record."""
+    db: Session,
+    *,
+    attempt: Attempt,
+    outcome: Outcome,
+    now: dt.datetime,
+    validity_days: int,
+    keyring: Keyring,
+) -> list[QualificationRecord]:
+    """Write the outcome on the attempt and on the period's qualification records.
+
+    A pass certifies every scheme's record of the period (and settles earlier open
+    ones), each with a signed certificate; a failure or a review shows on the records
+    with its reason codes; a review also opens an item in the manual review queue.
+    Returns the records that changed.
+    """
     attempt.status = outcome.status
     attempt.reasons = list(outcome.reasons)
     attempt.match_distance = outcome.match_distance
@@ -242,21 +258,27 @@ def record_outcome(
     attempt.key_frame_keys = list(outcome.key_frame_keys)
     attempt.error = outcome.error
     attempt.finished_at = now
-    if outcome.status != AttemptStatus.PASSED:
-        return None
-    record = ensure_record(db, pensioner_id=attempt.pensioner_id, period=attempt.period, now=now)
-    if record.status in (RecordStatus.CERTIFIED, RecordStatus.RESTORED) and record.certified_at:
-        return record  # already certified this period by an earlier attempt; keep the first
-    # a pensioner whose payments were suspended is restored (with back pay) by certifying
-    was_suspended = record.status == RecordStatus.SUSPENDED
-    record.status = RecordStatus.RESTORED if was_suspended else RecordStatus.CERTIFIED
-    record.certified_at = now
-    record.valid_until = valid_until(now, validity_days=validity_days)
-    record.method = Method.ASSISTED if attempt.channel == Channel.ASSISTED else Method.SELF
-    record.attempt_id = attempt.id
-    record.assisted_by = attempt.assisted_by
-    record.updated_at = now
-    return record
+    if outcome.status not in AttemptStatus.DECIDED:
+        return []
+    pensioner = get_pensioner(db, attempt.pensioner_id)
+    if outcome.status == AttemptStatus.PASSED:
+        changed = certify_period(
+            db,
+            pensioner=pensioner,
+            period=attempt.period,
+            how=Certification(
+                method=Method.ASSISTED if attempt.channel == Channel.ASSISTED else Method.SELF,
+                attempt_id=attempt.id,
+                assisted_by=attempt.assisted_by,
+            ),
+            now=now,
+            validity_days=validity_days,
+        )
+        issue_certificates(db, keyring=keyring, pensioner=pensioner, records=changed, now=now)
+        return changed
+    if outcome.status == AttemptStatus.REVIEW:
+        open_review(db, attempt=attempt, kind=ReviewKind.ENGINE, now=now)
+    return note_decision(db, pensioner=pensioner, attempt=attempt, now=now)
 
 
 def earlier_upload_of_same_video(db: Session, *, attempt: Attempt) -> uuid.UUID | None:

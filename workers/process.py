@@ -125,6 +125,7 @@ def process_attempt(services: Services, attempt_id: uuid.UUID) -> str:
             outcome=outcome,
             now=now,
             validity_days=services.settings.period_validity_days,
+            keyring=services.keyring,
         )
         if outcome.status == AttemptStatus.PASSED and assessment is not None:
             add_fresh_reference(db, services=services, attempt=attempt, assessment=assessment, now=now)
