@@ -54,7 +54,39 @@ KEY_FRAME_MAX_SIDE_PX = 320
 KEY_FRAME_JPEG_QUALITY = 80
 """JPEG quality of key frames (a 320 px frame is then ~15-25 kB)."""
 
+MIN_PROBES = 2
+"""Frames always embedded (the best of the first and of the last part of the video);
+the candidates in between are embedded only while the evidence is not settled (see
+`_settled`). An embedding costs ~100 ms, the largest single cost of a check."""
+
 _REASON_ORDER = list(Reason)
+
+
+def _embedding_order(candidates: Sequence[int]) -> list[int]:
+    """Ends of the recording first (they also test identity across it), then the rest."""
+    if len(candidates) <= 2:
+        return list(candidates)
+    return [candidates[0], candidates[-1], *candidates[1:-1]]
+
+
+def _settled(
+    embeddings: Sequence[np.ndarray], references: Sequence[np.ndarray], th: Thresholds
+) -> bool:
+    """Whether more probe frames could change the outcome: not when every frame so far
+    gives the same match verdict and the frames agree on who is shown (within the
+    accept distance). Otherwise another frame is the tie-breaker."""
+    for i, a in enumerate(embeddings):
+        for b in embeddings[i + 1 :]:
+            if embedding_distance(a, b) > th.match_accept_distance:
+                return False
+    if references:
+        verdicts = {
+            match_verdict(min(embedding_distance(e, r) for r in references), th)
+            for e in embeddings
+        }
+        if len(verdicts) > 1:
+            return False
+    return True
 
 
 class _Stopwatch:
@@ -166,11 +198,14 @@ def assess(
             failures.append(Reason.CHALLENGE_NOT_FOLLOWED)
 
         with watch.stage("embed"):
-            probe_indices = select_probe_frames(observations, lid_open=base.lid_open)
-            for i in probe_indices:
+            candidates = select_probe_frames(observations, lid_open=base.lid_open)
+            for i in _embedding_order(candidates):
+                if len(embeddings) >= MIN_PROBES and _settled(embeddings, references, th):
+                    break
                 embeddings.append(
                     backend.embedder.embed(frames[i].rgb, observations[i].landmarks)
                 )
+                probe_indices += (i,)
         details["probe_t_ms"] = [frames[i].t_ms for i in probe_indices]
 
         with watch.stage("attacks"):
@@ -245,7 +280,7 @@ def assess(
                 per_frame = [min(embedding_distance(e, r) for r in references) for e in embeddings]
                 best_probe = probe_indices[int(np.argmin(per_frame))]
             else:
-                best_probe = probe_indices[len(probe_indices) // 2]
+                best_probe = probe_indices[0]
         key_frames = _key_frames(frames, best_probe, matched)
 
     probe_embedding = None

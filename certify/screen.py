@@ -71,9 +71,9 @@ SIDE_COLLINEAR_TOLERANCE = 0.04
 SEGMENT_MIN_LENGTH = 0.15
 """Line pieces shorter than this (face heights) are texture, not edges."""
 
-CROP_FACE_HEIGHT_PX = 100
+CROP_FACE_HEIGHT_PX = 80
 """The search area is rescaled so that the face is this tall: the line detector then
-costs ~2 ms per frame whatever the video's resolution."""
+costs ~2-3 ms per frame whatever the video's resolution."""
 
 ENCLOSED_MIN_SIDES = 3
 """Sides with a screen edge for a frame to count as enclosed."""

@@ -16,11 +16,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 
 from .tracking import FaceObservation
-from .video import Frame
+from .video import Frame, luma_thumbnail
 
 __all__ = ["CutScores", "cut_scores", "THUMBNAIL_PX", "CUT_NEIGHBOURS", "CUT_MAX_GAP_MS"]
 
@@ -57,12 +56,6 @@ class CutScores:
     """Largest change of face size between consecutive samples (>= 1)."""
 
 
-def _thumbnail(frame: Frame) -> np.ndarray:
-    return cv2.resize(
-        frame.gray, (THUMBNAIL_PX, THUMBNAIL_PX), interpolation=cv2.INTER_AREA
-    ).astype(np.float32)
-
-
 def cut_scores(
     frames: Sequence[Frame],
     observations: Sequence[FaceObservation],
@@ -70,7 +63,7 @@ def cut_scores(
     min_spike: float,
 ) -> CutScores:
     """Spikes of picture change (cuts) and face jumps between consecutive samples."""
-    thumbs = [_thumbnail(f) for f in frames]
+    thumbs = [luma_thumbnail(f.gray, THUMBNAIL_PX) for f in frames]
     changes = np.full(max(0, len(frames) - 1), np.nan)
     for i in range(len(frames) - 1):
         if frames[i + 1].t_ms - frames[i].t_ms <= CUT_MAX_GAP_MS:

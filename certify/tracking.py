@@ -33,7 +33,10 @@ from .video import Frame
 __all__ = ["FaceObservation", "track_faces", "DETECT_INTERVAL_MS", "DETECT_MAX_SIDE_PX"]
 
 DETECT_INTERVAL_MS = 500
-"""Run the detector at least this often (ms of video), to notice a second face or a cut."""
+"""Run the detector at least this often (ms of video): it notices a second face, and it
+re-anchors the landmark track, whose box otherwise drifts with the landmarks during
+turns and mouth openings (measured: at 1000 ms, nods and turns were misread in 3 of
+the clips of bench/evaluate.py)."""
 
 DETECT_MAX_SIDE_PX = 320
 """Frames are downscaled to this longer side for detection (HOG finds faces >= 80 px)."""
