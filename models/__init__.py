@@ -5,8 +5,10 @@ from __future__ import annotations
 from .accounts import ApiKey, AuditEvent, StaffRole, StaffUser
 from .base import Base, new_id, utcnow
 from .certification import Attempt, AttemptStatus, CertificationSession, Channel
+from .links import PensionerLink
 from .pensioner import FaceReference, Pensioner, ReferenceSource, ReferenceStatus
 from .qualification import DEFAULT_SCHEME, Method, QualificationRecord, RecordStatus
+from .uploads import Upload, UploadChunk, UploadStatus
 
 __all__ = [
     "ApiKey",
@@ -26,6 +28,10 @@ __all__ = [
     "RecordStatus",
     "ReferenceSource",
     "ReferenceStatus",
+    "PensionerLink",
+    "Upload",
+    "UploadChunk",
+    "UploadStatus",
     "new_id",
     "utcnow",
 ]
