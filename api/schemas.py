@@ -118,6 +118,10 @@ class SessionCreate(BaseModel):
     assisted_by: str | None = Field(None, max_length=64)
     device_id: str | None = Field(None, max_length=128)
     with_digits: bool | None = Field(None, description="also ask for 4 digits read aloud")
+    consent: bool = Field(
+        False,
+        description="the pensioner agreed to the biometric check (recorded with the attempt)",
+    )
 
 
 class ChallengePublic(BaseModel):
@@ -131,7 +135,13 @@ class SessionPublic(BaseModel):
     challenge: ChallengePublic
     nonce: str
     expires_at: dt.datetime
+    """Start recording before this."""
+    upload_deadline: dt.datetime
+    """The recording may arrive by resumable upload until this (kept offline meanwhile)."""
+    consent_at: dt.datetime | None = None
     upload_url: str
+    uploads_url: str
+    """POST here to start a resumable, chunked upload of the recording."""
 
     @classmethod
     def of(cls, session: CertificationSession) -> SessionPublic:
@@ -144,7 +154,10 @@ class SessionPublic(BaseModel):
             ),
             nonce=session.nonce,
             expires_at=session.expires_at,
+            upload_deadline=session.upload_deadline or session.expires_at,
+            consent_at=session.consent_at,
             upload_url=f"/v1/pensioners/{session.pensioner_id}/sessions/{session.id}/video",
+            uploads_url=f"/v1/pensioners/{session.pensioner_id}/sessions/{session.id}/uploads",
         )
 
 

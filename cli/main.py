@@ -62,6 +62,8 @@ def _dispatch_forever(settings: Settings, stop: threading.Event) -> None:
     from service.context import build_services
     from service.dispatch import enqueue_pending
 
+    from service.uploads import purge_abandoned_uploads
+
     services = build_services(settings)
     try:
         while not stop.wait(DISPATCH_INTERVAL_S):
@@ -69,6 +71,7 @@ def _dispatch_forever(settings: Settings, stop: threading.Event) -> None:
                 sent = enqueue_pending(services, older_than_s=DISPATCH_INTERVAL_S)
                 if sent:
                     logging.getLogger("certify.dispatch").info("re-sent %d attempts", sent)
+                purge_abandoned_uploads(services)
             except Exception:  # noqa: BLE001 - keep dispatching after a transient failure
                 logging.getLogger("certify.dispatch").exception("dispatch pass failed")
     finally:
@@ -249,6 +252,75 @@ def enrol(
     except ServiceError as exc:
         typer.echo(f"error: {exc.code}: {exc.message}", err=True)
         raise typer.Exit(2) from None
+    finally:
+        services.close()
+
+
+link_app = typer.Typer(help="One-time pensioner links.", no_args_is_help=True)
+app.add_typer(link_app, name="link")
+uploads_app = typer.Typer(help="Resumable uploads.", no_args_is_help=True)
+app.add_typer(uploads_app, name="uploads")
+
+
+@link_app.command("create")
+def link_create(
+    pensioner: Annotated[str, typer.Option(help="Pensioner id")],
+    ttl_days: Annotated[int | None, typer.Option(help="Days the link stays valid")] = None,
+) -> None:
+    """Make a one-time link for a pensioner; prints the URL to send (shown only once)."""
+    import uuid
+
+    from api.routes.links import link_url
+    from models.db import session_scope
+    from service.audit import record_audit
+    from service.context import build_services
+    from service.errors import ServiceError
+    from service.links import create_link
+
+    settings = get_settings()
+    services = build_services(settings)
+    try:
+        pensioner_id = uuid.UUID(pensioner)
+    except ValueError:
+        raise typer.BadParameter("not a pensioner id", param_hint="--pensioner") from None
+    ttl_s = settings.link_ttl_s if ttl_days is None else ttl_days * 86400
+    try:
+        with session_scope(services.sessions) as db:
+            now = services.clock()
+            issued = create_link(
+                db, secret=settings.secret_key.get_secret_value(), pensioner_id=pensioner_id,
+                created_by="cli", ttl_s=min(ttl_s, settings.max_link_ttl_s), now=now,
+            )
+            record_audit(
+                db, actor_type="operator", actor_id="cli", action="link.create",
+                subject_type="pensioner", subject_id=str(pensioner_id), now=now,
+                details={"link_id": str(issued.link.id)},
+            )
+            db.commit()
+            typer.echo(json.dumps({
+                "id": str(issued.link.id),
+                "url": link_url(settings.public_base_url, issued.token),
+                "expires_at": issued.link.expires_at.isoformat(),
+            }))
+    except ServiceError as exc:
+        typer.echo(f"error: {exc.code}: {exc.message}", err=True)
+        raise typer.Exit(2) from None
+    finally:
+        services.close()
+
+
+@uploads_app.command("purge")
+def uploads_purge() -> None:
+    """Delete unfinished uploads whose upload window has closed (serve does this itself)."""
+    from service.context import build_services
+    from service.uploads import purge_abandoned_uploads
+
+    services = build_services(get_settings())
+    try:
+        total = 0
+        while purged := purge_abandoned_uploads(services):
+            total += purged
+        typer.echo(f"{total} abandoned uploads deleted")
     finally:
         services.close()
 

@@ -10,6 +10,7 @@ from .certificates import Certificate
 from .certification import Attempt, AttemptStatus, CertificationSession, Channel
 from .jobs import EnrolmentJob, EnrolmentRow, ExportJob, JobState
 from .life_events import LifeEvent
+from .links import PensionerLink
 from .pensioner import FaceReference, Pensioner, ReferenceSource, ReferenceStatus
 from .qualification import (
     DEFAULT_SCHEME,
@@ -22,6 +23,7 @@ from .qualification import (
     Scheme,
 )
 from .reviews import Review, ReviewKind, ReviewState
+from .uploads import Upload, UploadChunk, UploadStatus
 from .webhooks import DeliveryStatus, Webhook, WebhookDelivery
 
 __all__ = [
@@ -60,6 +62,10 @@ __all__ = [
     "RecordStatus",
     "ReferenceSource",
     "ReferenceStatus",
+    "PensionerLink",
+    "Upload",
+    "UploadChunk",
+    "UploadStatus",
     "new_id",
     "utcnow",
 ]

@@ -70,5 +70,9 @@ class FaceReference(Base):
     attempt_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("attempts.id"))
     created_by: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    """Who approved or rejected a pending (staff-captured) photo: never its creator."""
+    decided_at: Mapped[dt.datetime | None]
+    decision_reason: Mapped[str | None] = mapped_column(String(200))
 
     pensioner: Mapped[Pensioner] = relationship(back_populates="references")

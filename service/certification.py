@@ -68,8 +68,15 @@ def open_session(
     channel: str = Channel.SELF,
     assisted_by: str | None = None,
     device_id: str | None = None,
+    upload_window_s: int | None = None,
+    consent_at: dt.datetime | None = None,
+    link_id: uuid.UUID | None = None,
 ) -> CertificationSession:
-    """Issue a challenge to a pensioner who has a reference photo and tries left."""
+    """Issue a challenge to a pensioner who has a reference photo and tries left.
+
+    `ttl_s` bounds when the recording may start; `upload_window_s` (from issue) bounds
+    when that recording may still arrive by resumable upload (None: the same as ttl_s).
+    """
     pensioner = get_pensioner(db, pensioner_id)
     if channel not in (Channel.SELF, Channel.ASSISTED):
         raise InvalidInputError("channel_invalid", "channel must be 'self' or 'assisted'")
@@ -104,6 +111,11 @@ def open_session(
         device_id=device_id,
         created_at=now,
         expires_at=now + dt.timedelta(seconds=ttl_s),
+        upload_deadline=now + dt.timedelta(seconds=max(ttl_s, upload_window_s))
+        if upload_window_s is not None
+        else None,
+        consent_at=consent_at,
+        link_id=link_id,
     )
     db.add(session)
     db.flush()
@@ -117,8 +129,13 @@ def get_session_for_upload(
     pensioner_id: uuid.UUID,
     nonce: str | None,
     now: dt.datetime,
+    late_ok: bool = False,
 ) -> CertificationSession:
-    """The session a video is being uploaded for, if this upload may use it."""
+    """The session a video is being uploaded for, if this upload may use it.
+
+    A direct upload must arrive before the recording expiry (`expires_at`); a resumable
+    upload (`late_ok`) until the session's upload deadline.
+    """
     session = db.get(CertificationSession, session_id)
     if session is None:
         raise NotFoundError("session_not_found", "no such certification session")
@@ -130,7 +147,13 @@ def get_session_for_upload(
         raise ForbiddenError("nonce_mismatch", "the session nonce is missing or wrong")
     if session.used_at is not None:
         raise ConflictError("session_used", "a video was already uploaded for this session")
-    if now > session.expires_at:
+    if late_ok and session.upload_deadline is not None:
+        if now > session.upload_deadline:
+            raise GoneError(
+                "upload_deadline_passed",
+                "this recording can no longer be uploaded; record again with a new challenge",
+            )
+    elif now > session.expires_at:
         raise GoneError("session_expired", "the challenge expired; start a new session")
     return session
 
@@ -167,6 +190,8 @@ def create_attempt(
         channel=session.channel,
         assisted_by=session.assisted_by,
         device_id=session.device_id,
+        consent_at=session.consent_at,
+        uploaded_late=now > session.expires_at,
         video_key=blob.key,
         video_sha256=blob.sha256,
         video_bytes=blob.size_bytes,

@@ -33,6 +33,7 @@ __all__ = [
     "phone_of",
     "add_reference",
     "active_embeddings",
+    "embedding_of",
     "ensure_record",
     "national_id_hash",
 ]
@@ -174,6 +175,14 @@ def add_reference(
     db.add(reference)
     db.flush()
     return reference
+
+
+def embedding_of(reference: FaceReference, *, keyring: Keyring) -> np.ndarray:
+    """The decrypted embedding of one reference (any status)."""
+    raw = keyring.decrypt(
+        reference.embedding_encrypted, context=_context("embedding", reference.id).encode()
+    )
+    return np.frombuffer(raw, dtype=EMBEDDING_DTYPE).copy()
 
 
 def active_embeddings(
