@@ -334,6 +334,52 @@ def demo() -> None:
         services.close()
 
 
+@app.command()
+def verify(
+    cert: Annotated[str, typer.Argument(help="The certificate text (CRT1....) or a file holding it")],
+    public_key: Annotated[
+        Path, typer.Option("--public-key", "-k", exists=True, dir_okay=False,
+                           help="The issuing agency's public key (PEM, from /v1/agencies/REGION/public-key)")
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object")] = False,
+) -> None:
+    """Check a signed certificate offline with the agency's public key (exit 0: valid)."""
+    import datetime as dt
+
+    from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+    from service.certificates import CertificateError, verify_token
+
+    text = cert.strip()
+    if not text.startswith("CRT") and Path(text).is_file():
+        text = Path(text).read_text().strip()
+    try:
+        key = load_pem_public_key(public_key.read_bytes())
+    except ValueError as exc:
+        raise typer.BadParameter(f"not a PEM public key: {exc}", param_hint="--public-key") from None
+    try:
+        verified = verify_token(text, key)  # type: ignore[arg-type]
+    except CertificateError as exc:
+        report = {"valid": False, "code": exc.code, "message": str(exc)}
+    except TypeError:
+        report = {"valid": False, "code": "key_not_ed25519", "message": "the key is not an Ed25519 key"}
+    else:
+        expired = verified.expired(dt.date.today())
+        report = {"valid": not expired, "code": "expired" if expired else "ok", "payload": verified.payload}
+    if as_json:
+        typer.echo(json.dumps(report, ensure_ascii=False))
+    elif report["valid"] or report["code"] == "expired":
+        p = report["payload"]
+        typer.echo(f"{'VALID' if report['valid'] else 'EXPIRED'}: certificate {p['id']}")
+        typer.echo(f"  pensioner {p['pensioner']['national_id_masked']} ({p['pensioner']['id']})")
+        typer.echo(f"  scheme {p['scheme']}, period {p['period']}, method {p['method']}")
+        typer.echo(f"  certified {p['certified_at']}, valid until {p['valid_until']}")
+        typer.echo(f"  issuer {p['issuer']['name']} ({p['issuer']['region']}, key {p['issuer']['key_id']})")
+    else:
+        typer.echo(f"INVALID: {report['code']}: {report['message']}")
+    raise typer.Exit(0 if report["valid"] else 1)
+
+
 def main() -> None:
     app()
 
