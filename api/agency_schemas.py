@@ -283,3 +283,37 @@ class DeliveryPublic(BaseModel):
         return cls(id=d.id, event=d.event, status=d.status, tries=d.tries, last_status_code=d.last_status_code,
                    last_error=d.last_error, created_at=d.created_at, last_try_at=d.last_try_at,
                    delivered_at=d.delivered_at, payload=d.payload)
+
+
+class LifeEventItem(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    national_id: str | None = Field(None, max_length=32)
+    pensioner_id: uuid.UUID | None = None
+    source: str = Field(min_length=1, max_length=32, description="e.g. hospital_visit, card_payment")
+    occurred_on: dt.date
+    reference: str = Field(min_length=1, max_length=128, description="the source system's id of the event")
+
+
+class LifeEventsCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    events: list[LifeEventItem] = Field(min_length=1, max_length=5000)
+
+
+class LifeEventsReport(BaseModel):
+    accepted: int
+    duplicates: int
+    certified_records: int
+    not_accepted_source: int = Field(description="stored, but the agency does not certify by this source")
+    errors: list[dict[str, Any]]
+
+
+class LifeEventPublic(BaseModel):
+    id: uuid.UUID
+    pensioner_id: uuid.UUID
+    source: str
+    occurred_on: dt.date
+    reference: str
+    imported_by: str
+    created_at: dt.datetime

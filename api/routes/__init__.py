@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from . import agencies, certificates, evidence, exports, records, results, reviews, webhooks
+from . import agencies, certificates, evidence, exports, life_events, records, results, reviews, webhooks
 
-AGENCY_ROUTERS = (results, exports, records, agencies, certificates, evidence, reviews, webhooks)
+AGENCY_ROUTERS = (
+    results, exports, records, agencies, certificates, evidence, reviews, webhooks, life_events,
+)
 """The agency API (issue 5): results feed and exports, records, agencies, ..."""
