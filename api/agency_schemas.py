@@ -317,3 +317,33 @@ class LifeEventPublic(BaseModel):
     reference: str
     imported_by: str
     created_at: dt.datetime
+
+
+class EnrolmentPublic(BaseModel):
+    id: uuid.UUID
+    state: Literal["queued", "running", "done", "failed"]
+    rows_total: int | None
+    rows_done: int
+    rows_created: int
+    rows_failed: int
+    progress: float | None = Field(description="0..1")
+    error: str | None = Field(description="why the whole file was refused (header, encoding, zip)")
+    created_at: dt.datetime
+    finished_at: dt.datetime | None
+    rows_url: str
+
+    @classmethod
+    def of(cls, job: Any) -> EnrolmentPublic:
+        progress = None
+        if job.rows_total is not None:
+            progress = 1.0 if job.rows_total == 0 else min(1.0, job.rows_done / job.rows_total)
+        return cls(id=job.id, state=job.state, rows_total=job.rows_total, rows_done=job.rows_done,
+                   rows_created=job.rows_created, rows_failed=job.rows_failed, progress=progress,
+                   error=job.error, created_at=job.created_at, finished_at=job.finished_at,
+                   rows_url=f"/v1/enrolments/{job.id}/rows")
+
+
+class EnrolmentRowPublic(BaseModel):
+    line: int
+    pensioner_id: uuid.UUID | None
+    errors: list[dict[str, str]]
