@@ -28,6 +28,7 @@ from models import (
 
 from .certificates import issue_certificates
 from .crypto import Keyring
+from .life_events import certified_by_data_match
 from .errors import ConflictError, ForbiddenError, GoneError, InvalidInputError, NotFoundError
 from .pensioners import get_pensioner
 from .records import Certification, certify_period, current_window, note_decision
@@ -82,6 +83,12 @@ def open_session(
         raise InvalidInputError("channel_invalid", "channel must be 'self' or 'assisted'")
     if channel == Channel.ASSISTED and not assisted_by:
         raise InvalidInputError("assisted_by_required", "an assisted session names the helper")
+    period = current_window(db, pensioner=pensioner, now=now).label
+    if certified_by_data_match(db, pensioner_id=pensioner.id, period=period):
+        raise ConflictError(
+            "already_certified", "this period is already certified by data matching; no video is needed",
+            period=period,
+        )
     has_reference = db.scalar(
         select(func.count())
         .select_from(FaceReference)
@@ -94,7 +101,6 @@ def open_session(
         raise ConflictError(
             "no_reference_photo", "the pensioner has no enrolled reference photo yet"
         )
-    period = current_window(db, pensioner=pensioner, now=now).label
     if tries_left(db, pensioner_id=pensioner.id, period=period, limit=max_failed_attempts) <= 0:
         raise ConflictError(
             "attempts_exhausted",

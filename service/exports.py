@@ -11,7 +11,9 @@ import datetime as dt
 import io
 import json
 import os
+import queue
 import tempfile
+import threading
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -27,9 +29,9 @@ from .results import (
     RESULT_FIELDS,
     ResultFilters,
     count_results,
+    copy_results_csv,
     encode_cursor,
     latest_change,
-    row_of,
     stream_results,
 )
 
@@ -48,26 +50,83 @@ EXPORT_PROGRESS_EVERY_ROWS = 20_000
 """A background export writes its progress to the database this often."""
 
 
-def _csv_value(value: Any) -> Any:
-    if isinstance(value, list):
-        return ";".join(value)
-    return "" if value is None else value
+_REASONS_AT = RESULT_FIELDS.index("reasons")
 
 
-def format_csv(rows: Sequence[Sequence[Any]], *, header: bool = False) -> str:
+def format_csv(rows: Sequence[Sequence[str | None]], *, header: bool = False) -> str:
+    """Text rows (as stream_results gives them) as CSV; reason codes joined by ";"."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     if header:
         writer.writerow(RESULT_FIELDS)
-    for values in rows:
-        row = row_of(values)
-        writer.writerow([_csv_value(row[f]) for f in RESULT_FIELDS])
+    writer.writerows(rows)
     return buffer.getvalue()
 
 
-def format_ndjson(rows: Sequence[Sequence[Any]]) -> str:
+def format_ndjson(rows: Sequence[Sequence[str | None]]) -> str:
+    """Text rows as one JSON object per line, with the same fields as the feed."""
     dumps = json.dumps
-    return "".join(dumps(row_of(values), ensure_ascii=False) + "\n" for values in rows)
+    fields = RESULT_FIELDS
+    lines = []
+    for values in rows:
+        row = dict(zip(fields, values, strict=True))
+        reasons = values[_REASONS_AT]
+        row["reasons"] = reasons.split(";") if reasons else []
+        lines.append(dumps(row, ensure_ascii=False))
+    lines.append("")
+    return "\n".join(lines)
+
+
+_PREFETCH_BATCHES = 2
+"""Batches read ahead from the database while the previous one is formatted (bounded,
+so memory stays constant; the database round trip overlaps the formatting)."""
+
+
+def read_ahead(batches: Iterator[Any], *, depth: int = _PREFETCH_BATCHES) -> Iterator[Any]:
+    """Iterate `batches` in a helper thread, at most `depth` items ahead of the consumer.
+
+    Stopping early (a client that disconnects) stops the helper thread too.
+    """
+    slots: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for batch in batches:
+                while not stop.is_set():
+                    try:
+                        slots.put(("batch", batch), timeout=0.2)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            slots.put(("end", None))
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer
+            slots.put(("error", exc))
+        finally:
+            close = getattr(batches, "close", None)
+            if close is not None:
+                close()
+
+    worker = threading.Thread(target=produce, name="export-read-ahead", daemon=True)
+    worker.start()
+    try:
+        while True:
+            kind, item = slots.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while worker.is_alive():
+            try:
+                slots.get_nowait()
+            except queue.Empty:
+                pass
+            worker.join(timeout=0.05)
 
 
 def export_chunks(
@@ -77,15 +136,26 @@ def export_chunks(
     filters: ResultFilters,
     prefixes: Sequence[str] | None,
     on_rows: Callable[[int], None] | None = None,
-) -> Iterator[str]:
-    """The export as text chunks (CSV starts with its header; a UTF-8 BOM is not added)."""
+) -> Iterator[bytes]:
+    """The export as UTF-8 chunks (CSV starts with its header).
+
+    On PostgreSQL the CSV is written by the database (COPY); otherwise rows are read
+    through a server-side cursor and formatted here. Both read one snapshot.
+    """
     if fmt not in EXPORT_FORMATS:
         raise InvalidInputError("format_invalid", f"format must be one of {list(EXPORT_FORMATS)}")
-    if fmt == "csv":
-        yield format_csv((), header=True)
     done = 0
-    for batch in stream_results(db, filters=filters, prefixes=prefixes):
-        yield format_csv(batch) if fmt == "csv" else format_ndjson(batch)
+    if fmt == "csv":
+        yield format_csv((), header=True).encode()
+        if db.get_bind().dialect.name == "postgresql":
+            for chunk in read_ahead(copy_results_csv(db, filters=filters, prefixes=prefixes)):
+                yield chunk
+                done += chunk.count(b"\n")
+                if on_rows is not None:
+                    on_rows(done)
+            return
+    for batch in read_ahead(stream_results(db, filters=filters, prefixes=prefixes)):
+        yield (format_csv(batch) if fmt == "csv" else format_ndjson(batch)).encode()
         done += len(batch)
         if on_rows is not None:
             on_rows(done)
@@ -158,7 +228,7 @@ def run_export_job(services: Services, job_id: uuid.UUID) -> str:
     try:
         with session_scope(services.sessions) as db:
             cursor = encode_cursor(latest_change(db))
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
+            with os.fdopen(fd, "wb") as out:
                 for chunk in export_chunks(db, fmt=fmt, filters=filters, prefixes=prefixes, on_rows=progress):
                     out.write(chunk)
         with open(tmp_name, "rb") as source:

@@ -25,6 +25,7 @@ from service.certification import (
     record_outcome,
 )
 from service.context import Services
+from service.notify import announce_changes
 from service.pensioners import active_embeddings
 from service.references import add_fresh_reference
 
@@ -130,5 +131,7 @@ def process_attempt(services: Services, attempt_id: uuid.UUID) -> str:
         if outcome.status == AttemptStatus.PASSED and assessment is not None:
             add_fresh_reference(db, services=services, attempt=attempt, assessment=assessment, now=now)
         db.commit()
+        if outcome.status in AttemptStatus.DECIDED:
+            announce_changes(services)  # webhooks for the records that changed
         log.info("attempt %s: %s %s", attempt_id, outcome.status, ",".join(outcome.reasons))
         return outcome.status

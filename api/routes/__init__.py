@@ -2,7 +2,21 @@
 
 from __future__ import annotations
 
-from . import agencies, records, results
+from . import (
+    agencies,
+    certificates,
+    enrolments,
+    evidence,
+    exports,
+    life_events,
+    records,
+    results,
+    reviews,
+    webhooks,
+)
 
-AGENCY_ROUTERS = (results, records, agencies)
+AGENCY_ROUTERS = (
+    results, exports, records, agencies, certificates, evidence, reviews, webhooks, life_events,
+    enrolments,
+)
 """The agency API (issue 5): results feed and exports, records, agencies, ..."""

@@ -11,12 +11,13 @@ from sqlalchemy import select
 from models import Pensioner, QualificationRecord, RecordStatus
 from service.audit import record_audit
 from service.errors import NotFoundError
+from service.notify import announce_changes
 from service.records import suspend_records
 from service.results import ResultFilters, read_feed
 
 from ..agency_schemas import ResultPublic, SuspendCreate, SuspendPublic
 from ..auth import Principal, require_scope
-from ..deps import DbDep, NowDep, client_ip
+from ..deps import DbDep, NowDep, ServicesDep, client_ip
 
 router = APIRouter(prefix="/v1/records", tags=["agency: records"])
 
@@ -47,7 +48,8 @@ def read(record_id: uuid.UUID, db: DbDep, principal: ResultsReader) -> ResultPub
 
 @router.post("/suspend", response_model=SuspendPublic)
 def suspend(
-    body: SuspendCreate, request: Request, db: DbDep, now: NowDep, principal: RecordsWriter
+    body: SuspendCreate, request: Request, db: DbDep, services: ServicesDep, now: NowDep,
+    principal: RecordsWriter,
 ) -> SuspendPublic:
     """Record that payment was suspended for these overdue records (all or none).
 
@@ -64,4 +66,5 @@ def suspend(
             reason="payment suspended: not certified by the deadline", ip=client_ip(request),
         )
     db.commit()
+    announce_changes(services)
     return SuspendPublic(suspended=len(changed), already_suspended=already)

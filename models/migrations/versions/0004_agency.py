@@ -269,7 +269,7 @@ def _backfill() -> None:
             values.update(period_start=dt.date(int(period), 1, 1), due_by=dt.date(int(period), 12, 31))
         bind.execute(sa.update(records).where(records.c.id == record_id).values(**values))
     counters = sa.table('feed_counters', sa.column('name', sa.String()), sa.column('value', sa.BigInteger()))
-    op.bulk_insert(counters, [{'name': 'records', 'value': len(rows)}])
+    op.bulk_insert(counters, [{'name': 'records', 'value': len(rows)}, {'name': 'webhooks', 'value': 0}])
 
     pensioners = sa.table('pensioners', sa.column('id', sa.Uuid()))
     schemes = sa.table(
