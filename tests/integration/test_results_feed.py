@@ -134,16 +134,16 @@ def test_cursor_never_skips_or_repeats_under_concurrent_writes(client, services)
     threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
     for thread in threads:
         thread.start()
-    pages = 0
+    pages_during_writes = 0
     while any(t.is_alive() for t in threads):
         read_page()
-        pages += 1
+        pages_during_writes += 1
     for thread in threads:
         thread.join()
     assert not errors, errors
     while read_page()["has_more"]:
-        pages += 1
-    assert pages > 10  # the reader really paged while writers were writing
+        pass
+    assert pages_during_writes >= 3  # the reader really paged while writers were writing
 
     latest: dict[str, int] = {}
     for record_id, seq in seen:
