@@ -62,30 +62,37 @@ def _tilt_homography(w: int, h: int, yaw_deg: float, pitch_deg: float, roll_deg:
 
 
 def animated_still(image: Path, path: Path, *, seconds: float = 5.0, fps: int = 30,
-                   max_yaw_deg: float = 25.0, size: tuple[int, int] = (480, 640)) -> Path:
-    """A still photo moved like a hand-held print: tilted left/right and up/down, drifting,
-    coming closer, with sensor noise. The tilts make naive yaw/pitch detectors see turns
-    and nods."""
+                   max_yaw_deg: float = 25.0, size: tuple[int, int] = (480, 640),
+                   turns: float = 1.5, close: bool = False) -> Path:
+    """A still photo moved like a hand-held print: tilted left/right (`turns` times over
+    the clip) and up/down, drifting, coming closer, with sensor noise. The tilts make
+    naive yaw/pitch detectors see turns and nods. `close`: the print fills the picture
+    (held near the camera, no edge of it in view) instead of standing in a grey room."""
     rgb = load_image(image.read_bytes(), max_side_px=900)
     w, h = size
     canvas = np.full((h, w, 3), 90, np.uint8)
     ih, iw = rgb.shape[:2]
-    s = min(w / iw, h / ih) * 0.9
+    s = max(w / iw, h / ih) * 1.25 if close else min(w / iw, h / ih) * 0.9
     placed = cv2.resize(rgb, (int(iw * s), int(ih * s)), interpolation=cv2.INTER_AREA)
-    y0, x0 = (h - placed.shape[0]) // 2, (w - placed.shape[1]) // 2
-    canvas[y0:y0 + placed.shape[0], x0:x0 + placed.shape[1]] = placed
+    if close:
+        py, px = (placed.shape[0] - h) // 2, (placed.shape[1] - w) // 2
+        canvas[:] = placed[py:py + h, px:px + w]
+    else:
+        y0, x0 = (h - placed.shape[0]) // 2, (w - placed.shape[1]) // 2
+        canvas[y0:y0 + placed.shape[0], x0:x0 + placed.shape[1]] = placed
     rng = np.random.default_rng(3)
     frames = []
     n = int(seconds * fps)
     for i in range(n):
         t = i / fps
-        yaw = max_yaw_deg * math.sin(2 * math.pi * t / seconds * 1.5)
+        yaw = max_yaw_deg * math.sin(2 * math.pi * t / seconds * turns)
         pitch = 10.0 * math.sin(2 * math.pi * t / seconds + 1.0)
         roll = 4.0 * math.sin(2 * math.pi * t / 2.3)
         scale = 1.0 + 0.08 * math.sin(2 * math.pi * t / seconds)
         dx, dy = 20 * math.sin(t * 1.7), 12 * math.sin(t * 2.3)
         m = _tilt_homography(w, h, yaw, pitch, roll, scale, dx, dy)
-        warped = cv2.warpPerspective(canvas, m, (w, h), borderValue=(60, 60, 60))
+        border = cv2.BORDER_REFLECT if close else cv2.BORDER_CONSTANT
+        warped = cv2.warpPerspective(canvas, m, (w, h), borderMode=border, borderValue=(60, 60, 60))
         noise = rng.normal(0, 2.0, warped.shape)
         frames.append(np.clip(warped + noise, 0, 255).astype(np.uint8))
     return _write(frames, path, fps)

@@ -11,7 +11,8 @@ so the match cannot hide a liveness error; a presentation is ACCEPTED when the o
 reason left is no_reference. APCER per attack type = accepted attacks / attacks of that
 type (replays of the real data, and attacks made from it at run time: stills animated
 like a hand-held print, frozen stills, live clips replayed on a simulated hand-held
-screen, splices of two people's clips); BPCER = bona fide presentations (with the challenge they perform) not accepted.
+screen, prints filling the picture tilted slowly by 40 degrees, splices of two
+people's clips); BPCER = bona fide presentations (with the challenge they perform) not accepted.
 Attack videos are generated at run time in a temporary folder (bench/attacks.py).
 """
 
@@ -129,6 +130,14 @@ def main() -> None:
             for challenge in manifest["still_challenges"]:
                 result = _run(moving, challenge, backend, mirrored)
                 outcomes["animated_still"].append(
+                    (f"{still} [{challenge}]", _accepted(result), [r.value for r in result.reasons])
+                )
+            close = attacks.animated_still(
+                data / still, folder / f"close{n}.mp4", seconds=6.0, turns=0.5, max_yaw_deg=40.0, close=True
+            )
+            for challenge in manifest["close_print_challenges"]:
+                result = _run(close, challenge, backend, mirrored)
+                outcomes["close_print_slow_tilt"].append(
                     (f"{still} [{challenge}]", _accepted(result), [r.value for r in result.reasons])
                 )
             result = _run(frozen, "blink", backend, mirrored)

@@ -28,6 +28,7 @@ from .evidence import ActionEvidence, Assessment, KeyFrame
 from .fingerprint import video_fingerprint
 from .match import (
     embedding_distance,
+    frame_score,
     match_distance,
     match_verdict,
     select_probe_frames,
@@ -280,7 +281,9 @@ def assess(
                 per_frame = [min(embedding_distance(e, r) for r in references) for e in embeddings]
                 best_probe = probe_indices[int(np.argmin(per_frame))]
             else:
-                best_probe = probe_indices[0]
+                best_probe = max(
+                    probe_indices, key=lambda i: frame_score(observations[i], base.lid_open)  # type: ignore[union-attr]
+                )
         key_frames = _key_frames(frames, best_probe, matched)
 
     probe_embedding = None

@@ -51,9 +51,11 @@ moves 20-60 degrees per second), short enough for optical flow to follow the ski
 PLANAR_WINDOWS = 5
 """Windows examined (those with the largest landmark pose change, not overlapping)."""
 
-PLANAR_MIN_POSE_CHANGE_DEG = 8.0
+PLANAR_MIN_POSE_CHANGE_DEG = 5.0
 """A window is evidence only when the landmarks claim the head turned or nodded at
-least this much (yaw + pitch change) in it: hand shake (1-3 degrees) is not a turn."""
+least this much (yaw + pitch change) in it: hand shake (1-3 degrees) is not a turn.
+Low enough that a print tilted slowly (12.5 degrees per second) is still judged; at 8
+degrees, a print tilted over 6 s left only one or two windows."""
 
 PLANAR_MIN_MOTION = 0.08
 """... and the tracked points moved at least this far (median, interocular units)."""

@@ -1,4 +1,5 @@
-"""Screen replay: a face shown on a phone, tablet or monitor and filmed again.
+"""Screen replay: a face shown on a phone, tablet or monitor and filmed again (and,
+by the same trace, a print held up with its edges in view).
 
 The trace used for the decision is the screen's own edge. A screen (and the window of
 the video player on it) is a bright, straight-edged rectangle, and the replayed face
@@ -19,7 +20,9 @@ Measured on ../shared/data: the monitor replay of m1 is enclosed in 10 of 12 exa
 frames (the player window and the monitor's taskbar), the phone replay of m9 in 4 of
 12 (its screen's left and top edges and the photo's lower edge; the thumb hides the
 right edge); no frame of any bona fide clip has more than 2 sides (m3's picture frame,
-f1's door, vr4's backdrop edges give 1-2).
+f1's door, vr4's backdrop edges give 1-2). The animated prints of bench/attacks.py that
+show their own edges are caught the same way (the reason code stays screen_replay: a
+picture of a face presented to the camera).
 
 Spectral moire and refresh flicker were measured too (see `moire_ratio`,
 `flicker_ratio`): at the 640 px working resolution, codec block edges make the same

@@ -111,9 +111,10 @@ class Thresholds:
     median over the windows where the landmarks claim the head turned or nodded; below
     it, the "head turn" is a flat picture being tilted. Geometry: a real turn moves the
     nose across the cheeks and leaves 20-70% of the points unexplained (measured on
-    videos/: 0.19 outdoor film m7, 0.3-0.6 the others); a flat picture leaves only
-    tracking errors (animated prints, screens, a painting and a statue photo of
-    bench/attacks.py: 0.00-0.08). 0.12 sits between, nearer the pictures."""
+    videos/: 0.21 for the outdoor film m7, 0.33-0.65 the others); a flat picture leaves
+    only tracking errors (prints, screens, a painting and a statue photo animated by
+    bench/attacks.py, fast or slow, framed or filling the picture: 0.00-0.085). 0.12
+    sits between, nearer the pictures."""
     no_motion_max_landmark_shift: float
     """Landmark motion (interocular units, 90th percentile between consecutive samples)
     below which the face is frozen."""
