@@ -19,6 +19,8 @@ not be published) and the PNG reduced to a small palette.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
+import itertools
 import json
 import os
 import shutil
@@ -36,10 +38,12 @@ import httpx
 import pytest
 
 from certify import parse_challenge
-from models import CertificationSession
+from models import Attempt, CertificationSession
 from models.migrate import upgrade
 from service.context import Services, build_services
 from service.embedded_redis import EmbeddedRedis
+from service.national_id import compose_national_id
+from service.periods import period_for
 from service.settings import Settings
 from tests.conftest import REPO_ROOT, in_ci
 from tests.media import ffmpeg
@@ -59,16 +63,19 @@ CHROMIUM_ARGS = [
 ]
 
 CAMERA_CLIP = "videos/frontal_mouth_open_m5.mp4"
-"""A man, frontal, head still: jaw drop 2.1-3.2 s, mouth wide open 3.9-5.2 s, blinks
-~3.1 and ~6.2 s, 7.2 s long (SOURCES.md)."""
+"""A man, frontal, head still: jaw drop 2.1-3.2 s, mouth wide open 3.9-5.2 s (SOURCES.md)."""
 
-CAMERA_START_S = 5.5
-"""The fake camera loops the file from its first frame when the page opens the camera.
-The clip is rotated to start at 5.5 s (after the wide-open mouth), so a recording that
-starts 2-6 s after the camera opened (camera check + 3 s countdown) sees the mouth open
-and then the blink at 6.2 s: the known challenge below is performed in order."""
+CAMERA_LOOP_S = (2.1, 5.6)
+"""The fake camera plays [2.1 s, 5.6 s) then [0, 2.1 s) of the clip, over and over, from
+the first frame each time the page opens the camera. Every 5.6 s the mouth opens twice,
+so any recording (7 s for two steps) sees two openings wherever in the loop it starts.
+Starting the loop at 2.1 s keeps the one place where that is tight (a recording starting
+~1 s after the camera opened) out of reach: a recording starts after the camera check
+and the 3 s countdown."""
 
-LIVE_CHALLENGE = "open_mouth,blink"
+LIVE_CHALLENGE = "open_mouth,open_mouth"
+"""What the clip performs. (Its blinks last ~0.1 s and are seen by the engine in only
+some recordings, so a blink is not asked for here.)"""
 WRONG_CHALLENGE = "turn_left,nod"
 """A challenge the clip never performs (the head stays still)."""
 
@@ -104,9 +111,7 @@ class LiveApp:
 
     def enrol(self, name: str, *, region: str = "110105", photo: bytes | None = None) -> str:
         """A pensioner with a reference photo (a frame of the camera clip), over HTTP."""
-        from service.national_id import compose_national_id
-
-        number = compose_national_id(region, _birth_date(), int(uuid.uuid4().int % 900) + 1)
+        number = compose_national_id(region, _birth_date(), next(_SEQUENCE))
         with self.api() as client:
             response = client.post("/v1/pensioners", json={"name": name, "national_id": number, "region_code": region})
             assert response.status_code == 201, response.text
@@ -147,9 +152,11 @@ class LiveApp:
         return opened
 
 
-def _birth_date():
-    import datetime as dt
+_SEQUENCE = itertools.count(101)
+"""Sequence numbers of the national ID numbers made up for test pensioners."""
 
+
+def _birth_date() -> dt.date:
     return dt.date(1948, 3, 9)
 
 
@@ -181,12 +188,12 @@ def camera_media(shared_data, tmp_path_factory) -> tuple[Path, Path]:
     folder = tmp_path_factory.mktemp("camera")
     clip = shared_data / CAMERA_CLIP
     y4m, wav = folder / "camera.y4m", folder / "camera.wav"
-    start = str(CAMERA_START_S)
+    start, end = (str(t) for t in CAMERA_LOOP_S)
     ffmpeg("-i", str(clip), "-filter_complex",
-           f"[0:v]trim=start={start},setpts=PTS-STARTPTS[a];[0:v]trim=end={start},setpts=PTS-STARTPTS[b];"
+           f"[0:v]trim=start={start}:end={end},setpts=PTS-STARTPTS[a];[0:v]trim=end={start},setpts=PTS-STARTPTS[b];"
            "[a][b]concat=n=2:v=1[v]", "-map", "[v]", "-pix_fmt", "yuv420p", "-r", "30", str(y4m))
     ffmpeg("-i", str(clip), "-filter_complex",
-           f"[0:a]atrim=start={start},asetpts=PTS-STARTPTS[a];[0:a]atrim=end={start},asetpts=PTS-STARTPTS[b];"
+           f"[0:a]atrim=start={start}:end={end},asetpts=PTS-STARTPTS[a];[0:a]atrim=end={start},asetpts=PTS-STARTPTS[b];"
            "[a][b]concat=n=2:v=0:a=1[o]", "-map", "[o]", "-ac", "1", "-ar", "48000", str(wav))
     return y4m, wav
 
@@ -374,3 +381,24 @@ def record_on_camera(page, *, shots: str | None = None) -> None:
     if shots:
         shoot(page, f"{shots}-recording")
     page.wait_for_selector("#panel-upload:not([hidden])", timeout=30_000)
+
+
+def seed_failed_attempts(app, pensioner_id: str, *, count: int) -> None:
+    """Earlier failed tries this period, as the worker would have left them."""
+
+    with app.services.sessions() as db:
+        for minutes in range(count):
+            now = app.services.clock() - dt.timedelta(minutes=30 - minutes)
+            session = CertificationSession(
+                id=uuid.uuid4(), pensioner_id=uuid.UUID(pensioner_id), nonce=uuid.uuid4().hex,
+                challenge={"actions": ["blink", "nod"], "digits": None}, channel="self",
+                created_at=now, expires_at=now + dt.timedelta(minutes=5), used_at=now,
+            )
+            db.add(session)
+            db.add(Attempt(
+                id=uuid.uuid4(), session_id=session.id, pensioner_id=session.pensioner_id,
+                period=period_for(now), status="failed", channel="self", video_key=None,
+                video_sha256=uuid.uuid4().hex, video_bytes=1, video_content_type="video/webm",
+                reasons=["too_dark"], key_frame_keys=[], processing_runs=1, created_at=now, finished_at=now,
+            ))
+        db.commit()

@@ -37,7 +37,7 @@ function card(item) {
   item.active_photo_urls.forEach((url) => photos.append(figure(url, 'staff.approvals.enrolled')));
   const taken = tEl('p', 'meta', 'staff.approvals.taken_by', { name: r.created_by_name || r.created_by, time: formatDateTime(r.created_at) });
   const alike = tEl('p', `notice ${item.distance_to_active !== null && item.distance_to_active <= SAME_PERSON_DISTANCE ? 'ok' : 'warn'}`, similarity(item.distance_to_active));
-  const outcome = el('p', 'notice', '');
+  const outcome = el('p', 'notice outcome', '');
   outcome.hidden = true;
   outcome.setAttribute('role', 'status');
   li.append(head, photos, taken, alike);
@@ -67,12 +67,12 @@ function card(item) {
     try {
       await staffApi('POST', url, body ? { json: body } : {});
       setText(outcome, doneKey);
-      outcome.className = 'notice ok';
+      outcome.className = 'notice ok outcome';
       actions.hidden = true;
       rejectBox.hidden = true;
     } catch (error) {
       setText(outcome, errorKey(error));
-      outcome.className = 'notice error';
+      outcome.className = 'notice error outcome';
       approve.disabled = false; reject.disabled = false; confirm.disabled = false;
     }
     outcome.hidden = false;
