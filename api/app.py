@@ -11,7 +11,18 @@ from service.context import Services, build_services
 from service.settings import Settings, get_settings
 
 from .errors import install_error_handlers
-from .routes import attempts, auth, cases, health, links, pensioners, references, sessions, uploads
+from .routes import (
+    AGENCY_ROUTERS,
+    attempts,
+    auth,
+    cases,
+    health,
+    links,
+    pensioners,
+    references,
+    sessions,
+    uploads,
+)
 
 __all__ = ["create_app", "API_VERSION"]
 
@@ -41,6 +52,8 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     for module in (
         health, auth, pensioners, sessions, attempts, links, uploads, cases, references,
     ):
+        app.include_router(module.router)
+    for module in AGENCY_ROUTERS:
         app.include_router(module.router)
     from web import mount_pages
 

@@ -88,6 +88,10 @@ class Settings(BaseSettings):
     """A certification stays valid this long after it is made."""
     max_failed_attempts: int = 3
     """Failed attempts per period before the pensioner is sent to community staff."""
+    webhook_retry_intervals_s: tuple[int, ...] = (10, 60, 300, 1800, 7200)
+    """Waits between retries of a webhook delivery the receiver did not accept (backoff)."""
+    records_sweep_interval_s: int = 3600
+    """How often the scheduled sweep opens new periods and marks overdue / suspended records."""
 
     secret_key: SecretStr = SecretStr(DEV_SECRET)
     data_keys: SecretStr = SecretStr(DEV_DATA_KEY)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import logging
 import uuid
+from dataclasses import replace
 
 from certify import Challenge, VideoError, assess, decode_video
 from models import Attempt, AttemptStatus
@@ -18,11 +19,13 @@ from service.intake import video_limits
 from service.certification import (
     REASON_VIDEO_REUSED,
     Outcome,
+    earlier_recording_like,
     earlier_upload_of_same_video,
     mark_processing,
     record_outcome,
 )
 from service.context import Services
+from service.notify import announce_changes
 from service.pensioners import active_embeddings
 from service.references import add_fresh_reference
 
@@ -61,6 +64,18 @@ def _assess_stored_video(
         key_frame_keys=keys,
     )
     return outcome, assessment
+
+
+def _unless_reused(db, *, attempt: Attempt, outcome: Outcome) -> Outcome:
+    """Fail an attempt whose recording is an earlier recording of this pensioner sent again."""
+    earlier = earlier_recording_like(db, attempt=attempt, fingerprint=outcome.fingerprint or "")
+    if earlier is None:
+        return outcome
+    earlier_id, similarity = earlier
+    result = dict(outcome.result or {})
+    result["reused_from"] = {"attempt_id": str(earlier_id), "similarity": round(similarity, 3)}
+    reasons = [REASON_VIDEO_REUSED, *(r for r in outcome.reasons if r != REASON_VIDEO_REUSED)]
+    return replace(outcome, status=AttemptStatus.FAILED, reasons=reasons, result=result)
 
 
 def process_attempt(services: Services, attempt_id: uuid.UUID) -> str:
@@ -102,6 +117,8 @@ def process_attempt(services: Services, attempt_id: uuid.UUID) -> str:
         assert attempt is not None
         if attempt.status in AttemptStatus.FINAL:
             return attempt.status  # a concurrent run finished first
+        if outcome.fingerprint:
+            outcome = _unless_reused(db, attempt=attempt, outcome=outcome)
         now = services.clock()
         record_outcome(
             db,
@@ -109,9 +126,12 @@ def process_attempt(services: Services, attempt_id: uuid.UUID) -> str:
             outcome=outcome,
             now=now,
             validity_days=services.settings.period_validity_days,
+            keyring=services.keyring,
         )
         if outcome.status == AttemptStatus.PASSED and assessment is not None:
             add_fresh_reference(db, services=services, attempt=attempt, assessment=assessment, now=now)
         db.commit()
+        if outcome.status in AttemptStatus.DECIDED:
+            announce_changes(services)  # webhooks for the records that changed
         log.info("attempt %s: %s %s", attempt_id, outcome.status, ",".join(outcome.reasons))
         return outcome.status

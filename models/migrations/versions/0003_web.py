@@ -1,7 +1,7 @@
 """One-time pensioner links, resumable uploads, consent times, reference photo decisions
 
 Revision ID: 0003_web
-Revises: 0002
+Revises: 0004_agency
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from alembic import op
 from models.base import UTCDateTime
 
 revision = '0003_web'
-down_revision = '0002'
+down_revision = '0004_agency'
 branch_labels = None
 depends_on = None
 
