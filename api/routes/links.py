@@ -63,7 +63,9 @@ IssuerDep = Annotated[Principal, Depends(_issuer)]
 
 
 def link_url(base_url: str, token: str) -> str:
-    return f"{base_url.rstrip('/')}/l/{token}"
+    """The address to send: the token rides after '#', which browsers never send to the
+    server, so it cannot end up in access logs or Referer headers."""
+    return f"{base_url.rstrip('/')}/l#{token}"
 
 
 @router.post("/v1/pensioners/{pensioner_id}/links", status_code=201, response_model=LinkIssued)
