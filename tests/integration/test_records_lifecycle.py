@@ -150,5 +150,5 @@ def test_the_sweep_is_scheduled_once_on_rqs_scheduler_and_reschedules_itself(ser
     run_worker_burst(services)
     job = services.queue.fetch_job(sweep_job_id(first))
     assert job.get_status() == "finished", job.exc_info
-    assert job.return_value() == {"opened": 1, "overdue": 1, "suspended": 0, "deliveries": 0, "resent": 0}
+    assert job.return_value() == {"opened": 1, "overdue": 1, "suspended": 0, "deliveries": 0, "resent": 0, "jobs_requeued": 0}
     assert registry.get_job_ids() == [sweep_job_id(dt.datetime(2027, 1, 2, 1, 0, tzinfo=dt.UTC))]
