@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
