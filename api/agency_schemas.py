@@ -347,3 +347,10 @@ class EnrolmentRowPublic(BaseModel):
     line: int
     pensioner_id: uuid.UUID | None
     errors: list[dict[str, str]]
+
+
+class InPersonCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    pensioner_id: uuid.UUID
+    note: str = Field(min_length=3, max_length=2000, description="how the pensioner was seen (written to the audit log)")

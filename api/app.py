@@ -56,6 +56,8 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     for module in AGENCY_ROUTERS:
         app.include_router(module.router)
     from web import mount_pages
+    from web.agency import router as agency_pages
 
     mount_pages(app)
+    app.include_router(agency_pages)
     return app

@@ -37,6 +37,8 @@ from .errors import ConflictError, InvalidInputError
 from .periods import PeriodWindow, calendar_window, rolling_window, valid_until, window_for
 
 __all__ = [
+    "Certification",
+    "check_schemes",
     "schemes_of",
     "set_schemes",
     "current_window",

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from models import Attempt, AttemptStatus, Method, Pensioner, QualificationRecord, RecordStatus, Review, ReviewKind, ReviewState
+from models import Attempt, AttemptStatus, Pensioner, QualificationRecord, RecordStatus, Review, ReviewKind, ReviewState
 
 from .errors import ConflictError, InvalidInputError, NotFoundError
 

@@ -19,6 +19,7 @@ from rq.exceptions import DuplicateJobError
 
 from models.db import session_scope
 
+from .audit import record_audit
 from .context import Services
 from .records import SWEEP_BATCH, mark_overdue, open_current_periods, suspend_overdue
 
@@ -69,6 +70,14 @@ def run_sweep(services: Services, *, batch: int = SWEEP_BATCH) -> SweepReport:
         if after is None:
             break
     report = SweepReport(opened=opened, overdue=overdue, suspended=suspended)
+    if overdue or suspended:
+        # the per-record history is in record_events; the audit log keeps one line per run
+        with session_scope(services.sessions) as db:
+            record_audit(
+                db, actor_type="system", actor_id="sweep", action="records.sweep", subject_type="records",
+                subject_id=now.date().isoformat(), now=now, reason="deadline passed", details=report.to_json(),
+            )
+            db.commit()
     log.info("records sweep: %s", report.to_json())
     return report
 

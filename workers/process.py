@@ -25,6 +25,7 @@ from service.certification import (
     record_outcome,
 )
 from service.context import Services
+from service.audit import record_audit
 from service.notify import announce_changes
 from service.pensioners import active_embeddings
 from service.references import add_fresh_reference
@@ -130,6 +131,13 @@ def process_attempt(services: Services, attempt_id: uuid.UUID) -> str:
         )
         if outcome.status == AttemptStatus.PASSED and assessment is not None:
             add_fresh_reference(db, services=services, attempt=attempt, assessment=assessment, now=now)
+        if outcome.status in AttemptStatus.DECIDED:
+            record_audit(
+                db, actor_type="system", actor_id=f"engine:{outcome.engine_version or '-'}",
+                action="attempt.decide", subject_type="attempt", subject_id=str(attempt.id), now=now,
+                reason=",".join(outcome.reasons) or outcome.status,
+                details={"decision": outcome.status, "thresholds_version": outcome.thresholds_version},
+            )
         db.commit()
         if outcome.status in AttemptStatus.DECIDED:
             announce_changes(services)  # webhooks for the records that changed

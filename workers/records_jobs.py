@@ -47,6 +47,7 @@ def sweep_records() -> dict[str, int]:
         report = run_sweep(services).to_json()
         report["deliveries"] = fan_out_events()
         report["resent"] = _resend_unsent_deliveries()
+        report["jobs_requeued"] = _requeue_stuck_jobs()
     finally:
         schedule_next_sweep(services)
     return report
@@ -96,6 +97,32 @@ def _resend_unsent_deliveries() -> int:
     sent = {i for i in unsent if enqueue_delivery(services, i)}
     _mark_enqueued(sent)
     return len(sent)
+
+
+def _requeue_stuck_jobs() -> int:
+    """Exports and enrolments still `queued` long after they were asked for (the queue was
+    down when they were made) are enqueued again (their job ids make this idempotent)."""
+    from models import EnrolmentJob, ExportJob, JobState
+    from service.errors import UnavailableError
+    from service.jobs_queue import enqueue_enrolment, enqueue_export
+
+    services = current_services()
+    cutoff = services.clock() - dt.timedelta(seconds=UNSENT_DELIVERY_AGE_S)
+    with session_scope(services.sessions) as db:
+        exports = db.scalars(select(ExportJob.id).where(ExportJob.state == JobState.QUEUED, ExportJob.created_at < cutoff)).all()
+        enrolments = db.scalars(select(EnrolmentJob.id).where(EnrolmentJob.state == JobState.QUEUED,
+                                                              EnrolmentJob.created_at < cutoff)).all()
+    sent = 0
+    try:
+        for job_id in exports:
+            enqueue_export(services, job_id)
+            sent += 1
+        for job_id in enrolments:
+            enqueue_enrolment(services, job_id)
+            sent += 1
+    except UnavailableError:
+        pass
+    return sent
 
 
 def deliver_webhook(delivery_id: str) -> str:

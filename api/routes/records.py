@@ -8,14 +8,16 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy import select
 
-from models import Pensioner, QualificationRecord, RecordStatus
+from models import Method, Pensioner, QualificationRecord, RecordStatus, StaffRole
 from service.audit import record_audit
 from service.errors import NotFoundError
 from service.notify import announce_changes
-from service.records import suspend_records
+from service.certificates import issue_certificates
+from service.records import Certification, certify_period, current_window, suspend_records
 from service.results import ResultFilters, read_feed
 
-from ..agency_schemas import ResultPublic, SuspendCreate, SuspendPublic
+from ..access import CaseworkerDep, visible_pensioner
+from ..agency_schemas import InPersonCreate, ResultPublic, SuspendCreate, SuspendPublic
 from ..auth import Principal, require_scope
 from ..deps import DbDep, NowDep, ServicesDep, client_ip
 
@@ -68,3 +70,38 @@ def suspend(
     db.commit()
     announce_changes(services)
     return SuspendPublic(suspended=len(changed), already_suspended=already)
+
+
+@router.post("/in-person", response_model=list[ResultPublic])
+def in_person(
+    body: InPersonCreate, request: Request, db: DbDep, services: ServicesDep, now: NowDep,
+    principal: CaseworkerDep,
+) -> list[ResultPublic]:
+    """Staff saw the pensioner in person: certify the current period (method `in_person`).
+
+    Staff of the region where the pensioner lives may do this for another region's
+    pensioner (cross-region); the records and certificates belong to the paying agency.
+    """
+    if principal.kind not in ("operator", StaffRole.STAFF, StaffRole.ADMIN):
+        from service.errors import ForbiddenError
+
+        raise ForbiddenError("forbidden", "in-person certification is done by community staff")
+    pensioner = visible_pensioner(db, principal, body.pensioner_id)
+    changed = certify_period(
+        db, pensioner=pensioner, period=current_window(db, pensioner=pensioner, now=now).label, now=now,
+        validity_days=services.settings.period_validity_days,
+        how=Certification(method=Method.IN_PERSON, assisted_by=principal.actor_id, decided_by=principal.actor_id),
+    )
+    issue_certificates(db, keyring=services.keyring, pensioner=pensioner, records=changed, now=now)
+    record_audit(
+        db, actor_type=principal.kind, actor_id=principal.actor_id, action="record.in_person",
+        subject_type="pensioner", subject_id=str(pensioner.id), now=now, reason=body.note,
+        details={"records": [str(r.id) for r in changed]}, ip=client_ip(request),
+    )
+    db.commit()
+    announce_changes(services)
+    rows = []
+    for record in changed:
+        page, _, _ = read_feed(db, filters=ResultFilters(), prefixes=None, after=record.change_seq - 1, limit=1)
+        rows.extend(page)
+    return [ResultPublic(**row) for row in rows]

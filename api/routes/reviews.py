@@ -12,6 +12,7 @@ from service.audit import record_audit
 from service.certificates import issue_certificates
 from service.certification import get_attempt, tries_left
 from service.errors import NotFoundError
+from service.notify import announce_changes
 from service.records import Certification, certify_period, note_decision
 from service.reviews import REVIEW_PAGE_SIZE, REVIEW_REASONS, appeal_attempt, decide_review, get_review, list_reviews
 
@@ -103,8 +104,6 @@ def decide(
         details={"decision": body.decision, "note": body.note, "kind": review.kind}, ip=client_ip(request),
     )
     db.commit()
-    from service.notify import announce_changes
-
     announce_changes(services)
     return ReviewItemPublic(**_item(review, attempt, pensioner))
 

@@ -40,11 +40,12 @@ def make_pensioner(
     residence: str | None = None,
     now: dt.datetime | None = None,
     external_ref: str | None = None,
+    name: str = "测试 老人",
 ) -> uuid.UUID:
     with services.sessions() as db:
         pensioner = create_pensioner(
             db, keyring=services.keyring, secret=services.settings.secret_key.get_secret_value(),
-            name="测试 老人", national_id=national_id(region), region_code=region,
+            name=name, national_id=national_id(region), region_code=region,
             residence_region_code=residence, now=now or services.clock(), schemes=schemes,
             external_ref=external_ref,
         )
@@ -63,14 +64,16 @@ def decided_attempt(
     key_frames: int = 0,
     now: dt.datetime | None = None,
     scores: dict[str, float] | None = None,
+    key_frame_jpegs: Sequence[bytes] = (),
 ) -> uuid.UUID:
     """A session and an attempt with this outcome, recorded as the worker records it."""
     now = now or services.clock()
     attempt_id = uuid.uuid4()
     keys = []
-    for index in range(key_frames):
+    frames = list(key_frame_jpegs) or [_JPEG] * key_frames
+    for index, jpeg in enumerate(frames):
         key = f"keyframes/{attempt_id}/{index}.jpg"
-        services.store.put(key, io.BytesIO(_JPEG))
+        services.store.put(key, io.BytesIO(jpeg))
         keys.append(key)
     with services.sessions() as db:
         from service.pensioners import get_pensioner

@@ -62,3 +62,33 @@ def test_accepted_sources_certify_and_are_the_evidence(client, services):
     foreign = client.post("/v1/life-events", headers=beijing, json={"events": [
         {"pensioner_id": pid, "source": "card_payment", "occurred_on": "2026-05-22", "reference": "X"}]})
     assert foreign.json()["errors"][0]["code"] == "pensioner_not_found"
+
+
+def test_in_person_certification_by_residence_region_staff(client, services):
+    from sqlalchemy import select
+
+    from models import AuditEvent, Certificate
+
+    from .agency_helpers import login, staff_account
+
+    staff_account(services, username="bj.staff", role="staff", region="110105")
+    staff_account(services, username="sh.staff", role="staff", region="310104")
+    commuter = make_pensioner(services, region="310104", residence="110105", schemes=("basic_pension", "work_injury"))
+    csrf = login(client, "bj.staff")
+    done = client.post("/v1/records/in-person", headers=csrf,
+                       json={"pensioner_id": str(commuter), "note": "上门核验，本人在家"})
+    assert done.status_code == 200, done.text
+    rows = done.json()
+    assert sorted(r["scheme"] for r in rows) == ["basic_pension", "work_injury"]
+    assert {(r["status"], r["method"], r["region_code"]) for r in rows} == {("certified", "in_person", "310104")}
+    with services.sessions() as db:
+        assert len(db.scalars(select(Certificate).where(Certificate.pensioner_id == commuter)).all()) == 2
+        audit = db.scalars(select(AuditEvent).where(AuditEvent.action == "record.in_person")).one()
+    assert audit.reason == "上门核验，本人在家" and audit.actor_type == "staff"
+    # the certificate belongs to Shanghai: Beijing staff cannot read it
+    assert client.get(f"/v1/certificates/{rows[0]['certificate_id']}").status_code == 404
+    client.cookies.clear()
+    csrf = login(client, "sh.staff")
+    other = make_pensioner(services, region="110108")
+    refused = client.post("/v1/records/in-person", headers=csrf, json={"pensioner_id": str(other), "note": "nope"})
+    assert refused.status_code == 404

@@ -97,6 +97,14 @@ def test_live_video_passes_and_certifies_the_period(services_factory, shared_dat
             assert row.key_frame_keys and all(services.store.exists(k) for k in row.key_frame_keys)
             fresh = db.query(FaceReference).filter_by(source="certification").all()
             assert len(fresh) == 1 and fresh[0].attempt_id == row.id
+            # the engine's decision is in the audit log; the certificate is signed
+            from models import AuditEvent, Certificate
+
+            decided = db.query(AuditEvent).filter_by(action="attempt.decide", subject_id=attempt_id).one()
+            assert decided.actor_type == "system" and decided.details["decision"] == "passed"
+            assert db.query(Certificate).filter_by(pensioner_id=row.pensioner_id).count() == 1
+        certificates = client.get(f"/v1/attempts/{attempt_id}/certificates").json()
+        assert certificates[0]["payload"]["method"] == "self"
     print(f"\n[{'+'.join(stack)}] upload to result: {elapsed_s:.2f} s")
 
 

@@ -150,5 +150,44 @@ def test_the_sweep_is_scheduled_once_on_rqs_scheduler_and_reschedules_itself(ser
     run_worker_burst(services)
     job = services.queue.fetch_job(sweep_job_id(first))
     assert job.get_status() == "finished", job.exc_info
-    assert job.return_value() == {"opened": 1, "overdue": 1, "suspended": 0, "deliveries": 0, "resent": 0}
+    assert job.return_value() == {"opened": 1, "overdue": 1, "suspended": 0, "deliveries": 0, "resent": 0, "jobs_requeued": 0}
     assert registry.get_job_ids() == [sweep_job_id(dt.datetime(2027, 1, 2, 1, 0, tzinfo=dt.UTC))]
+
+
+def test_agency_configuration_api(client, services):
+    from .agency_helpers import login, staff_account
+    from .helpers import OPERATOR
+
+    body = {"name": "广东省社会保险基金管理局", "period_kind": "rolling_12_months", "grace_days": 15,
+            "suspend_after_days": 60, "data_match_sources": ["card_payment"]}
+    created = client.put("/v1/agencies/440000", json=body, headers=OPERATOR)
+    assert created.status_code == 200, created.text
+    agency = created.json()
+    assert (agency["period_kind"], agency["grace_days"], agency["suspend_after_days"]) == ("rolling_12_months", 15, 60)
+    assert agency["public_key_pem"].startswith("-----BEGIN PUBLIC KEY-----")
+    changed = client.put("/v1/agencies/440000", json={**body, "period_kind": "calendar_year", "suspend_after_days": None},
+                         headers=OPERATOR).json()
+    assert (changed["id"], changed["period_kind"], changed["suspend_after_days"], changed["signing_key_id"]) == (
+        agency["id"], "calendar_year", None, agency["signing_key_id"])  # the key stays
+    for bad, code in (({**body, "data_match_sources": ["gossip"]}, "data_match_source_invalid"),
+                      ({**body, "period_kind": "weekly"}, "invalid_request")):
+        response = client.put("/v1/agencies/440000", json=bad, headers=OPERATOR)
+        assert (response.status_code, response.json()["error"]["code"]) == (422, code)
+    assert client.put("/v1/agencies/44", json=body, headers=OPERATOR).json()["error"]["code"] == "region_code_invalid"
+
+    staff_account(services, username="bj.admin", role="admin", region="110000")
+    staff_account(services, username="bj.staff", role="staff", region="110105")
+    csrf = login(client, "bj.admin")
+    refused = client.put("/v1/agencies/440000", json=body, headers=csrf)
+    assert (refused.status_code, refused.json()["error"]["code"]) == (403, "region_forbidden")
+    assert client.put("/v1/agencies/110000", json={**body, "name": "北京"}, headers=csrf).status_code == 200
+    assert [a["region_code"] for a in client.get("/v1/agencies").json()] == ["110000"]
+    client.cookies.clear()
+    csrf = login(client, "bj.staff")
+    assert client.put("/v1/agencies/110105", json=body, headers=csrf).json()["error"]["code"] == "forbidden"
+    with services.sessions() as db:
+        from models import AuditEvent
+
+        actions = db.scalars(select(AuditEvent.action).where(AuditEvent.action.like("agency.%"))
+                             .order_by(AuditEvent.id)).all()
+    assert actions == ["agency.create", "agency.configure", "agency.create"]
