@@ -26,9 +26,13 @@ from service.context import Services
 from service.pensioners import active_embeddings
 from service.references import add_fresh_reference
 
-__all__ = ["process_attempt"]
+__all__ = ["process_attempt", "run_attempt", "REASON_PROCESSING_CRASHED"]
 
 log = logging.getLogger(__name__)
+
+REASON_PROCESSING_CRASHED = "processing_crashed"
+"""The attempt's processing died too often (a video that crashes the decoder, for
+example); it is set aside as `error` instead of crashing workers for ever."""
 
 
 def _assess_stored_video(
@@ -65,13 +69,33 @@ def _assess_stored_video(
 
 def process_attempt(services: Services, attempt_id: uuid.UUID) -> str:
     """Certify one attempt; returns its final status."""
+    return run_attempt(services, attempt_id)[0]
+
+
+def run_attempt(services: Services, attempt_id: uuid.UUID) -> tuple[str, bool]:
+    """Certify one attempt; returns its final status and whether this run recorded it."""
     with session_scope(services.sessions) as db:
         attempt = db.get(Attempt, attempt_id, with_for_update=True)
         if attempt is None:
             log.warning("attempt %s does not exist; nothing to do", attempt_id)
-            return "missing"
+            return "missing", False
         if attempt.status in AttemptStatus.FINAL:
-            return attempt.status
+            return attempt.status, False
+        if (attempt.processing_runs or 0) >= services.settings.max_processing_runs:
+            record_outcome(
+                db,
+                attempt=attempt,
+                outcome=Outcome(
+                    status=AttemptStatus.ERROR,
+                    reasons=[REASON_PROCESSING_CRASHED],
+                    error=f"processing did not finish in {attempt.processing_runs} runs",
+                ),
+                now=services.clock(),
+                validity_days=services.settings.period_validity_days,
+            )
+            db.commit()
+            log.error("attempt %s set aside after %d runs", attempt_id, attempt.processing_runs)
+            return AttemptStatus.ERROR, True
         mark_processing(db, attempt=attempt, now=services.clock())
         challenge = Challenge.from_json(attempt.session.challenge)
         references = active_embeddings(db, keyring=services.keyring, pensioner_id=attempt.pensioner_id)
@@ -101,7 +125,7 @@ def process_attempt(services: Services, attempt_id: uuid.UUID) -> str:
         attempt = db.get(Attempt, attempt_id, with_for_update=True)
         assert attempt is not None
         if attempt.status in AttemptStatus.FINAL:
-            return attempt.status  # a concurrent run finished first
+            return attempt.status, False  # a concurrent run finished first
         now = services.clock()
         record_outcome(
             db,
@@ -114,4 +138,4 @@ def process_attempt(services: Services, attempt_id: uuid.UUID) -> str:
             add_fresh_reference(db, services=services, attempt=attempt, assessment=assessment, now=now)
         db.commit()
         log.info("attempt %s: %s %s", attempt_id, outcome.status, ",".join(outcome.reasons))
-        return outcome.status
+        return outcome.status, True
