@@ -11,7 +11,8 @@ from service.context import Services, build_services
 from service.settings import Settings, get_settings
 
 from .errors import install_error_handlers
-from .routes import attempts, auth, health, pensioners, sessions
+from .ratelimit import UploadRateLimitMiddleware
+from .routes import attempts, auth, health, lockouts, pensioners, sessions
 
 __all__ = ["create_app", "API_VERSION"]
 
@@ -38,8 +39,9 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     )
     app.state.services = services
     install_error_handlers(app)
-    for module in (health, auth, pensioners, sessions, attempts):
+    for module in (health, auth, pensioners, sessions, attempts, lockouts):
         app.include_router(module.router)
+    app.add_middleware(UploadRateLimitMiddleware, services=services)
     from web import mount_pages
 
     mount_pages(app)

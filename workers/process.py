@@ -12,9 +12,10 @@ import logging
 import uuid
 
 from certify import Challenge, VideoError, assess, decode_video
-from models import Attempt, AttemptStatus
+from models import Attempt, AttemptStatus, Channel
 from models.db import session_scope
 from service.intake import video_limits
+from service.lockout import LockoutPolicy, record_failure
 from service.certification import (
     REASON_VIDEO_REUSED,
     Outcome,
@@ -137,5 +138,11 @@ def run_attempt(services: Services, attempt_id: uuid.UUID) -> tuple[str, bool]:
         if outcome.status == AttemptStatus.PASSED and assessment is not None:
             add_fresh_reference(db, services=services, attempt=attempt, assessment=assessment, now=now)
         db.commit()
+        channel = attempt.channel
         log.info("attempt %s: %s %s", attempt_id, outcome.status, ",".join(outcome.reasons))
-        return outcome.status, True
+    if outcome.status == AttemptStatus.FAILED and channel == Channel.SELF:
+        record_failure(
+            services.redis, pensioner_id=attempt.pensioner_id, now_s=now.timestamp(),
+            policy=LockoutPolicy.of(services.settings), reason="certification_failed",
+        )
+    return outcome.status, True
