@@ -18,11 +18,13 @@ from .routes import (
     cases,
     health,
     links,
+    lockouts,
     pensioners,
     references,
     sessions,
     uploads,
 )
+from .ratelimit import UploadRateLimitMiddleware
 
 __all__ = ["create_app", "API_VERSION"]
 
@@ -51,10 +53,12 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     install_error_handlers(app)
     for module in (
         health, auth, pensioners, sessions, attempts, links, uploads, cases, references,
+        lockouts,
     ):
         app.include_router(module.router)
     for module in AGENCY_ROUTERS:
         app.include_router(module.router)
+    app.add_middleware(UploadRateLimitMiddleware, services=services)
     from web import mount_pages
     from web.agency import router as agency_pages
 

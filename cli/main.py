@@ -26,15 +26,12 @@ app = typer.Typer(
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
-DISPATCH_INTERVAL_S = 15.0
-"""How often `serve` re-sends attempts that never reached the queue."""
 
 
 def _logging(verbose: bool = False) -> None:
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    from service.logs import configure_logging
+
+    configure_logging(get_settings(), level=logging.DEBUG if verbose else logging.INFO)
 
 
 @db_app.command("upgrade")
@@ -59,24 +56,47 @@ def worker(
     run_worker(get_settings(), burst=burst, simple=simple)
 
 
-def _dispatch_forever(settings: Settings, stop: threading.Event) -> None:
+def _maintain_forever(settings: Settings, stop: threading.Event) -> None:
     from service.context import build_services
-    from service.dispatch import enqueue_pending
-
-    from service.uploads import purge_abandoned_uploads
+    from service.maintenance import maintain_forever
+    from workers.runtime import install_services
 
     services = build_services(settings)
+    install_services(services)  # RQ's registry cleanup may run the job failure callback here
     try:
-        while not stop.wait(DISPATCH_INTERVAL_S):
-            try:
-                sent = enqueue_pending(services, older_than_s=DISPATCH_INTERVAL_S)
-                if sent:
-                    logging.getLogger("certify.dispatch").info("re-sent %d attempts", sent)
-                purge_abandoned_uploads(services)
-            except Exception:  # noqa: BLE001 - keep dispatching after a transient failure
-                logging.getLogger("certify.dispatch").exception("dispatch pass failed")
+        maintain_forever(services, stop)
     finally:
         services.close()
+
+
+@app.command()
+def maintain(
+    once: Annotated[bool, typer.Option(help="Run one pass and exit (for cron).")] = False,
+) -> None:
+    """Housekeeping: enqueue attempts that missed the queue, re-enqueue stuck ones, purge
+    raw videos past their retention. `certify serve` does this itself; run one `certify
+    maintain` per deployment when the API runs with several replicas or not at all."""
+    from service.context import build_services
+    from service.maintenance import run_maintenance_pass
+    from workers.runtime import install_services
+
+    _logging()
+    settings = get_settings()
+    if once:
+        services = build_services(settings)
+        install_services(services)
+        try:
+            report = run_maintenance_pass(services, force_retention=True)
+            typer.echo(json.dumps(report.__dict__))
+        finally:
+            services.close()
+        return
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        _maintain_forever(settings, stop)
+    except KeyboardInterrupt:
+        stop.set()
 
 
 @app.command()
@@ -114,7 +134,7 @@ def serve(
         for _ in range(workers)
     ]
     stop = threading.Event()
-    dispatcher = threading.Thread(target=_dispatch_forever, args=(settings, stop), daemon=True)
+    dispatcher = threading.Thread(target=_maintain_forever, args=(settings, stop), daemon=True)
     dispatcher.start()
     try:
         log.info("API on http://%s:%d (docs at /docs)", host, port)

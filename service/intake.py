@@ -7,6 +7,7 @@ attempt stays `queued` with no `enqueued_at`, and the dispatcher enqueues it lat
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import uuid
 from pathlib import Path
@@ -84,14 +85,23 @@ def accept_upload(
             )
             db.commit()
         except IntegrityError:
-            db.rollback()
-            services.store.delete(blob.key)
+            _forget(db, services, blob.key)
             raise ConflictError(
                 "session_used", "a video was already uploaded for this session"
             ) from None
         except BaseException:
-            db.rollback()
-            services.store.delete(blob.key)
+            # the database may be gone (OperationalError -> 503): the stored video must
+            # not outlive the row that was never written
+            _forget(db, services, blob.key)
             raise
     enqueue_attempt(services, attempt.id)
     return attempt
+
+
+def _forget(db, services: Services, key: str) -> None:
+    """Roll back and delete the stored video, even when the rollback itself fails."""
+    try:
+        with contextlib.suppress(Exception):
+            db.rollback()
+    finally:
+        services.store.delete(key)
