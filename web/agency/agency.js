@@ -236,3 +236,7 @@ function reviewsPage() {
 }
 
 window.certifyAgency = { resultsPage, reviewsPage };
+
+// Started from the script tag's data-page (the pages run no inline script: strict CSP).
+const startPage = { results: resultsPage, reviews: reviewsPage }[document.currentScript?.dataset.page];
+if (startPage) startPage();
