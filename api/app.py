@@ -11,7 +11,20 @@ from service.context import Services, build_services
 from service.settings import Settings, get_settings
 
 from .errors import install_error_handlers
-from .routes import attempts, auth, health, pensioners, sessions
+from .routes import (
+    AGENCY_ROUTERS,
+    attempts,
+    auth,
+    cases,
+    health,
+    links,
+    lockouts,
+    pensioners,
+    references,
+    sessions,
+    uploads,
+)
+from .ratelimit import UploadRateLimitMiddleware
 
 __all__ = ["create_app", "API_VERSION"]
 
@@ -38,9 +51,17 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     )
     app.state.services = services
     install_error_handlers(app)
-    for module in (health, auth, pensioners, sessions, attempts):
+    for module in (
+        health, auth, pensioners, sessions, attempts, links, uploads, cases, references,
+        lockouts,
+    ):
         app.include_router(module.router)
+    for module in AGENCY_ROUTERS:
+        app.include_router(module.router)
+    app.add_middleware(UploadRateLimitMiddleware, services=services)
     from web import mount_pages
+    from web.agency import router as agency_pages
 
     mount_pages(app)
+    app.include_router(agency_pages)
     return app

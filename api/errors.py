@@ -57,6 +57,9 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ServiceError)
     async def _service_error(_: Request, exc: ServiceError) -> JSONResponse:
         headers = {"Retry-After": "30"} if exc.status == 503 else None
+        retry_after = exc.details.get("retry_after_s")
+        if isinstance(retry_after, int | float):
+            headers = {"Retry-After": str(max(1, int(retry_after + 0.999)))}
         return JSONResponse(
             error_body(exc.code, exc.message, **_json_safe(exc.details)),
             status_code=exc.status,

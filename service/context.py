@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from models import utcnow
 from models.db import make_engine, make_session_factory
 
+from .blob_crypto import EncryptedBlobStore
 from .crypto import Keyring
 from .queue import connect_redis, make_queue
 from .settings import Settings
@@ -26,7 +27,7 @@ from .storage import BlobStore, LocalBlobStore
 if TYPE_CHECKING:
     from certify import FaceBackend
 
-__all__ = ["Services", "build_services"]
+__all__ = ["Services", "build_services", "build_store"]
 
 
 @dataclass
@@ -77,12 +78,33 @@ class Services:
             self.redis.close()
 
 
+def build_store(settings: Settings, keyring: Keyring) -> BlobStore:
+    """Local files or an S3 bucket, encrypted at rest unless `encrypt_blobs` is off."""
+    store: BlobStore
+    if settings.storage_backend == "s3":
+        from .s3_storage import S3BlobStore, connect_s3
+
+        client = connect_s3(
+            settings.s3_endpoint_url,
+            access_key=settings.s3_access_key.get_secret_value() if settings.s3_access_key else "",
+            secret_key=settings.s3_secret_key.get_secret_value() if settings.s3_secret_key else "",
+            region=settings.s3_region,
+        )
+        store = S3BlobStore(client, settings.s3_bucket)
+    else:
+        store = LocalBlobStore(settings.blob_dir)
+    if settings.encrypt_blobs:
+        store = EncryptedBlobStore(store, keyring)
+    return store
+
+
 def build_services(settings: Settings) -> Services:
     engine = make_engine(settings.database_url)
+    keyring = Keyring.parse(settings.data_keys.get_secret_value())
     return Services(
         settings=settings,
         engine=engine,
         sessions=make_session_factory(engine),
-        store=LocalBlobStore(settings.blob_dir),
-        keyring=Keyring.parse(settings.data_keys.get_secret_value()),
+        store=build_store(settings, keyring),
+        keyring=keyring,
     )

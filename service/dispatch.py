@@ -13,6 +13,7 @@ import uuid
 
 from redis.exceptions import RedisError
 from sqlalchemy import select, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from models import Attempt, AttemptStatus
 from models.db import session_scope
@@ -25,8 +26,12 @@ __all__ = ["enqueue_attempt", "enqueue_pending"]
 log = logging.getLogger(__name__)
 
 
-def enqueue_attempt(services: Services, attempt_id: uuid.UUID) -> bool:
-    """Enqueue the attempt's job; False (and the attempt stays pending) if Redis is down."""
+def enqueue_attempt(services: Services, attempt_id: uuid.UUID, *, again: bool = False) -> bool:
+    """Enqueue the attempt's job; False (and the attempt stays pending) if Redis is down.
+
+    `again`: the attempt was enqueued before and its job was lost; `enqueued_at` is moved
+    to now so the watchdog gives the new job its full time.
+    """
     settings = services.settings
     try:
         enqueue_certification(
@@ -38,13 +43,17 @@ def enqueue_attempt(services: Services, attempt_id: uuid.UUID) -> bool:
     except (RedisError, OSError) as exc:
         log.warning("attempt %s not enqueued yet (queue unavailable: %s)", attempt_id, exc)
         return False
-    with session_scope(services.sessions) as db:
-        db.execute(
-            update(Attempt)
-            .where(Attempt.id == attempt_id, Attempt.enqueued_at.is_(None))
-            .values(enqueued_at=services.clock())
-        )
-        db.commit()
+    try:
+        with session_scope(services.sessions) as db:
+            query = update(Attempt).where(Attempt.id == attempt_id)
+            if not again:
+                query = query.where(Attempt.enqueued_at.is_(None))
+            db.execute(query.values(enqueued_at=services.clock()))
+            db.commit()
+    except SQLAlchemyError as exc:
+        # the job is on the queue; the sweeper will find the attempt again and the unique
+        # job id makes that a no-op
+        log.warning("attempt %s enqueued, but enqueued_at not saved: %s", attempt_id, exc)
     return True
 
 

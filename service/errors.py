@@ -7,7 +7,11 @@
     ├── ConflictError       409  the state does not allow it (already used, exists, locked)
     ├── GoneError           410  it expired
     ├── TooLargeError       413  the upload is larger than allowed
+    ├── LockedError         423  too many failures: locked out for a while (see staff)
+    ├── RateLimitedError    429  too many requests from this address or credential
     └── UnavailableError    503  a dependency (database, queue) is down; retry later
+
+A `retry_after_s` detail becomes the response's Retry-After header.
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ __all__ = [
     "GoneError",
     "TooLargeError",
     "UnavailableError",
+    "LockedError",
+    "RateLimitedError",
 ]
 
 
@@ -62,3 +68,11 @@ class TooLargeError(ServiceError):
 
 class UnavailableError(ServiceError):
     status = 503
+
+
+class LockedError(ServiceError):
+    status = 423
+
+
+class RateLimitedError(ServiceError):
+    status = 429

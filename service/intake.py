@@ -7,6 +7,7 @@ attempt stays `queued` with no `enqueued_at`, and the dispatcher enqueues it lat
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import uuid
 from pathlib import Path
@@ -54,12 +55,17 @@ def accept_upload(
     nonce: str | None,
     upload_path: Path,
     content_type: str,
+    late_ok: bool = False,
 ) -> Attempt:
-    """Turn a spooled upload into a stored video and a queued attempt (commits)."""
+    """Turn a spooled upload into a stored video and a queued attempt (commits).
+
+    `late_ok`: a resumable upload, accepted until the session's upload deadline.
+    """
     with session_scope(services.sessions) as db:
         # checked again here: the session may have been used while the body was arriving
         session = get_session_for_upload(
-            db, session_id=session_id, pensioner_id=pensioner_id, nonce=nonce, now=services.clock()
+            db, session_id=session_id, pensioner_id=pensioner_id, nonce=nonce,
+            now=services.clock(), late_ok=late_ok,
         )
         try:
             info = probe_video(upload_path, limits=video_limits(services.settings))
@@ -79,14 +85,23 @@ def accept_upload(
             )
             db.commit()
         except IntegrityError:
-            db.rollback()
-            services.store.delete(blob.key)
+            _forget(db, services, blob.key)
             raise ConflictError(
                 "session_used", "a video was already uploaded for this session"
             ) from None
         except BaseException:
-            db.rollback()
-            services.store.delete(blob.key)
+            # the database may be gone (OperationalError -> 503): the stored video must
+            # not outlive the row that was never written
+            _forget(db, services, blob.key)
             raise
     enqueue_attempt(services, attempt.id)
     return attempt
+
+
+def _forget(db, services: Services, key: str) -> None:
+    """Roll back and delete the stored video, even when the rollback itself fails."""
+    try:
+        with contextlib.suppress(Exception):
+            db.rollback()
+    finally:
+        services.store.delete(key)

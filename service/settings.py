@@ -50,11 +50,47 @@ class Settings(BaseSettings):
 
     queue_name: str = "certify"
     job_timeout_s: int = 300
-    job_retry_intervals_s: tuple[int, ...] = (10, 30, 90)
-    """Waits between RQ retries of a job that crashed (not of a decided attempt)."""
+    job_retry_intervals_s: tuple[int, ...] = (0, 30, 120)
+    """Waits between RQ retries of a job that crashed (not of a decided attempt). The
+    first retry is immediate (a dead worker needs no wait, and needs no scheduler); the
+    later ones give a database or Redis time to come back."""
+    worker_heartbeat_interval_s: int = 10
+    """How often a worker reports that the job it runs is still alive."""
+    worker_heartbeat_grace_s: int = 30
+    """A running job whose worker missed heartbeats this long is abandoned (worker died)
+    and retried by the next maintenance pass."""
+    worker_maintenance_interval_s: int = 60
+    """How often each worker cleans RQ's registries (abandoned jobs, expired entries)."""
+    maintenance_interval_s: float = 15.0
+    """How often `certify serve` / `certify maintain` run the outbox sweeper and watchdog."""
+    stale_attempt_s: float = 120.0
+    """An attempt `queued` or `processing` this long is checked: if its job will never
+    run (lost, failed, ended), the watchdog enqueues it again."""
+    max_processing_runs: int = 5
+    """Runs of one attempt (crashes included) after which it is marked `error`."""
 
     session_ttl_s: int = 300
     """How long an issued challenge may be used to start a recording."""
+    upload_window_s: int = 2 * 3600
+    """How long after a challenge is issued its recording may still arrive by resumable
+    upload (a phone that lost the network keeps the recording and sends it later). Long
+    enough to wait out a dropped connection or walk to where there is signal; short
+    enough that nobody has time to render a fake answer to the challenge at leisure.
+    Such late uploads are flagged on the attempt (`uploaded_late`)."""
+    upload_chunk_bytes: int = 256 * 1024
+    """Size of one chunk of a resumable upload: about 5 s on a slow (50 kB/s) mobile link,
+    so a dropped connection costs little."""
+    abandoned_upload_grace_s: int = 3600
+    """Unfinished uploads are deleted this long after their upload window closed."""
+    link_ttl_s: int = 30 * 24 * 3600
+    """Default lifetime of a one-time pensioner link (letters can take a week to arrive)."""
+    max_link_ttl_s: int = 90 * 24 * 3600
+    """Longest lifetime staff may give a link."""
+    public_base_url: str = ""
+    """The address pensioners open (e.g. https://certify.example.gov.cn), used to compose
+    link URLs for SMS and letters; empty gives site-relative URLs."""
+    help_phone: str = "12333"
+    """Shown to pensioners who need help (12333 is the national social security hotline)."""
     challenge_with_digits: bool = False
     """Also ask the pensioner to read four digits aloud."""
 
@@ -64,10 +100,52 @@ class Settings(BaseSettings):
     max_video_s: float = 20.0
     max_video_pixels: int = 3840 * 2160
 
+    video_retention_days: int = 30
+    """Raw videos of decided attempts are purged this many days after upload (the
+    decision, scores and key frames stay)."""
+    retention_interval_s: float = 3600.0
+    """How often the maintenance loop runs the retention purge."""
+
+    lockout_failures: int = 5
+    """Failures (failed results, refused uploads, wrong nonces) that lock a pensioner out..."""
+    lockout_window_s: int = 180
+    """...when they happen within this many seconds..."""
+    lockout_s: int = 1800
+    """...for this long (self-service only; community staff can still assist)."""
+
+    rate_limit_ip_per_window: int = 120
+    """Upload requests one client IP may make per rate-limit window."""
+    rate_limit_token_per_window: int = 60
+    """Upload requests one credential (session nonce, link token, API key) may make."""
+    rate_limit_window_s: int = 60
+    rate_limit_paths: tuple[str, ...] = (
+        r"^/v1/.*/(video|videos|upload|uploads|chunks?|references|photos?)(/|$)",
+        r"^/v1/(uploads|links)(/|$)",
+    )
+    """Regexes of paths whose unsafe requests count as uploads. Any POST/PUT/PATCH with a
+    multipart, video/*, image/* or octet-stream body counts too, wherever it goes."""
+
+    encrypt_blobs: bool = True
+    """Videos, reference photos and key frames are AES-GCM encrypted at rest."""
+    storage_backend: Literal["local", "s3"] = "local"
+    s3_endpoint_url: str | None = None
+    """S3-compatible endpoint (MinIO: http://minio:9000); unset means AWS."""
+    s3_bucket: str = "certify"
+    s3_region: str = "us-east-1"
+    s3_access_key: SecretStr | None = None
+    s3_secret_key: SecretStr | None = None
+
+    log_format: Literal["text", "json"] = "text"
+    """`json`: one JSON object per line with request and attempt ids (for log shippers)."""
+
     period_validity_days: int = 365
     """A certification stays valid this long after it is made."""
     max_failed_attempts: int = 3
     """Failed attempts per period before the pensioner is sent to community staff."""
+    webhook_retry_intervals_s: tuple[int, ...] = (10, 60, 300, 1800, 7200)
+    """Waits between retries of a webhook delivery the receiver did not accept (backoff)."""
+    records_sweep_interval_s: int = 3600
+    """How often the scheduled sweep opens new periods and marks overdue / suspended records."""
 
     secret_key: SecretStr = SecretStr(DEV_SECRET)
     data_keys: SecretStr = SecretStr(DEV_DATA_KEY)

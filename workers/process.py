@@ -10,25 +10,34 @@ from __future__ import annotations
 import io
 import logging
 import uuid
+from dataclasses import replace
 
 from certify import Challenge, VideoError, assess, decode_video
-from models import Attempt, AttemptStatus
+from models import Attempt, AttemptStatus, Channel
 from models.db import session_scope
 from service.intake import video_limits
+from service.lockout import LockoutPolicy, record_failure
 from service.certification import (
     REASON_VIDEO_REUSED,
     Outcome,
+    earlier_recording_like,
     earlier_upload_of_same_video,
     mark_processing,
     record_outcome,
 )
 from service.context import Services
+from service.audit import record_audit
+from service.notify import announce_changes
 from service.pensioners import active_embeddings
 from service.references import add_fresh_reference
 
-__all__ = ["process_attempt"]
+__all__ = ["process_attempt", "run_attempt", "REASON_PROCESSING_CRASHED"]
 
 log = logging.getLogger(__name__)
+
+REASON_PROCESSING_CRASHED = "processing_crashed"
+"""The attempt's processing died too often (a video that crashes the decoder, for
+example); it is set aside as `error` instead of crashing workers for ever."""
 
 
 def _assess_stored_video(
@@ -63,15 +72,47 @@ def _assess_stored_video(
     return outcome, assessment
 
 
+def _unless_reused(db, *, attempt: Attempt, outcome: Outcome) -> Outcome:
+    """Fail an attempt whose recording is an earlier recording of this pensioner sent again."""
+    earlier = earlier_recording_like(db, attempt=attempt, fingerprint=outcome.fingerprint or "")
+    if earlier is None:
+        return outcome
+    earlier_id, similarity = earlier
+    result = dict(outcome.result or {})
+    result["reused_from"] = {"attempt_id": str(earlier_id), "similarity": round(similarity, 3)}
+    reasons = [REASON_VIDEO_REUSED, *(r for r in outcome.reasons if r != REASON_VIDEO_REUSED)]
+    return replace(outcome, status=AttemptStatus.FAILED, reasons=reasons, result=result)
+
+
 def process_attempt(services: Services, attempt_id: uuid.UUID) -> str:
     """Certify one attempt; returns its final status."""
+    return run_attempt(services, attempt_id)[0]
+
+
+def run_attempt(services: Services, attempt_id: uuid.UUID) -> tuple[str, bool]:
+    """Certify one attempt; returns its final status and whether this run recorded it."""
     with session_scope(services.sessions) as db:
         attempt = db.get(Attempt, attempt_id, with_for_update=True)
         if attempt is None:
             log.warning("attempt %s does not exist; nothing to do", attempt_id)
-            return "missing"
+            return "missing", False
         if attempt.status in AttemptStatus.FINAL:
-            return attempt.status
+            return attempt.status, False
+        if (attempt.processing_runs or 0) >= services.settings.max_processing_runs:
+            record_outcome(
+                db,
+                attempt=attempt,
+                outcome=Outcome(
+                    status=AttemptStatus.ERROR,
+                    reasons=[REASON_PROCESSING_CRASHED],
+                    error=f"processing did not finish in {attempt.processing_runs} runs",
+                ),
+                now=services.clock(),
+                validity_days=services.settings.period_validity_days,
+            )
+            db.commit()
+            log.error("attempt %s set aside after %d runs", attempt_id, attempt.processing_runs)
+            return AttemptStatus.ERROR, True
         mark_processing(db, attempt=attempt, now=services.clock())
         challenge = Challenge.from_json(attempt.session.challenge)
         references = active_embeddings(db, keyring=services.keyring, pensioner_id=attempt.pensioner_id)
@@ -101,7 +142,9 @@ def process_attempt(services: Services, attempt_id: uuid.UUID) -> str:
         attempt = db.get(Attempt, attempt_id, with_for_update=True)
         assert attempt is not None
         if attempt.status in AttemptStatus.FINAL:
-            return attempt.status  # a concurrent run finished first
+            return attempt.status, False  # a concurrent run finished first
+        if outcome.fingerprint:
+            outcome = _unless_reused(db, attempt=attempt, outcome=outcome)
         now = services.clock()
         record_outcome(
             db,
@@ -109,9 +152,25 @@ def process_attempt(services: Services, attempt_id: uuid.UUID) -> str:
             outcome=outcome,
             now=now,
             validity_days=services.settings.period_validity_days,
+            keyring=services.keyring,
         )
         if outcome.status == AttemptStatus.PASSED and assessment is not None:
             add_fresh_reference(db, services=services, attempt=attempt, assessment=assessment, now=now)
+        if outcome.status in AttemptStatus.DECIDED:
+            record_audit(
+                db, actor_type="system", actor_id=f"engine:{outcome.engine_version or '-'}",
+                action="attempt.decide", subject_type="attempt", subject_id=str(attempt.id), now=now,
+                reason=",".join(outcome.reasons) or outcome.status,
+                details={"decision": outcome.status, "thresholds_version": outcome.thresholds_version},
+            )
         db.commit()
+        channel = attempt.channel
+        if outcome.status in AttemptStatus.DECIDED:
+            announce_changes(services)  # webhooks for the records that changed
         log.info("attempt %s: %s %s", attempt_id, outcome.status, ",".join(outcome.reasons))
-        return outcome.status
+    if outcome.status == AttemptStatus.FAILED and channel == Channel.SELF:
+        record_failure(
+            services.redis, pensioner_id=attempt.pensioner_id, now_s=now.timestamp(),
+            policy=LockoutPolicy.of(services.settings), reason="certification_failed",
+        )
+    return outcome.status, True

@@ -12,17 +12,37 @@ import socket
 import uuid
 
 from rq import SimpleWorker, Worker
+from rq.job import Job
 from rq.serializers import JSONSerializer
 
 from service.context import build_services
 from service.dispatch import enqueue_pending
 from service.settings import Settings
+from service.sweep import schedule_next_sweep
 
 from .runtime import install_services
 
-__all__ = ["run_worker"]
+__all__ = ["run_worker", "CertifyWorker"]
 
 log = logging.getLogger(__name__)
+
+
+class CertifyWorker(Worker):
+    """RQ's forking Worker with a configurable heartbeat grace.
+
+    RQ gives a running job `min(remaining, job_monitoring_interval) + 60` seconds before
+    its entry in the StartedJobRegistry expires; after a worker dies (SIGKILL, a lost
+    machine) that is how long its job waits before the registry cleanup retries it.
+    `heartbeat_grace_s` replaces the fixed 60 s.
+    """
+
+    heartbeat_grace_s: int = 60
+
+    def get_heartbeat_ttl(self, job: Job, working_time: float = 0.0) -> int:
+        interval = int(self.job_monitoring_interval)
+        if job.timeout and job.timeout > 0:
+            interval = int(max(1.0, min(job.timeout - working_time, interval)))
+        return interval + int(self.heartbeat_grace_s)
 
 
 def run_worker(settings: Settings, *, burst: bool = False, simple: bool = False) -> bool:
@@ -36,11 +56,16 @@ def run_worker(settings: Settings, *, burst: bool = False, simple: bool = False)
             log.info("enqueued %d attempts that had not reached the queue", sent)
     except Exception:  # noqa: BLE001 - the database may not be up yet; the API side retries too
         log.exception("could not re-send pending attempts at start-up")
-    worker_class = SimpleWorker if simple else Worker
+    schedule_next_sweep(services)  # the records sweep runs on RQ's scheduler from now on
+    worker_class = SimpleWorker if simple else CertifyWorker
     worker = worker_class(
         [services.queue],
         connection=services.redis,
         serializer=JSONSerializer,
         name=f"certify-{socket.gethostname()}-{uuid.uuid4().hex[:8]}",
+        job_monitoring_interval=settings.worker_heartbeat_interval_s,
+        maintenance_interval=settings.worker_maintenance_interval_s,
     )
+    if isinstance(worker, CertifyWorker):
+        worker.heartbeat_grace_s = settings.worker_heartbeat_grace_s
     return worker.work(burst=burst, with_scheduler=True, logging_level="INFO")

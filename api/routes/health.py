@@ -32,6 +32,10 @@ def readyz(services: ServicesDep) -> JSONResponse:
         checks["redis"] = "ok"
     except Exception as exc:  # noqa: BLE001
         checks["redis"] = f"error: {type(exc).__name__}"
-    checks["storage"] = "ok" if services.settings.blob_dir.is_dir() else "error: missing"
+    try:
+        services.store.exists("health/probe")  # reaches the disk or the bucket
+        checks["storage"] = "ok"
+    except Exception as exc:  # noqa: BLE001
+        checks["storage"] = f"error: {type(exc).__name__}"
     ready = all(v == "ok" for v in checks.values())
     return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)

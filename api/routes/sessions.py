@@ -15,7 +15,8 @@ from service.intake import accept_upload
 from service.storage import spool_directory
 
 from models import Channel, StaffRole
-from service.errors import InvalidInputError
+from service.errors import ForbiddenError, GoneError, InvalidInputError, ServiceError
+from service.lockout import LockoutPolicy, ensure_not_locked, record_failure
 
 from ..access import CaseworkerDep, visible_pensioner
 from ..deps import DbDep, NowDep, ServicesDep
@@ -49,6 +50,11 @@ def create(
         channel, assisted_by = Channel.ASSISTED, principal.actor_id
     elif channel == Channel.ASSISTED and not assisted_by:
         raise InvalidInputError("assisted_by_required", "an assisted session names the helper")
+    if channel == Channel.SELF:  # assisted sessions are how a locked-out pensioner gets help
+        ensure_not_locked(
+            services.redis, pensioner_id=pensioner_id, now_s=now.timestamp(),
+            policy=LockoutPolicy.of(settings),
+        )
     with_digits = settings.challenge_with_digits if body.with_digits is None else body.with_digits
     session = open_session(
         db,
@@ -60,6 +66,8 @@ def create(
         channel=channel,
         assisted_by=assisted_by,
         device_id=body.device_id,
+        upload_window_s=settings.upload_window_s,
+        consent_at=now if body.consent else None,
     )
     db.commit()
     return SessionPublic.of(session)
@@ -98,11 +106,22 @@ async def upload_video(
     attempt; poll GET /v1/attempts/{id} for the result.
     """
 
-    def check_session() -> None:
+    policy = LockoutPolicy.of(services.settings)
+
+    def check_session() -> str:
+        now = services.clock()
         with session_scope(services.sessions) as db:
-            get_session_for_upload(
-                db, session_id=session_id, pensioner_id=pensioner_id, nonce=nonce, now=services.clock()
-            )
+            try:
+                session = get_session_for_upload(
+                    db, session_id=session_id, pensioner_id=pensioner_id, nonce=nonce, now=now
+                )
+            except (ForbiddenError, GoneError) as exc:  # a wrong nonce, an expired challenge
+                _count_failure(services, pensioner_id, exc, policy)
+                raise
+            channel = session.channel
+        if channel == Channel.SELF:
+            ensure_not_locked(services.redis, pensioner_id=pensioner_id, now_s=now.timestamp(), policy=policy)
+        return channel
 
     await run_in_threadpool(check_session)  # refuse before receiving megabytes
     spooled = await spool_upload(
@@ -121,6 +140,16 @@ async def upload_video(
             upload_path=spooled.path,
             content_type=spooled.content_type,
         )
+    except InvalidInputError as exc:  # an unusable video
+        await run_in_threadpool(_count_failure, services, pensioner_id, exc, policy)
+        raise
     finally:
         spooled.discard()
     return AttemptPublic.of(attempt, with_evidence=False)
+
+
+def _count_failure(services, pensioner_id: uuid.UUID, exc: ServiceError, policy: LockoutPolicy) -> None:
+    record_failure(
+        services.redis, pensioner_id=pensioner_id, now_s=services.clock().timestamp(),
+        policy=policy, reason=exc.code,
+    )

@@ -163,17 +163,18 @@ def face_backend():
 
 
 def make_test_settings(tmp_path: Path, database_url: str, redis_url: str, **extra) -> Settings:
-    return Settings(
-        environment="test",
-        database_url=database_url,
-        redis_url=redis_url,
-        var_dir=tmp_path / "var",
-        secret_key="test-secret-key-0123456789",
-        data_keys="t1:" + "dGVzdC1kYXRhLWtleS0zMi1ieXRlcy1sb25nLi4uLi4=",
-        api_token="test-operator-token",
-        job_retry_intervals_s=(),
+    values = {
+        "environment": "test",
+        "database_url": database_url,
+        "redis_url": redis_url,
+        "var_dir": tmp_path / "var",
+        "secret_key": "test-secret-key-0123456789",
+        "data_keys": "t1:" + "dGVzdC1kYXRhLWtleS0zMi1ieXRlcy1sb25nLi4uLi4=",
+        "api_token": "test-operator-token",
+        "job_retry_intervals_s": (),
         **extra,
-    )
+    }
+    return Settings(**values)
 
 
 @pytest.fixture

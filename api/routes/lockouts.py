@@ -1,0 +1,56 @@
+"""A pensioner's self-service lockout, as community staff see and lift it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from fastapi import APIRouter, Response
+from pydantic import BaseModel
+
+from service.audit import record_audit
+from service.lockout import LockoutPolicy, clear_lockout, lockout_state
+
+from ..access import CaseworkerDep, visible_pensioner
+from ..deps import DbDep, NowDep, ServicesDep
+
+router = APIRouter(prefix="/v1/pensioners/{pensioner_id}/lockout", tags=["pensioners"])
+
+
+class LockoutPublic(BaseModel):
+    locked: bool
+    locked_until: dt.datetime | None
+    recent_failures: int
+
+
+@router.get("", response_model=LockoutPublic)
+def read(
+    pensioner_id: uuid.UUID, db: DbDep, services: ServicesDep, now: NowDep, principal: CaseworkerDep
+) -> LockoutPublic:
+    """Whether repeated failures locked the pensioner out of self-service, and until when."""
+    visible_pensioner(db, principal, pensioner_id)
+    state = lockout_state(
+        services.redis, pensioner_id=pensioner_id, now_s=now.timestamp(),
+        policy=LockoutPolicy.of(services.settings),
+    )
+    until = state.locked_until_s
+    return LockoutPublic(
+        locked=state.locked(now.timestamp()),
+        locked_until=dt.datetime.fromtimestamp(until, dt.UTC) if until else None,
+        recent_failures=state.recent_failures,
+    )
+
+
+@router.delete("", status_code=204)
+def lift(
+    pensioner_id: uuid.UUID, db: DbDep, services: ServicesDep, now: NowDep, principal: CaseworkerDep
+) -> Response:
+    """Lift the lock (staff have spoken to the pensioner); audited."""
+    visible_pensioner(db, principal, pensioner_id)
+    clear_lockout(services.redis, pensioner_id=pensioner_id)
+    record_audit(
+        db, actor_type=principal.kind, actor_id=principal.actor_id, action="lockout.lift",
+        subject_type="pensioner", subject_id=str(pensioner_id), now=now,
+    )
+    db.commit()
+    return Response(status_code=204)
