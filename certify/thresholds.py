@@ -139,8 +139,10 @@ class Thresholds:
     """Share of examined frames in which the face is enclosed on 3+ sides by straight
     screen-like edges (certify.screen) from which the recording is a screen replay.
     Measured: no bona fide frame of videos/ has more than 2 such sides (0.00); the
-    monitor replay of m1 0.83 and the phone replay of m9 0.33. A quarter of the frames
-    is far beyond a coincidence of background lines."""
+    monitor replay of m1 0.92; the phone replay of m9 only 0.08 (a thumb hides one edge;
+    it fails its challenge instead); prints and screens showing their edges in
+    bench/attacks.py 0.25-0.83. A quarter of the frames is far beyond a coincidence of
+    background lines."""
 
     def to_json(self) -> dict[str, object]:
         return asdict(self)
