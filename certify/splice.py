@@ -38,6 +38,16 @@ picture must still change the picture visibly."""
 CUT_MAX_GAP_MS = 250
 """Only consecutive samples at most this far apart are compared."""
 
+THUMBNAIL_CONTRAST = 50.0
+"""Thumbnails are normalised to zero mean and this standard deviation (grey levels)
+before they are compared: a phone's auto-exposure or white balance stepping, or a light
+switched on, changes the whole picture's level and contrast but not its layout, which
+is what a cut replaces."""
+
+THUMBNAIL_MIN_STD = 8.0
+"""Floor of the standard deviation used for normalising, so that the noise of a nearly
+uniform (dark, covered) picture is not blown up into change."""
+
 
 @dataclass(frozen=True, slots=True)
 class CutScores:
@@ -47,13 +57,17 @@ class CutScores:
     spike_t_ms: int | None
     """Time of the sample after the largest spike."""
     change: float
-    """That picture change (mean absolute grey-level difference of the thumbnails)."""
+    """That picture change (mean absolute difference of the normalised thumbnails)."""
     cut_t_ms: tuple[int, ...]
     """Times of every spike at or above the threshold used (after-cut samples)."""
     max_face_jump: float
     """Largest move of the face centre between consecutive samples, in interocular units."""
     max_face_size_ratio: float
     """Largest change of face size between consecutive samples (>= 1)."""
+
+
+def _normalised(thumb: np.ndarray) -> np.ndarray:
+    return (thumb - thumb.mean()) * (THUMBNAIL_CONTRAST / max(float(thumb.std()), THUMBNAIL_MIN_STD))
 
 
 def cut_scores(
@@ -63,7 +77,7 @@ def cut_scores(
     min_spike: float,
 ) -> CutScores:
     """Spikes of picture change (cuts) and face jumps between consecutive samples."""
-    thumbs = [luma_thumbnail(f.gray, THUMBNAIL_PX) for f in frames]
+    thumbs = [_normalised(luma_thumbnail(f.gray, THUMBNAIL_PX)) for f in frames]
     changes = np.full(max(0, len(frames) - 1), np.nan)
     for i in range(len(frames) - 1):
         if frames[i + 1].t_ms - frames[i].t_ms <= CUT_MAX_GAP_MS:

@@ -131,22 +131,25 @@ class Thresholds:
     person are caught."""
     cut_min_spike: float
     """A picture change between consecutive samples this many times the median change of
-    its neighbours (certify.splice) is a cut: a continuous recording changes smoothly,
-    live clips peak at 3.4 (the start of an outdoor film clip), the spliced clips of
-    bench/evaluate.py at 9.4-13.8 and the stage clip's shot changes at 5.4-6.5."""
+    its neighbours (certify.splice; exposure-normalised thumbnails) is a cut: a
+    continuous recording changes smoothly. Measured: live clips peak at 4.0 (the first
+    samples of an outdoor film clip), the spliced clips of bench/evaluate.py at
+    9.2-13.3, the stage clip's shot change at 6.4."""
     screen_min_enclosed_fraction: float
     """Share of examined frames in which the face is enclosed on 3+ sides by straight
     screen-like edges (certify.screen) from which the recording is a screen replay.
     Measured: no bona fide frame of videos/ has more than 2 such sides (0.00); the
-    monitor replay of m1 0.83 and the phone replay of m9 0.33. A quarter of the frames
-    is far beyond a coincidence of background lines."""
+    monitor replay of m1 0.92; the phone replay of m9 only 0.08 (a thumb hides one edge;
+    it fails its challenge instead); prints and screens showing their edges in
+    bench/attacks.py 0.25-0.83. A quarter of the frames is far beyond a coincidence of
+    background lines."""
 
     def to_json(self) -> dict[str, object]:
         return asdict(self)
 
 
 CURRENT_THRESHOLDS = Thresholds(
-    version="2026.11-3",
+    version="2026.11-4",
     match_accept_distance=0.40,
     match_reject_distance=0.50,
     min_face_fraction=0.5,

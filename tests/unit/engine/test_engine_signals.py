@@ -117,6 +117,16 @@ def test_a_cut_is_a_spike_of_picture_change_and_smooth_motion_is_not():
     assert smooth.spike < 3.0
 
 
+def test_an_exposure_step_is_not_a_cut():
+    scene = _texture(1, cell_px=32).astype(np.float32)
+    frames = []
+    for n in range(30):
+        gain, offset = (1.0, 0.0) if n < 15 else (0.5, 20.0)  # auto-exposure steps down
+        picture = np.clip(scene * gain + offset + RNG.normal(0, 2, scene.shape), 0, 255).astype(np.uint8)
+        frames.append(Frame(t_ms=n * 100, gray=picture, scale=1.0))
+    assert cut_scores(frames, [], min_spike=6.0).cut_t_ms == ()
+
+
 def _face_picture(with_screen: bool) -> tuple[np.ndarray, np.ndarray]:
     gray = cv2.GaussianBlur(_texture(5), (0, 0), 3)
     points = landmarks(Pose())
