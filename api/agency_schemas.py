@@ -143,7 +143,8 @@ class ExportPublic(BaseModel):
 class CertificatePublic(BaseModel):
     id: uuid.UUID
     record_id: uuid.UUID
-    token: str = Field(description="the signed certificate (what the QR code holds)")
+    token: str = Field(description="the signed certificate")
+    qr_token: str = Field(description="the compact signed form the QR code holds")
     payload: dict[str, Any]
     key_id: str
     valid_until: dt.date
@@ -156,6 +157,7 @@ class CertificatePublic(BaseModel):
     def of(cls, certificate: Any, *, qr_url: str) -> CertificatePublic:
         return cls(
             id=certificate.id, record_id=certificate.record_id, token=certificate.token,
+            qr_token=certificate.qr_token,
             payload=certificate.payload, key_id=certificate.key_id,
             valid_until=certificate.valid_until, issued_at=certificate.issued_at,
             revoked=certificate.revoked_at is not None, qr_url=qr_url,

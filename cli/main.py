@@ -444,7 +444,7 @@ def verify(
     from service.certificates import CertificateError, verify_token
 
     text = cert.strip()
-    if not text.startswith("CRT") and Path(text).is_file():
+    if not text.startswith(("CRT", "CRQ")) and Path(text).is_file():
         text = Path(text).read_text().strip()
     try:
         key = load_pem_public_key(public_key.read_bytes())
@@ -464,10 +464,10 @@ def verify(
     elif report["valid"] or report["code"] == "expired":
         p = report["payload"]
         typer.echo(f"{'VALID' if report['valid'] else 'EXPIRED'}: certificate {p['id']}")
-        typer.echo(f"  pensioner {p['pensioner']['national_id_masked']} ({p['pensioner']['id']})")
+        typer.echo(f"  pensioner {p['pensioner']['national_id_masked']} ({p['pensioner'].get('id', '-')})")
         typer.echo(f"  scheme {p['scheme']}, period {p['period']}, method {p['method']}")
-        typer.echo(f"  certified {p['certified_at']}, valid until {p['valid_until']}")
-        typer.echo(f"  issuer {p['issuer']['name']} ({p['issuer']['region']}, key {p['issuer']['key_id']})")
+        typer.echo(f"  certified {p.get('certified_at', '-')}, valid until {p['valid_until']}")
+        typer.echo(f"  issuer {p['issuer'].get('name', '-')} ({p['issuer'].get('region', '-')}, key {p['issuer']['key_id']})")
     else:
         typer.echo(f"INVALID: {report['code']}: {report['message']}")
     raise typer.Exit(0 if report["valid"] else 1)

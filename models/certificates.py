@@ -26,7 +26,9 @@ class Certificate(Base):
     key_id: Mapped[str] = mapped_column(String(32))
     payload: Mapped[dict[str, Any]] = mapped_column(JSONValue)
     token: Mapped[str] = mapped_column(Text)
-    """The signed certificate as one printable string (what the QR code holds)."""
+    """The signed certificate as one printable string (canonical JSON payload)."""
+    qr_token: Mapped[str] = mapped_column(Text)
+    """The compact signed form the QR code holds (same key, fewer fields)."""
     valid_until: Mapped[dt.date] = mapped_column(Date)
     issued_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[dt.datetime | None]

@@ -1,12 +1,17 @@
 """Signed digital certificates (Ed25519) for certified qualification records.
 
-A certificate is one printable string, short enough for a QR code:
+A certificate is one printable string:
 
     CRT1.<key id>.<base64url(canonical JSON payload)>.<base64url(Ed25519 signature)>
 
-The signature covers everything before the last dot. Anyone holding the agency's public
-key can check a certificate offline (`certify verify CERT --public-key agency.pem`);
-`verify_token` is the pure function both the API and the command line use.
+and, for the QR code, a compact form signed with the same key (a phone camera reads a
+QR code of version ~10 off a screen reliably; the full JSON form needs version 23):
+
+    CRQ1|<key id>|<certificate id>|<masked national ID>|<scheme>|<period>|<method>|<valid until>|<signature>
+
+Each signature covers everything before its last separator. Anyone holding the
+agency's public key can check either form offline (`certify verify CERT --public-key
+agency.pem`); `verify_token` is the pure function the API and the command line use.
 """
 
 from __future__ import annotations
@@ -35,6 +40,8 @@ __all__ = [
     "VerifiedCertificate",
     "canonical_json",
     "sign_payload",
+    "sign_compact",
+    "COMPACT_PREFIX",
     "read_token",
     "verify_token",
     "issue_certificates",
@@ -42,6 +49,9 @@ __all__ = [
 
 CERTIFICATE_PREFIX = "CRT1"
 """Version tag of the certificate format."""
+COMPACT_PREFIX = "CRQ1"
+"""Version tag of the compact form the QR code holds."""
+_COMPACT_FIELDS = ("id", "national_id_masked", "scheme", "period", "method", "valid_until")
 
 
 class CertificateError(ValueError):
@@ -69,6 +79,16 @@ def sign_payload(payload: dict[str, Any], *, key: Ed25519PrivateKey, key_id: str
     return f"{signed}.{_b64(key.sign(signed.encode()))}"
 
 
+def sign_compact(payload: dict[str, Any], *, key: Ed25519PrivateKey, key_id: str) -> str:
+    """The compact (QR) form of a certificate payload, signed."""
+    values = [payload["id"], payload["pensioner"]["national_id_masked"], payload["scheme"], payload["period"],
+              payload["method"] or "", payload["valid_until"]]
+    if any("|" in str(v) for v in values):
+        raise ValueError("a certificate field contains the separator")
+    signed = "|".join([COMPACT_PREFIX, key_id, *map(str, values)])
+    return f"{signed}|{_b64(key.sign(signed.encode()))}"
+
+
 @dataclass(frozen=True, slots=True)
 class VerifiedCertificate:
     key_id: str
@@ -80,7 +100,10 @@ class VerifiedCertificate:
 
 def read_token(token: str) -> tuple[str, dict[str, Any], bytes, bytes]:
     """(key id, payload, signed bytes, signature) of a certificate, without verifying it."""
-    parts = token.strip().split(".")
+    token = token.strip()
+    if token.startswith(COMPACT_PREFIX + "|"):
+        return _read_compact(token)
+    parts = token.split(".")
     if len(parts) != 4 or parts[0] != CERTIFICATE_PREFIX:
         raise CertificateError("certificate_malformed", f"not a {CERTIFICATE_PREFIX} certificate")
     try:
@@ -91,6 +114,23 @@ def read_token(token: str) -> tuple[str, dict[str, Any], bytes, bytes]:
     if not isinstance(payload, dict):
         raise CertificateError("certificate_malformed", "the certificate is damaged")
     return parts[1], payload, ".".join(parts[:3]).encode(), signature
+
+
+def _read_compact(token: str) -> tuple[str, dict[str, Any], bytes, bytes]:
+    parts = token.split("|")
+    if len(parts) != 3 + len(_COMPACT_FIELDS):
+        raise CertificateError("certificate_malformed", f"not a {COMPACT_PREFIX} certificate")
+    key_id, values, signature = parts[1], dict(zip(_COMPACT_FIELDS, parts[2:-1], strict=True)), parts[-1]
+    try:
+        raw_signature = _unb64(signature)
+    except ValueError:
+        raise CertificateError("certificate_malformed", "the certificate is damaged") from None
+    payload = {
+        "id": values["id"], "pensioner": {"national_id_masked": values["national_id_masked"]},
+        "scheme": values["scheme"], "period": values["period"], "method": values["method"] or None,
+        "valid_until": values["valid_until"], "issuer": {"key_id": key_id}, "compact": True,
+    }
+    return key_id, payload, "|".join(parts[:-1]).encode(), raw_signature
 
 
 def verify_token(token: str, public_key: Ed25519PublicKey) -> VerifiedCertificate:
@@ -154,6 +194,7 @@ def issue_certificates(
             key_id=agency.signing_key_id,
             payload=payload,
             token=sign_payload(payload, key=key, key_id=agency.signing_key_id),
+            qr_token=sign_compact(payload, key=key, key_id=agency.signing_key_id),
             valid_until=record.valid_until,
             issued_at=now,
         )

@@ -30,6 +30,7 @@ from .results import (
     ResultFilters,
     count_results,
     copy_results_csv,
+    copy_results_ndjson,
     encode_cursor,
     latest_change,
     stream_results,
@@ -139,21 +140,23 @@ def export_chunks(
 ) -> Iterator[bytes]:
     """The export as UTF-8 chunks (CSV starts with its header).
 
-    On PostgreSQL the CSV is written by the database (COPY); otherwise rows are read
-    through a server-side cursor and formatted here. Both read one snapshot.
+    On PostgreSQL the database writes the CSV or the JSON lines itself (COPY);
+    otherwise rows are read through a server-side cursor and formatted here. Both read
+    one snapshot.
     """
     if fmt not in EXPORT_FORMATS:
         raise InvalidInputError("format_invalid", f"format must be one of {list(EXPORT_FORMATS)}")
     done = 0
     if fmt == "csv":
         yield format_csv((), header=True).encode()
-        if db.get_bind().dialect.name == "postgresql":
-            for chunk in read_ahead(copy_results_csv(db, filters=filters, prefixes=prefixes)):
-                yield chunk
-                done += chunk.count(b"\n")
-                if on_rows is not None:
-                    on_rows(done)
-            return
+    if db.get_bind().dialect.name == "postgresql":
+        copy = copy_results_csv if fmt == "csv" else copy_results_ndjson
+        for chunk in read_ahead(copy(db, filters=filters, prefixes=prefixes)):
+            yield chunk
+            done += chunk.count(b"\n")
+            if on_rows is not None:
+                on_rows(done)
+        return
     for batch in read_ahead(stream_results(db, filters=filters, prefixes=prefixes)):
         yield (format_csv(batch) if fmt == "csv" else format_ndjson(batch)).encode()
         done += len(batch)

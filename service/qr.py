@@ -8,8 +8,8 @@ import segno
 
 __all__ = ["qr_png", "QR_SCALE", "QR_BORDER"]
 
-QR_SCALE = 4
-"""Pixels per module: a certificate's code (version ~20) is about 400 px wide."""
+QR_SCALE = 6
+"""Pixels per module: a certificate's compact code (version ~10) is about 400 px wide."""
 QR_BORDER = 4
 """Quiet zone in modules, as the QR standard asks."""
 

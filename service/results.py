@@ -33,6 +33,7 @@ __all__ = [
     "read_feed",
     "stream_results",
     "copy_results_csv",
+    "copy_results_ndjson",
     "count_results",
     "latest_change",
     "row_of",
@@ -282,19 +283,12 @@ COPY_CHUNK_BYTES = 256 * 1024
 """PostgreSQL COPY output is gathered into chunks of about this size."""
 
 
-def copy_results_csv(
-    db: Session, *, filters: ResultFilters, prefixes: Sequence[str] | None
-) -> Iterator[bytes]:
-    """PostgreSQL only: the same rows as CSV (no header) written by the server itself
-    (COPY ... TO STDOUT), streamed in chunks: the fastest path for big exports."""
+def _copy(db: Session, query: Select, options: str) -> Iterator[bytes]:
     connection = db.connection()
-    query = _query(filters, prefixes, columns=_text_columns("postgresql")).order_by(
-        QualificationRecord.change_seq
-    )
     compiled = query.compile(dialect=connection.dialect)
     cursor = connection.connection.driver_connection.cursor()
     try:
-        with cursor.copy(f"COPY ({compiled.string}) TO STDOUT WITH (FORMAT csv)", compiled.params) as copy:
+        with cursor.copy(f"COPY ({compiled.string}) TO STDOUT WITH ({options})", compiled.params) as copy:
             pending: list[bytes] = []
             size = 0
             for block in copy:
@@ -307,3 +301,31 @@ def copy_results_csv(
                 yield b"".join(pending)
     finally:
         cursor.close()
+
+
+def copy_results_csv(
+    db: Session, *, filters: ResultFilters, prefixes: Sequence[str] | None
+) -> Iterator[bytes]:
+    """PostgreSQL only: the same rows as CSV (no header) written by the server itself
+    (COPY ... TO STDOUT), streamed in chunks: the fastest path for big exports."""
+    query = _query(filters, prefixes, columns=_text_columns("postgresql")).order_by(QualificationRecord.change_seq)
+    return _copy(db, query, "FORMAT csv")
+
+
+def copy_results_ndjson(
+    db: Session, *, filters: ResultFilters, prefixes: Sequence[str] | None
+) -> Iterator[bytes]:
+    """PostgreSQL only: one JSON object per line, built and written by the server.
+
+    COPY's CSV format with a delimiter and quote character that JSON never contains
+    raw (control characters are escaped inside JSON strings) passes each line through
+    unchanged.
+    """
+    columns = _text_columns("postgresql")
+    pairs = []
+    for name, column in zip(RESULT_FIELDS, columns, strict=True):
+        expression = "qualification_records.reasons" if name == "reasons" else column.name
+        pairs.append(f"'{name}', {expression}")
+    document = literal_column(f"json_build_object({', '.join(pairs)})::text")
+    query = _query(filters, prefixes, columns=[document]).order_by(QualificationRecord.change_seq)
+    return _copy(db, query, "FORMAT csv, DELIMITER E'\\x1f', QUOTE E'\\x1e'")

@@ -50,7 +50,7 @@ def read(certificate_id: uuid.UUID, db: DbDep, principal: PrincipalDep) -> Certi
             responses={200: {"content": {"image/png": {}}}})
 def qr(certificate_id: uuid.UUID, db: DbDep, principal: PrincipalDep) -> Response:
     certificate = _visible_certificate(db, principal, certificate_id)
-    return Response(qr_png(certificate.token), media_type="image/png")
+    return Response(qr_png(certificate.qr_token), media_type="image/png")
 
 
 @router.post("/certificates/verify", response_model=VerifyPublic)
@@ -104,5 +104,5 @@ def attempt_qr(attempt_id: uuid.UUID, certificate_id: uuid.UUID, db: DbDep) -> R
     """The QR code (PNG) of one certificate of the attempt, for the result page."""
     for certificate in _attempt_certificates(db, attempt_id):
         if certificate.id == certificate_id:
-            return Response(qr_png(certificate.token), media_type="image/png")
+            return Response(qr_png(certificate.qr_token), media_type="image/png")
     raise NotFoundError("certificate_not_found", "no such certificate")

@@ -40,12 +40,17 @@ def test_certificate_issue_verify_qr_and_offline_check(client, services, tmp_pat
     assert payload["issuer"]["region"] == "110000"  # the province agency, created on first need
     assert payload["valid_until"] == certificate["valid_until"]
 
-    # the QR image decodes (OpenCV's detector) to the certificate text itself
+    # the QR image decodes (OpenCV's detector) to the compact signed form
     png = client.get(certificate["qr_url"])
     assert png.status_code == 200 and png.headers["content-type"] == "image/png"
     image = cv2.imdecode(np.frombuffer(png.content, np.uint8), cv2.IMREAD_GRAYSCALE)
     decoded, _, _ = cv2.QRCodeDetector().detectAndDecode(image)
-    assert decoded == certificate["token"]
+    assert decoded == certificate["qr_token"] and decoded.startswith("CRQ1|")
+    scanned = client.post("/v1/certificates/verify", json={"certificate": decoded}).json()
+    assert (scanned["valid"], scanned["payload"]["id"], scanned["payload"]["valid_until"]) == (
+        True, certificate["id"], certificate["valid_until"])
+    forged_qr = decoded.replace(certificate["valid_until"], "2099-12-31")
+    assert client.post("/v1/certificates/verify", json={"certificate": forged_qr}).json()["code"] == "signature_invalid"
 
     # agencies read it by id; the verification endpoint accepts it and refuses a forgery
     assert client.get(f"/v1/certificates/{certificate['id']}", headers=key).json()["token"] == certificate["token"]
@@ -70,6 +75,9 @@ def test_certificate_issue_verify_qr_and_offline_check(client, services, tmp_pat
     bad = subprocess.run([sys.executable, "-m", "cli.main", "verify", _tamper(certificate["token"]), "-k", str(key_file)],
                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
     assert bad.returncode == 1 and "INVALID: signature_invalid" in bad.stdout
+    qr = subprocess.run([sys.executable, "-m", "cli.main", "verify", decoded, "-k", str(key_file)],
+                        cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+    assert qr.returncode == 0 and qr.stdout.startswith("VALID") and certificate["id"] in qr.stdout, qr.stdout
 
     # another agency's key does not verify it
     other = subprocess.run([sys.executable, "-c", (

@@ -47,6 +47,12 @@ def test_streamed_csv_and_ndjson_hold_the_feed_rows(client, services):
     objects = [json.loads(line) for line in lines]
     assert [o["record_id"] for o in objects] == [r["record_id"] for r in feed]
     assert [o["reasons"] for o in objects] == [r["reasons"] for r in feed]
+    stamps = {"certified_at", "decided_at", "overdue_at", "suspended_at", "updated_at"}
+    for obj, row in zip(objects, feed, strict=True):
+        assert list(obj) == list(RESULT_FIELDS)
+        assert {k: v for k, v in obj.items() if k not in stamps} == {k: v for k, v in row.items() if k not in stamps}
+        for stamp in stamps:
+            assert (obj[stamp] is None) == (row[stamp] is None) and (obj[stamp] or "")[:19] == (row[stamp] or "")[:19]
 
     only_due = list(csv.DictReader(io.StringIO(
         client.get("/v1/results/export.csv", params={"status": "due", "region": "440100"}, headers=key).text)))

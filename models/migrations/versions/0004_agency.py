@@ -172,6 +172,7 @@ def upgrade() -> None:
     sa.Column('key_id', sa.String(length=32), nullable=False),
     sa.Column('payload', JSONValue, nullable=False),
     sa.Column('token', sa.Text(), nullable=False),
+    sa.Column('qr_token', sa.Text(), nullable=False),
     sa.Column('valid_until', sa.Date(), nullable=False),
     sa.Column('issued_at', UTCDateTime(), nullable=False),
     sa.Column('revoked_at', UTCDateTime(), nullable=True),
