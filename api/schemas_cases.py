@@ -21,10 +21,12 @@ class CasePublic(BaseModel):
     age: int
     region_code: str
     residence_region_code: str | None
+    period: str
     state: str
     record_status: str | None
     certified_at: dt.datetime | None
     valid_until: dt.date | None
+    due_by: dt.date | None
     previous_valid_until: dt.date | None
     failed_attempts: int
     tries_left: int
@@ -39,9 +41,10 @@ class CasePublic(BaseModel):
         return cls(
             pensioner_id=row.pensioner_id, name=row.name, national_id_masked=row.national_id_masked,
             birth_date=born, age=age, region_code=row.region_code,
-            residence_region_code=row.residence_region_code, state=row.state,
+            residence_region_code=row.residence_region_code, period=row.period, state=row.state,
             record_status=row.record_status, certified_at=row.certified_at,
-            valid_until=row.valid_until, previous_valid_until=row.previous_valid_until,
+            valid_until=row.valid_until, due_by=row.due_by,
+            previous_valid_until=row.previous_valid_until,
             failed_attempts=row.failed_attempts, tries_left=row.tries_left,
             last_attempt_id=row.last_attempt_id, last_attempt_status=row.last_attempt_status,
             last_attempt_at=row.last_attempt_at,

@@ -1,16 +1,17 @@
 """Community staff's caseload: who in their region is due, overdue, failed, locked out,
 waiting for a result or review, or certified this period. Data functions; never commit.
 
-The state of each case is computed in SQL (one CASE over the current period's record and
-the pensioner's attempts), so counting and paging a region with many thousands of
-pensioners never loads them all. Precedence, first match wins:
+The state of each case is computed in SQL (one CASE over the pensioner's current record
+and the attempts of its period), so counting and paging a region with many thousands of
+pensioners never loads them all. A pensioner's current record is the one whose period
+started last (calendar years or rolling windows, as the agency's rules say; the record
+sweep opens each new period). Precedence, first match wins:
 
-    certified   the period's record is certified (or restored after a suspension)
-    review      the latest attempt waits for a human reviewer
+    certified   the current record is certified (or restored after a suspension)
+    review      the latest attempt of the period waits for a human reviewer
     processing  the latest attempt is queued or being checked
     locked      no self-service tries left this period: needs a staff visit
-    overdue     the agency marked the record overdue/suspended, or the last
-                certification's validity has run out
+    overdue     the deadline passed (the record is overdue, or payments are suspended)
     failed      the latest attempt failed (tries are left)
     due         none of the above: certification is due this period
 """
@@ -63,10 +64,13 @@ class CaseRow:
     birth_date: dt.date
     region_code: str
     residence_region_code: str | None
+    period: str
     state: str
     record_status: str | None
     certified_at: dt.datetime | None
     valid_until: dt.date | None
+    due_by: dt.date | None
+    """The last day to certify before the record becomes overdue."""
     failed_attempts: int
     tries_left: int
     last_attempt_id: uuid.UUID | None
@@ -94,26 +98,39 @@ def _region_filter(prefixes: Sequence[str] | None) -> ColumnElement[bool]:
     )
 
 
-def _cases(*, period: str, today: dt.date, max_failed: int) -> Select:
+def _cases(*, today: dt.date, max_failed: int, fallback_period: str) -> Select:
     record = aliased(QualificationRecord)
-    mine = Attempt.pensioner_id == Pensioner.id
-    this_period = and_(mine, Attempt.period == period)
-    latest = select(Attempt.id).where(this_period).order_by(Attempt.created_at.desc(), Attempt.id).limit(1)
-    last_id = latest.correlate(Pensioner).scalar_subquery()
-    last_status = (
-        select(Attempt.status).where(this_period).order_by(Attempt.created_at.desc(), Attempt.id)
-        .limit(1).correlate(Pensioner).scalar_subquery()
+    other = aliased(QualificationRecord)
+    started = func.coalesce(QualificationRecord.period_start, dt.date(1900, 1, 1))
+    current_id = (
+        select(QualificationRecord.id)
+        .where(QualificationRecord.pensioner_id == Pensioner.id, started <= today)
+        .order_by(started.desc(), QualificationRecord.period.desc(), QualificationRecord.scheme)
+        .limit(1)
+        .correlate(Pensioner)
+        .scalar_subquery()
     )
-    last_at = select(func.max(Attempt.created_at)).where(this_period).correlate(Pensioner).scalar_subquery()
+    period = func.coalesce(record.period, fallback_period)
+    this_period = and_(Attempt.pensioner_id == Pensioner.id, Attempt.period == period)
+    newest_first = (Attempt.created_at.desc(), Attempt.id)
+    last_id = (
+        select(Attempt.id).where(this_period).order_by(*newest_first).limit(1)
+        .correlate_except(Attempt).scalar_subquery()
+    )
+    last_status = (
+        select(Attempt.status).where(this_period).order_by(*newest_first).limit(1)
+        .correlate_except(Attempt).scalar_subquery()
+    )
+    last_at = select(func.max(Attempt.created_at)).where(this_period).correlate_except(Attempt).scalar_subquery()
     failed = (
         select(func.count()).select_from(Attempt)
         .where(this_period, Attempt.status == AttemptStatus.FAILED)
-        .correlate(Pensioner).scalar_subquery()
+        .correlate_except(Attempt).scalar_subquery()
     )
     previous_valid = (
-        select(func.max(QualificationRecord.valid_until))
-        .where(QualificationRecord.pensioner_id == Pensioner.id, QualificationRecord.period < period)
-        .correlate(Pensioner).scalar_subquery()
+        select(func.max(other.valid_until))
+        .where(other.pensioner_id == Pensioner.id, other.period != period)
+        .correlate_except(other).scalar_subquery()
     )
     state = case(
         (record.status.in_([RecordStatus.CERTIFIED, RecordStatus.RESTORED]), "certified"),
@@ -121,7 +138,6 @@ def _cases(*, period: str, today: dt.date, max_failed: int) -> Select:
         (last_status.in_([AttemptStatus.QUEUED, AttemptStatus.PROCESSING]), "processing"),
         (failed >= max_failed, "locked"),
         (record.status.in_([RecordStatus.OVERDUE, RecordStatus.SUSPENDED]), "overdue"),
-        (previous_valid < today, "overdue"),
         (last_status == AttemptStatus.FAILED, "failed"),
         else_="due",
     )
@@ -132,23 +148,18 @@ def _cases(*, period: str, today: dt.date, max_failed: int) -> Select:
         Pensioner.birth_date,
         Pensioner.region_code,
         Pensioner.residence_region_code,
+        period.label("period"),
         state.label("state"),
         record.status.label("record_status"),
         record.certified_at,
         record.valid_until,
+        record.due_by,
         failed.label("failed_attempts"),
         last_id.label("last_attempt_id"),
         last_status.label("last_attempt_status"),
         last_at.label("last_attempt_at"),
         previous_valid.label("previous_valid_until"),
-    ).outerjoin(
-        record,
-        and_(
-            record.pensioner_id == Pensioner.id,
-            record.period == period,
-            record.scheme == DEFAULT_SCHEME,
-        ),
-    )
+    ).outerjoin(record, record.id == current_id)
 
 
 def _row(r, max_failed: int) -> CaseRow:  # noqa: ANN001 - a SQLAlchemy Row
@@ -160,10 +171,12 @@ def _row(r, max_failed: int) -> CaseRow:  # noqa: ANN001 - a SQLAlchemy Row
         birth_date=r.birth_date,
         region_code=r.region_code,
         residence_region_code=r.residence_region_code,
+        period=r.period,
         state=r.state,
         record_status=r.record_status,
         certified_at=r.certified_at,
         valid_until=r.valid_until,
+        due_by=r.due_by,
         failed_attempts=failed,
         tries_left=max(0, max_failed - failed),
         last_attempt_id=r.last_attempt_id,
@@ -184,10 +197,14 @@ def caseload(
     limit: int = CASELOAD_PAGE_SIZE,
     offset: int = 0,
 ) -> CaseloadPage:
-    """The cases of these regions (None: all), counted by state, one page of them listed."""
+    """The cases of these regions (None: all), counted by state, one page of them listed.
+
+    `period` of the page is the calendar year (the label most regions use); each case
+    carries its own current period.
+    """
     period = period_for(now)
     cases = (
-        _cases(period=period, today=now.date(), max_failed=max_failed)
+        _cases(today=now.date(), max_failed=max_failed, fallback_period=period)
         .where(_region_filter(region_prefixes))
     )
     if query:
@@ -207,6 +224,6 @@ def caseload(
 
 def case_row(db: Session, *, pensioner_id: uuid.UUID, now: dt.datetime, max_failed: int) -> CaseRow | None:
     """One pensioner's case (state and counts as in the caseload)."""
-    cases = _cases(period=period_for(now), today=now.date(), max_failed=max_failed)
+    cases = _cases(today=now.date(), max_failed=max_failed, fallback_period=period_for(now))
     row = db.execute(cases.where(Pensioner.id == pensioner_id)).first()
     return _row(row, max_failed) if row is not None else None

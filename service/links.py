@@ -22,7 +22,6 @@ from models import Attempt, PensionerLink
 from .crypto import keyed_hash
 from .errors import ConflictError, ForbiddenError, GoneError, InvalidInputError, NotFoundError
 from .pensioners import get_pensioner
-from .periods import period_for
 
 __all__ = [
     "IssuedLink",
@@ -181,11 +180,11 @@ def revoke_link(db: Session, *, link_id: uuid.UUID, now: dt.datetime) -> Pension
     return link
 
 
-def latest_attempt(db: Session, *, pensioner_id: uuid.UUID, now: dt.datetime) -> Attempt | None:
-    """The pensioner's most recent attempt this period (by any channel)."""
+def latest_attempt(db: Session, *, pensioner_id: uuid.UUID, period: str) -> Attempt | None:
+    """The pensioner's most recent attempt in a period (by any channel)."""
     return db.scalar(
         select(Attempt)
-        .where(Attempt.pensioner_id == pensioner_id, Attempt.period == period_for(now))
+        .where(Attempt.pensioner_id == pensioner_id, Attempt.period == period)
         .order_by(Attempt.created_at.desc())
         .limit(1)
     )

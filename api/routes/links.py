@@ -28,7 +28,7 @@ from service.links import (
 )
 from service.names import mask_name
 from service.pensioners import get_pensioner
-from service.periods import period_for
+from service.records import current_window
 
 from ..access import ENROL_SCOPE, visible_pensioner
 from ..auth import Principal, PrincipalDep
@@ -141,13 +141,14 @@ def revoke(
 def _view(db: Session, services: Services, link: PensionerLink, now: dt.datetime) -> LinkView:
     settings = services.settings
     pensioner = get_pensioner(db, link.pensioner_id)
-    period = period_for(now)
+    period = current_window(db, pensioner=pensioner, now=now).label
     record = db.scalar(
-        select(QualificationRecord).where(
-            QualificationRecord.pensioner_id == pensioner.id, QualificationRecord.period == period
-        )
+        select(QualificationRecord)
+        .where(QualificationRecord.pensioner_id == pensioner.id, QualificationRecord.period == period)
+        .order_by(QualificationRecord.scheme)
+        .limit(1)
     )
-    latest = latest_attempt(db, pensioner_id=pensioner.id, now=now)
+    latest = latest_attempt(db, pensioner_id=pensioner.id, period=period)
     return LinkView(
         link_id=link.id,
         expires_at=link.expires_at,

@@ -91,6 +91,7 @@ def test_caseload_states_and_region_isolation(client, services, staff):
         _add_attempt(services, made["李四"]["id"], "failed", reasons=["face_mismatch"], minutes_ago=minutes)
     _set_record(services, made["周五"]["id"], str(int(period) - 1), status=RecordStatus.CERTIFIED,
                 valid_until=(now - dt.timedelta(days=3)).date())
+    _set_record(services, made["周五"]["id"], period, status=RecordStatus.OVERDUE)  # as the sweep marks it
     _add_attempt(services, made["吴六"]["id"], "queued")
     _add_attempt(services, made["郑七"]["id"], "review", reasons=["match_uncertain"])
     _set_record(services, made["王八"]["id"], period, status=RecordStatus.SUSPENDED)

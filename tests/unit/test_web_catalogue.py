@@ -1,6 +1,6 @@
 """The pages' catalogue speaks both languages completely: every reason code the engine
-can produce (plus video_reused), every error code the API can answer with, every key a
-page or script uses."""
+can produce (plus video_reused), every error code the pages can meet, every key a page
+or script uses."""
 
 from __future__ import annotations
 
@@ -25,20 +25,32 @@ _HTTP_AND_HANDLER_CODES = {
 """Codes made by api/errors.py and api/uploads.py without a literal *Error("code") call."""
 
 
+PAGE_FACING_MODULES = (
+    "api/errors.py", "api/uploads.py", "api/auth.py", "api/access.py",
+    "api/routes/auth.py", "api/routes/attempts.py", "api/routes/pensioners.py",
+    "api/routes/sessions.py", "api/routes/links.py", "api/routes/uploads.py",
+    "api/routes/cases.py", "api/routes/references.py",
+    "service/certification.py", "service/intake.py", "service/uploads.py", "service/links.py",
+    "service/caseload.py", "service/reference_review.py", "service/references.py",
+    "service/pensioners.py", "service/national_id.py",
+)
+"""Where the errors the pages can meet come from (the agency API's codes are for machines)."""
+
+
 def _raised_codes() -> set[str]:
-    """Every literal code passed as the first argument to a *Error(...) in api/ and service/."""
+    """Every literal code passed as the first argument to a *Error(...) in those modules."""
     codes = set()
-    for folder in ("api", "service"):
-        for path in (ROOT / folder).rglob("*.py"):
-            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-                if not isinstance(node, ast.Call) or not node.args:
-                    continue
-                func = node.func
-                name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
-                first = node.args[0]
-                if name.endswith("Error") and isinstance(first, ast.Constant) and isinstance(first.value, str):
-                    if re.fullmatch(r"[a-z][a-z0-9_]+", first.value):
-                        codes.add(first.value)
+    for name in PAGE_FACING_MODULES:
+        path = ROOT / name
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call) or not node.args:
+                continue
+            func = node.func
+            called = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
+            first = node.args[0]
+            if called.endswith("Error") and isinstance(first, ast.Constant) and isinstance(first.value, str):
+                if re.fullmatch(r"[a-z][a-z0-9_]+", first.value):
+                    codes.add(first.value)
     return codes
 
 

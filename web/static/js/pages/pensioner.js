@@ -65,6 +65,10 @@ function message({ icon = 'info', title, text, textParams, main, help = true }) 
 
 function showError(error) {
   if (error instanceof ApiError && error.code === 'attempts_exhausted') { showLocked(); return; }
+  if (error instanceof ApiError && error.code === 'already_certified') {
+    message({ icon: 'ok', title: 'done.title', text: 'error.already_certified', help: false });
+    return;
+  }
   const linkProblem = error instanceof ApiError && error.code.startsWith('link_');
   message({
     icon: 'fail',
