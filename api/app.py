@@ -11,8 +11,9 @@ from service.context import Services, build_services
 from service.settings import Settings, get_settings
 
 from .errors import install_error_handlers
+from .observability import ObservabilityMiddleware, make_registry
 from .ratelimit import UploadRateLimitMiddleware
-from .routes import attempts, auth, health, lockouts, pensioners, sessions
+from .routes import attempts, auth, health, lockouts, metrics, pensioners, sessions
 
 __all__ = ["create_app", "API_VERSION"]
 
@@ -39,9 +40,12 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     )
     app.state.services = services
     install_error_handlers(app)
-    for module in (health, auth, pensioners, sessions, attempts, lockouts):
+    for module in (health, metrics, auth, pensioners, sessions, attempts, lockouts):
         app.include_router(module.router)
+    registry, requests, latency = make_registry(services)
+    app.state.metrics_registry = registry
     app.add_middleware(UploadRateLimitMiddleware, services=services)
+    app.add_middleware(ObservabilityMiddleware, requests=requests, latency=latency)  # outermost
     from web import mount_pages
 
     mount_pages(app)
