@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service.errors import ServiceError
@@ -100,6 +100,15 @@ def install_error_handlers(app: FastAPI) -> None:
             error_body("database_unavailable", "the database is not reachable; try again"),
             status_code=503,
             headers={"Retry-After": "30"},
+        )
+
+    @app.exception_handler(DataError)
+    async def _unstorable(request: Request, exc: DataError) -> JSONResponse:
+        # the safety net under schema validation: a value the database cannot store
+        # (NUL bytes, invalid encoding, out-of-range numbers) is the caller's input
+        log.warning("unstorable input on %s %s: %s", request.method, request.url.path, type(exc.orig).__name__)
+        return JSONResponse(
+            error_body("invalid_value", "a value in the request cannot be stored"), status_code=422
         )
 
     @app.exception_handler(Exception)

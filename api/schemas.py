@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any, Literal
+import re
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from models import Attempt, CertificationSession, FaceReference, Pensioner, QualificationRecord
 
@@ -20,23 +21,38 @@ __all__ = [
     "AttemptPublic",
     "QualificationPublic",
     "ActionPublic",
+    "CleanText",
 ]
+
+_UNSTORABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
+def _storable(value: str) -> str:
+    """Refuse control characters and lone surrogates: no database stores NUL, and no
+    person's name or device id contains them."""
+    if _UNSTORABLE.search(value):
+        raise ValueError("contains control characters or invalid unicode")
+    return value
+
+
+CleanText = Annotated[str, AfterValidator(_storable)]
+"""A text field that can be stored and shown as it was sent."""
 
 
 class PensionerCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=100)
-    national_id: str = Field(min_length=1, max_length=32, description="GB 11643 ID number")
-    region_code: str = Field(min_length=1, max_length=6, description="paying region (GB/T 2260)")
-    phone: str | None = Field(None, max_length=20, pattern=r"^\+?[0-9 -]{5,20}$")
-    residence_region_code: str | None = Field(None, max_length=6)
+    name: CleanText = Field(min_length=1, max_length=100)
+    national_id: CleanText = Field(min_length=1, max_length=32, description="GB 11643 ID number")
+    region_code: CleanText = Field(min_length=1, max_length=6, description="paying region (GB/T 2260)")
+    phone: CleanText | None = Field(None, max_length=20, pattern=r"^\+?[0-9 -]{5,20}$")
+    residence_region_code: CleanText | None = Field(None, max_length=6)
     schemes: list[Literal["basic_pension", "survivors", "work_injury"]] = Field(
         default_factory=lambda: ["basic_pension"],
         min_length=1,
         description="benefits that each need the annual certification (one pass satisfies all)",
     )
-    external_ref: str | None = Field(None, max_length=64, description="the agency's own reference")
+    external_ref: CleanText | None = Field(None, max_length=64, description="the agency's own reference")
 
 
 class QualificationPublic(BaseModel):
@@ -115,8 +131,8 @@ class SessionCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     channel: Literal["self", "assisted"] = "self"
-    assisted_by: str | None = Field(None, max_length=64)
-    device_id: str | None = Field(None, max_length=128)
+    assisted_by: CleanText | None = Field(None, max_length=64)
+    device_id: CleanText | None = Field(None, max_length=128)
     with_digits: bool | None = Field(None, description="also ask for 4 digits read aloud")
     consent: bool = Field(
         False,

@@ -138,7 +138,8 @@ def serve(
     dispatcher.start()
     try:
         log.info("API on http://%s:%d (docs at /docs)", host, port)
-        uvicorn.run(create_app(services=services), host=host, port=port, log_level="info")
+        # log_config=None: uvicorn's loggers go through our scrubbing handler (text or JSON)
+        uvicorn.run(create_app(services=services), host=host, port=port, log_config=None)
     finally:
         stop.set()
         for child in children:

@@ -149,7 +149,10 @@ def get_session_for_upload(
         raise ForbiddenError(
             "session_pensioner_mismatch", "this session was issued to another pensioner"
         )
-    if not nonce or not secrets.compare_digest(nonce, session.nonce):
+    # compared as bytes: a non-ASCII header must be a wrong nonce, not a TypeError (500)
+    if not nonce or not secrets.compare_digest(
+        nonce.encode("utf-8", "surrogateescape"), session.nonce.encode()
+    ):
         raise ForbiddenError("nonce_mismatch", "the session nonce is missing or wrong")
     if session.used_at is not None:
         raise ConflictError("session_used", "a video was already uploaded for this session")

@@ -68,6 +68,7 @@ def enqueue_due_retries(services: Services) -> bool:
     scheduler = RQScheduler(
         [services.queue], connection=services.redis, serializer=JSONSerializer,
         name=f"certify-maintenance-{uuid.uuid4().hex[:8]}",
+        logging_level=logging.WARNING,
     )
     if not scheduler.acquire_locks():
         return False

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import logging
+import time
 import uuid
 from dataclasses import replace
 
@@ -17,6 +18,7 @@ from models import Attempt, AttemptStatus, Channel
 from models.db import session_scope
 from service.intake import video_limits
 from service.lockout import LockoutPolicy, record_failure
+from service.metrics import record_job_metrics
 from service.certification import (
     REASON_VIDEO_REUSED,
     Outcome,
@@ -91,6 +93,7 @@ def process_attempt(services: Services, attempt_id: uuid.UUID) -> str:
 
 def run_attempt(services: Services, attempt_id: uuid.UUID) -> tuple[str, bool]:
     """Certify one attempt; returns its final status and whether this run recorded it."""
+    started = time.perf_counter()
     with session_scope(services.sessions) as db:
         attempt = db.get(Attempt, attempt_id, with_for_update=True)
         if attempt is None:
@@ -168,6 +171,9 @@ def run_attempt(services: Services, attempt_id: uuid.UUID) -> tuple[str, bool]:
         if outcome.status in AttemptStatus.DECIDED:
             announce_changes(services)  # webhooks for the records that changed
         log.info("attempt %s: %s %s", attempt_id, outcome.status, ",".join(outcome.reasons))
+    timings = dict((outcome.result or {}).get("timings_ms") or {})
+    timings["total"] = (time.perf_counter() - started) * 1000.0
+    record_job_metrics(services.redis, timings_ms=timings, status=outcome.status, reasons=outcome.reasons)
     if outcome.status == AttemptStatus.FAILED and channel == Channel.SELF:
         record_failure(
             services.redis, pensioner_id=attempt.pensioner_id, now_s=now.timestamp(),

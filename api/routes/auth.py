@@ -20,12 +20,13 @@ from ..auth import (
     UnauthorizedError,
 )
 from ..deps import DbDep, NowDep, ServicesDep, client_ip
+from ..schemas import CleanText
 
 router = APIRouter(prefix="/v1/auth", tags=["staff sign-in"])
 
 
 class LoginBody(BaseModel):
-    username: str = Field(min_length=1, max_length=64)
+    username: CleanText = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=256)
 
 

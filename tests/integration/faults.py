@@ -3,70 +3,25 @@ PostgreSQL database we can take away, and `certify worker` processes we can SIGK
 
 from __future__ import annotations
 
-import os
-import shutil
-import signal
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
-import psutil
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from service.context import Services
-from tests.conftest import REPO_ROOT
+from bench import harness
+from bench.harness import horse_pids, kill_worker, start_worker, stop_worker, wait_for
+
+__all__ = [
+    "RedisServer", "DatabaseSwitch", "horse_pids", "kill_worker", "start_worker", "stop_worker", "wait_for",
+]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class RedisServer:
-    """A redis-server of our own on a free port, without persistence (a restart loses
-    everything, as a crashed cache node would)."""
-
-    def __init__(self, workdir: Path) -> None:
-        exe = shutil.which("redis-server")
-        if exe is None:
-            pytest.skip("redis-server is not installed")
-        self.exe = exe
-        self.workdir = workdir
-        workdir.mkdir(parents=True, exist_ok=True)
-        self.port = free_port()
-        self.process: subprocess.Popen | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [self.exe, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(self.workdir)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("redis-server did not start")
-
-    def kill(self) -> None:
-        """SIGKILL: the server and everything in it are gone."""
-        if self.process is not None:
-            self.process.kill()
-            self.process.wait(timeout=10)
-            self.process = None
+def RedisServer(workdir: Path) -> harness.RedisServer:  # noqa: N802 - a factory standing for the class
+    try:
+        return harness.RedisServer(workdir)
+    except FileNotFoundError as exc:
+        pytest.skip(str(exc))
 
 
 class DatabaseSwitch:
@@ -89,87 +44,3 @@ class DatabaseSwitch:
     def up(self) -> None:
         with self.admin.connect() as conn:
             conn.execute(text(f'ALTER DATABASE "{self.name}" WITH ALLOW_CONNECTIONS true'))
-
-
-def worker_env(services: Services, **extra: str) -> dict[str, str]:
-    s = services.settings
-    env = dict(
-        os.environ,
-        PYTHONPATH=str(REPO_ROOT),
-        DATABASE_URL=s.database_url,
-        REDIS_URL=s.redis_url or "",
-        CERTIFY_ENVIRONMENT="test",
-        CERTIFY_VAR_DIR=str(s.var_dir),
-        CERTIFY_SECRET_KEY=s.secret_key.get_secret_value(),
-        CERTIFY_DATA_KEYS=s.data_keys.get_secret_value(),
-        CERTIFY_API_TOKEN=s.api_token.get_secret_value(),
-        CERTIFY_JOB_RETRY_INTERVALS_S=str(list(s.job_retry_intervals_s)),
-        CERTIFY_WORKER_HEARTBEAT_INTERVAL_S=str(s.worker_heartbeat_interval_s),
-        CERTIFY_WORKER_HEARTBEAT_GRACE_S=str(s.worker_heartbeat_grace_s),
-        CERTIFY_WORKER_MAINTENANCE_INTERVAL_S=str(s.worker_maintenance_interval_s),
-        CERTIFY_ENCRYPT_BLOBS=str(s.encrypt_blobs).lower(),
-    )
-    env.update(extra)
-    return env
-
-
-def start_worker(services: Services, log: Path, **extra: str) -> subprocess.Popen:
-    """A real `certify worker` process (forking RQ worker, models loaded once)."""
-    out = open(log, "ab")  # noqa: SIM115 - the process owns it
-    return subprocess.Popen(
-        [sys.executable, "-m", "cli.main", "worker"],
-        cwd=REPO_ROOT, env=worker_env(services, **extra), stdout=out, stderr=subprocess.STDOUT,
-    )
-
-
-def horse_pids(worker: subprocess.Popen) -> list[int]:
-    """The work horse (the forked child running a job) of a worker process: RQ puts it in
-    a process group of its own, unlike the worker's scheduler process."""
-    try:
-        children = psutil.Process(worker.pid).children()
-    except psutil.NoSuchProcess:
-        return []
-    horses = []
-    for child in children:
-        try:
-            if os.getpgid(child.pid) == child.pid:
-                horses.append(child.pid)
-        except ProcessLookupError:
-            continue
-    return horses
-
-
-def kill_worker(worker: subprocess.Popen) -> list[int]:
-    """SIGKILL the worker with everything it started (horse, scheduler) at once, as when
-    its machine or container is lost."""
-    try:
-        family = psutil.Process(worker.pid).children(recursive=True)
-    except psutil.NoSuchProcess:
-        family = []
-    worker.send_signal(signal.SIGKILL)
-    for child in family:
-        try:
-            os.kill(child.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    worker.wait(timeout=10)
-    return [c.pid for c in family]
-
-
-def stop_worker(worker: subprocess.Popen) -> None:
-    if worker.poll() is None:
-        worker.send_signal(signal.SIGTERM)
-        try:
-            worker.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            kill_worker(worker)
-
-
-def wait_for(predicate: Callable[[], object], *, timeout_s: float, interval_s: float = 0.05, what: str = ""):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval_s)
-    raise AssertionError(f"timed out after {timeout_s:.0f} s waiting for {what or predicate}")
