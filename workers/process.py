@@ -112,6 +112,7 @@ def run_attempt(services: Services, attempt_id: uuid.UUID) -> tuple[str, bool]:
                 ),
                 now=services.clock(),
                 validity_days=services.settings.period_validity_days,
+                keyring=services.keyring,
             )
             db.commit()
             log.error("attempt %s set aside after %d runs", attempt_id, attempt.processing_runs)

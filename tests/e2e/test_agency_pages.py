@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import time
 import uuid
 
 import pytest
@@ -31,9 +32,6 @@ from tests.integration.live_server import live_server
 
 pytestmark = [pytest.mark.e2e, pytest.mark.data]
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
 SHOTS = REPO_ROOT / "docs" / "screenshots"
 
 
@@ -45,13 +43,14 @@ def _jpeg(path, size=(360, 360)) -> bytes:
     return out.getvalue()
 
 
-@pytest.fixture
-def browser():
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+def _wait_until(page, expression: str, timeout_s: float = 30.0) -> None:
+    """Poll a page expression from the test side: page.wait_for_function evaluates strings
+    inside the page, which the pages' strict CSP (no 'unsafe-eval') refuses."""
+    deadline = time.monotonic() + timeout_s
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {expression}")
+        page.wait_for_timeout(100)
 
 
 def _seed(services, shared_data) -> uuid.UUID:
@@ -103,7 +102,7 @@ def test_review_queue_and_results_pages(services_factory, shared_data, browser):
         assert page.locator("#queue tr.clickable").count() == 1
         page.click("#queue tr.clickable")
         page.wait_for_selector("#detail .frames img")
-        page.wait_for_function("Array.from(document.querySelectorAll('#detail img')).every(i => i.complete && i.naturalWidth > 0)")
+        _wait_until(page, "Array.from(document.querySelectorAll('#detail img')).every(i => i.complete && i.naturalWidth > 0)")
         assert page.locator("#detail .frames img").count() == 4  # three key frames and the reference photo
         assert "人工复核" in page.inner_text("header") and "生物特征证据" in page.inner_text("#detail")
         page.screenshot(path=str(SHOTS / "agency-reviews.png"), full_page=True)
@@ -138,6 +137,6 @@ def test_review_queue_and_results_pages(services_factory, shared_data, browser):
         assert "Certified" in page.inner_text("#results") and "Manual review" in page.inner_text("#results")
         page.select_option("#filters select[name=status]", "due")
         page.click("#filters button[type=submit]")
-        page.wait_for_function("document.querySelectorAll('#results tbody tr').length === 3")
+        _wait_until(page, "document.querySelectorAll('#results tbody tr').length === 3")
         page.screenshot(path=str(SHOTS / "agency-results-en.png"), full_page=True)
         page.close()
