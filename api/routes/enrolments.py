@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from sqlalchemy import select
@@ -21,28 +21,13 @@ from ..access import EnrolerDep
 from ..agency_schemas import EnrolmentPublic, EnrolmentRowPublic
 from ..auth import Principal
 from ..deps import DbDep, ServicesDep, client_ip
-from ..errors import UploadTooLargeError
+from ..uploads import limited_receive
 
 router = APIRouter(prefix="/v1/enrolments", tags=["agency: bulk enrolment"])
 
 MAX_BULK_UPLOAD_BYTES = 2 * 1024**3
 """The CSV and the zip of photos together."""
 _CHUNK = 1024 * 1024
-
-
-def _limited(receive: Any, limit_bytes: int) -> Any:
-    received = 0
-
-    async def wrapped() -> dict[str, Any]:
-        nonlocal received
-        message = await receive()
-        if message["type"] == "http.request":
-            received += len(message.get("body", b""))
-            if received > limit_bytes:
-                raise UploadTooLargeError(limit_bytes)
-        return message
-
-    return wrapped
 
 
 def _visible(db, principal: Principal, job_id: uuid.UUID) -> EnrolmentJob:
@@ -68,7 +53,7 @@ async def create(request: Request, services: ServicesDep, principal: EnrolerDep)
     per-row outcomes are at `rows_url`."""
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
         raise InvalidInputError("multipart_required", "send multipart/form-data with the fields csv and photos")
-    limited = Request(request.scope, receive=_limited(request.receive, MAX_BULK_UPLOAD_BYTES))
+    limited = Request(request.scope, receive=limited_receive(request.receive, MAX_BULK_UPLOAD_BYTES))
     try:
         form = await limited.form(max_files=2, max_fields=4)
     except HTTPException as exc:
