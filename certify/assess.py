@@ -46,7 +46,7 @@ from .video import DecodedVideo, Frame
 
 __all__ = ["assess", "ENGINE_VERSION", "KEY_FRAME_MAX_SIDE_PX", "KEY_FRAME_JPEG_QUALITY"]
 
-ENGINE_VERSION = "certify-engine 0.4.0"
+ENGINE_VERSION = "certify-engine 0.4.1"
 """Recorded with every assessment; bump when the signals change."""
 
 KEY_FRAME_MAX_SIDE_PX = 320
