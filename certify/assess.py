@@ -46,7 +46,7 @@ from .video import DecodedVideo, Frame
 
 __all__ = ["assess", "ENGINE_VERSION", "KEY_FRAME_MAX_SIDE_PX", "KEY_FRAME_JPEG_QUALITY"]
 
-ENGINE_VERSION = "certify-engine 0.4.0"
+ENGINE_VERSION = "certify-engine 0.4.1"
 """Recorded with every assessment; bump when the signals change."""
 
 KEY_FRAME_MAX_SIDE_PX = 320
@@ -73,19 +73,14 @@ def _embedding_order(candidates: Sequence[int]) -> list[int]:
 def _settled(
     embeddings: Sequence[np.ndarray], references: Sequence[np.ndarray], th: Thresholds
 ) -> bool:
-    """Whether more probe frames could change the outcome: not when every frame so far
-    gives the same match verdict and the frames agree on who is shown (within the
-    accept distance). Otherwise another frame is the tie-breaker."""
-    for i, a in enumerate(embeddings):
-        for b in embeddings[i + 1 :]:
-            if embedding_distance(a, b) > th.match_accept_distance:
-                return False
-    if references:
-        verdicts = {
-            match_verdict(min(embedding_distance(e, r) for r in references), th)
-            for e in embeddings
-        }
-        if len(verdicts) > 1:
+    """Whether another probe frame could change the outcome. The distance to each
+    reference is the median over the probes: when, for every reference, the probes so
+    far fall in one verdict band (match, uncertain, mismatch), a further probe cannot
+    move that median out of the band, nor change which band the best reference is in.
+    The identity check between the ends of the recording is decided by the two ends
+    alone (a face changed in between is a cut, certify.splice)."""
+    for r in references:
+        if len({match_verdict(embedding_distance(e, r), th) for e in embeddings}) > 1:
             return False
     return True
 

@@ -91,3 +91,16 @@ def test_the_stage_clip_is_not_one_person_facing_the_camera(decoded, backend):
     assert result.decision == "failed"
     assert {Reason.MULTIPLE_FACES, Reason.DISCONTINUITY} & set(result.reasons)
     assert result.details.get("cut_t_ms"), "the shot changes are found as cuts"
+
+
+@pytest.mark.parametrize(
+    ("clip", "challenge"),
+    [("videos/talking_speech_man_suit_vr1.mp4", "blink"), ("videos/frontal_mouth_open_m5.mp4", "open_mouth,blink")],
+)
+def test_a_dim_room_still_shows_the_actions(decoded, backend, clip, challenge):
+    # the light of an evening room: 45% darker, still above too_dark. The landmark
+    # predictor sees the face with an exposure gain; quality is judged on the real pixels
+    dim = _degraded(decoded(clip), lambda g: (g.astype(np.float32) * 0.55).astype(np.uint8))
+    result = assess(dim, parse_challenge(challenge), [], backend=backend)
+    assert result.reasons == (Reason.NO_REFERENCE,)
+    assert result.scores["quality_brightness"] < 90
