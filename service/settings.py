@@ -96,7 +96,10 @@ class Settings(BaseSettings):
     rate_limit_ip_per_window: int = 120
     """Upload requests one client IP may make per rate-limit window."""
     rate_limit_token_per_window: int = 60
-    """Upload requests one credential (session nonce, link token, API key) may make."""
+    """Upload requests one pensioner credential (session nonce, link token) may make."""
+    rate_limit_staff_per_window: int = 1200
+    """Upload requests one staff or agency credential (bearer token, staff cookie) may make:
+    bulk enrolment is accountable per key, so it is limited per key, not per address."""
     rate_limit_window_s: int = 60
     rate_limit_paths: tuple[str, ...] = (
         r"^/v1/.*/(video|videos|upload|uploads|chunks?|references|photos?)(/|$)",
