@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 
 from api import create_app
 from certify import parse_challenge
-from models import Attempt, CertificationSession, FaceReference, Pensioner
+from models import Attempt, CertificationSession, Pensioner
 from service.blob_crypto import BLOB_MAGIC
 from service.logs import configure_logging, redact
 from service.pensioners import active_embeddings
