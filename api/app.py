@@ -13,7 +13,20 @@ from service.settings import Settings, get_settings
 from .errors import install_error_handlers
 from .observability import ObservabilityMiddleware, make_registry
 from .ratelimit import UploadRateLimitMiddleware
-from .routes import attempts, auth, health, lockouts, metrics, pensioners, sessions
+from .routes import (
+    AGENCY_ROUTERS,
+    attempts,
+    auth,
+    cases,
+    health,
+    links,
+    lockouts,
+    metrics,
+    pensioners,
+    references,
+    sessions,
+    uploads,
+)
 
 __all__ = ["create_app", "API_VERSION"]
 
@@ -40,13 +53,20 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     )
     app.state.services = services
     install_error_handlers(app)
-    for module in (health, metrics, auth, pensioners, sessions, attempts, lockouts):
+    for module in (
+        health, metrics, auth, pensioners, sessions, attempts, links, uploads, cases,
+        references, lockouts,
+    ):
+        app.include_router(module.router)
+    for module in AGENCY_ROUTERS:
         app.include_router(module.router)
     registry, requests, latency = make_registry(services)
     app.state.metrics_registry = registry
     app.add_middleware(UploadRateLimitMiddleware, services=services)
     app.add_middleware(ObservabilityMiddleware, requests=requests, latency=latency)  # outermost
     from web import mount_pages
+    from web.agency import router as agency_pages
 
     mount_pages(app)
+    app.include_router(agency_pages)
     return app

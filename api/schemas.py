@@ -47,6 +47,12 @@ class PensionerCreate(BaseModel):
     region_code: CleanText = Field(min_length=1, max_length=6, description="paying region (GB/T 2260)")
     phone: CleanText | None = Field(None, max_length=20, pattern=r"^\+?[0-9 -]{5,20}$")
     residence_region_code: CleanText | None = Field(None, max_length=6)
+    schemes: list[Literal["basic_pension", "survivors", "work_injury"]] = Field(
+        default_factory=lambda: ["basic_pension"],
+        min_length=1,
+        description="benefits that each need the annual certification (one pass satisfies all)",
+    )
+    external_ref: CleanText | None = Field(None, max_length=64, description="the agency's own reference")
 
 
 class QualificationPublic(BaseModel):
@@ -57,6 +63,9 @@ class QualificationPublic(BaseModel):
     valid_until: dt.date | None
     method: str | None
     attempt_id: uuid.UUID | None
+    due_by: dt.date | None = None
+    decision: str | None = None
+    reasons: list[str] = []
 
     @classmethod
     def of(cls, record: QualificationRecord) -> QualificationPublic:
@@ -68,6 +77,9 @@ class QualificationPublic(BaseModel):
             valid_until=record.valid_until,
             method=record.method,
             attempt_id=record.attempt_id,
+            due_by=record.due_by,
+            decision=record.decision,
+            reasons=list(record.reasons or []),
         )
 
 
@@ -122,6 +134,10 @@ class SessionCreate(BaseModel):
     assisted_by: CleanText | None = Field(None, max_length=64)
     device_id: CleanText | None = Field(None, max_length=128)
     with_digits: bool | None = Field(None, description="also ask for 4 digits read aloud")
+    consent: bool = Field(
+        False,
+        description="the pensioner agreed to the biometric check (recorded with the attempt)",
+    )
 
 
 class ChallengePublic(BaseModel):
@@ -135,7 +151,13 @@ class SessionPublic(BaseModel):
     challenge: ChallengePublic
     nonce: str
     expires_at: dt.datetime
+    """Start recording before this."""
+    upload_deadline: dt.datetime
+    """The recording may arrive by resumable upload until this (kept offline meanwhile)."""
+    consent_at: dt.datetime | None = None
     upload_url: str
+    uploads_url: str
+    """POST here to start a resumable, chunked upload of the recording."""
 
     @classmethod
     def of(cls, session: CertificationSession) -> SessionPublic:
@@ -148,7 +170,10 @@ class SessionPublic(BaseModel):
             ),
             nonce=session.nonce,
             expires_at=session.expires_at,
+            upload_deadline=session.upload_deadline or session.expires_at,
+            consent_at=session.consent_at,
             upload_url=f"/v1/pensioners/{session.pensioner_id}/sessions/{session.id}/video",
+            uploads_url=f"/v1/pensioners/{session.pensioner_id}/sessions/{session.id}/uploads",
         )
 
 

@@ -22,7 +22,7 @@ from service.errors import InvalidInputError
 
 from .errors import UploadTooLargeError
 
-__all__ = ["SpooledUpload", "spool_upload", "MULTIPART_OVERHEAD_BYTES"]
+__all__ = ["SpooledUpload", "spool_upload", "limited_receive", "MULTIPART_OVERHEAD_BYTES"]
 
 MULTIPART_OVERHEAD_BYTES = 64 * 1024
 """Room for multipart boundaries and small fields on top of the file size limit."""
@@ -44,8 +44,11 @@ class SpooledUpload:
             self.path.unlink()
 
 
-def _limited(receive: Receive, limit_bytes: int, reported_limit: int) -> Receive:
+def limited_receive(receive: Receive, limit_bytes: int, reported_limit: int | None = None) -> Receive:
+    """Wrap an ASGI receive channel so that a body larger than `limit_bytes` raises
+    UploadTooLargeError (reporting `reported_limit`, default the same) as it arrives."""
     received = 0
+    reported_limit = limit_bytes if reported_limit is None else reported_limit
 
     async def wrapped() -> dict[str, Any]:
         nonlocal received
@@ -67,7 +70,7 @@ async def spool_upload(
     if declared.isdigit() and int(declared) > max_bytes + MULTIPART_OVERHEAD_BYTES:
         raise UploadTooLargeError(max_bytes)
     limited = Request(
-        request.scope, receive=_limited(request.receive, max_bytes + MULTIPART_OVERHEAD_BYTES, max_bytes)
+        request.scope, receive=limited_receive(request.receive, max_bytes + MULTIPART_OVERHEAD_BYTES, max_bytes)
     )
     content_type = request.headers.get("content-type", "")
     spool_dir.mkdir(parents=True, exist_ok=True)

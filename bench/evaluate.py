@@ -9,7 +9,10 @@ FNMR is read at the distance where the impostor FMR is 1% and 0.1%.
 Liveness / PAD (bench/manifest.json): each presentation is assessed with NO reference,
 so the match cannot hide a liveness error; a presentation is ACCEPTED when the only
 reason left is no_reference. APCER per attack type = accepted attacks / attacks of that
-type; BPCER = bona fide presentations (with the challenge they perform) not accepted.
+type (replays of the real data, and attacks made from it at run time: stills animated
+like a hand-held print, frozen stills, live clips replayed on a simulated hand-held
+screen, prints filling the picture tilted slowly by 40 degrees, splices of two
+people's clips); BPCER = bona fide presentations (with the challenge they perform) not accepted.
 Attack videos are generated at run time in a temporary folder (bench/attacks.py).
 """
 
@@ -107,14 +110,34 @@ def main() -> None:
     for item in manifest["replays"]:
         result = _run(data / item["file"], item["challenge"], backend, mirrored)
         outcomes["screen_replay"].append((item["file"], _accepted(result), [r.value for r in result.reasons]))
+    for item in manifest["multi_person"]:
+        result = _run(data / item["file"], item["challenge"], backend, mirrored)
+        outcomes["multi_person_stage"].append((item["file"], _accepted(result), [r.value for r in result.reasons]))
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
+        for n, item in enumerate(manifest["simulated_screen_replays"]):
+            replay = attacks.screen_replay(
+                data / item["source"], folder / f"screen{n}.mp4",
+                start_s=item["start_s"], seconds=item["seconds"],
+            )
+            result = _run(replay, item["challenge"], backend, mirrored)
+            outcomes["simulated_screen_replay"].append(
+                (f"{item['source']} [{item['challenge']}]", _accepted(result), [r.value for r in result.reasons])
+            )
         for n, still in enumerate(manifest["stills"]):
             moving = attacks.animated_still(data / still, folder / f"still{n}.mp4")
             frozen = attacks.frozen_still(data / still, folder / f"frozen{n}.mp4")
             for challenge in manifest["still_challenges"]:
                 result = _run(moving, challenge, backend, mirrored)
                 outcomes["animated_still"].append(
+                    (f"{still} [{challenge}]", _accepted(result), [r.value for r in result.reasons])
+                )
+            close = attacks.animated_still(
+                data / still, folder / f"close{n}.mp4", seconds=6.0, turns=0.5, max_yaw_deg=40.0, close=True
+            )
+            for challenge in manifest["close_print_challenges"]:
+                result = _run(close, challenge, backend, mirrored)
+                outcomes["close_print_slow_tilt"].append(
                     (f"{still} [{challenge}]", _accepted(result), [r.value for r in result.reasons])
                 )
             result = _run(frozen, "blink", backend, mirrored)

@@ -33,7 +33,7 @@ SOURCE = "videos/selfie_phone_blinks_expressions_m2.mp4"
 CLIP_SECONDS = 6.0
 NAIVE_FRAMES = 12
 """Naive frames actually measured (each ~0.5 s); the total is scaled to all frames."""
-ENGINE_RUNS = 3
+ENGINE_RUNS = 5
 """Engine runs; the median is reported."""
 
 
@@ -84,6 +84,9 @@ def main() -> None:
         engine_s, decode_s = runs[len(runs) // 2]
         per_frame, frames = _naive_seconds_per_frame(clip, backend)
         naive_s = per_frame * frames
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"machine load average (1/5/15 min): {load} on {os.cpu_count()} cores "
+          "(core-seconds grow when other processes share the caches)")
     print(f"clip: {CLIP_SECONDS:g} s, {video.info.width}x{video.info.height}, {frames} frames")
     print(f"engine: {engine_s:.3f} core-s (decode {decode_s:.3f}); stages ms: "
           + ", ".join(f"{k}={v:.0f}" for k, v in last.timings_ms.items()))

@@ -56,6 +56,18 @@ POSE_MAX_MAR = 0.3
 """Head pose is ignored while the mouth is open wider than this: the pose model uses the
 chin and mouth corners, which a dropped jaw moves without any head movement."""
 
+BLINK_BOTH_EYES_FRACTION = 0.8
+"""A blink caught by a single sample counts when EACH eye's upper lid dropped by at least
+this fraction of blink_min_lid_drop: people blink with both eyes at once, while a
+landmark glitch or a wink moves one."""
+
+BLINK_MAX_SHAPE_JUMP = 0.05
+"""... and the rest of the face (jaw, nose) sits where its neighbouring samples put it,
+within this many interocular units: a mis-fitted landmark set moves the whole shape."""
+
+_SHAPE_POINTS = np.r_[0:17, 27:36]
+"""Jaw and nose: landmarks that a blink does not move."""
+
 NOD_RETURN_FRACTION = 0.5
 """After a nod the head must come back up by at least this fraction of the dip."""
 
@@ -185,6 +197,35 @@ def _steady(observations: Sequence[FaceObservation], base: Baseline) -> np.ndarr
     )
 
 
+def _single_sample_blink(
+    observations: Sequence[FaceObservation],
+    i: int,
+    base: Baseline,
+    drop: np.ndarray,
+    threshold: float,
+) -> bool:
+    """Whether a closure seen in one sample only is a real blink, not a glitch.
+
+    At 10 fps a quick blink (100-150 ms closed) often falls on one sample. It is
+    confirmed either by a neighbouring sample showing the lid on its way (half the
+    drop), or by both eyes closing together while the face shape stays put.
+    """
+    neighbours = [drop[k] for k in (i - 1, i + 1) if 0 <= k < len(drop)]
+    if any(np.nan_to_num(n, nan=0.0) >= threshold / 2 for n in neighbours):
+        return True
+    if not (0 < i < len(observations) - 1):
+        return False
+    o, before, after = observations[i], observations[i - 1], observations[i + 1]
+    if not (before.has_face and after.has_face) or base.lid_open <= 0:
+        return False
+    each_eye = min(1.0 - o.lid_left / base.lid_open, 1.0 - o.lid_right / base.lid_open)
+    if each_eye < BLINK_BOTH_EYES_FRACTION * threshold:
+        return False
+    expected = (before.landmarks[_SHAPE_POINTS] + after.landmarks[_SHAPE_POINTS]) / 2.0  # type: ignore[index]
+    jump = np.median(np.linalg.norm(o.landmarks[_SHAPE_POINTS] - expected, axis=1))  # type: ignore[index]
+    return float(jump) / max(o.interocular_px, 1.0) <= BLINK_MAX_SHAPE_JUMP
+
+
 def find_blinks(
     observations: Sequence[FaceObservation], base: Baseline, th: Thresholds
 ) -> list[ActionEvent]:
@@ -205,10 +246,8 @@ def find_blinks(
     for a, b in _runs(np.nan_to_num(drop, nan=-np.inf) >= threshold):
         if float(t[b] - t[a]) + period > th.blink_max_ms:
             continue
-        if a == b:
-            neighbours = [drop[i] for i in (a - 1, a + 1) if 0 <= i < len(drop)]
-            if not any(np.nan_to_num(n, nan=0.0) >= threshold / 2 for n in neighbours):
-                continue
+        if a == b and not _single_sample_blink(observations, a, base, drop, threshold):
+            continue
         before = (t >= t[a] - BLINK_CONTEXT_MS) & (t < t[a])
         after = (t > t[b]) & (t <= t[b] + BLINK_CONTEXT_MS)
         if not (

@@ -28,21 +28,25 @@ from .evidence import ActionEvidence, Assessment, KeyFrame
 from .fingerprint import video_fingerprint
 from .match import (
     embedding_distance,
+    frame_score,
     match_distance,
     match_verdict,
     select_probe_frames,
 )
-from .pad import jump_scores, motion_scores, planar_motion_scores
+from .motion import motion_scores
+from .planar import planar_scores
 from .quality import summarize_quality
 from .reasons import Reason
+from .screen import screen_scores
 from .speech import check_read_aloud
+from .splice import cut_scores
 from .thresholds import CURRENT_THRESHOLDS, Thresholds
 from .tracking import FaceObservation, track_faces
 from .video import DecodedVideo, Frame
 
 __all__ = ["assess", "ENGINE_VERSION", "KEY_FRAME_MAX_SIDE_PX", "KEY_FRAME_JPEG_QUALITY"]
 
-ENGINE_VERSION = "certify-engine 0.3.0"
+ENGINE_VERSION = "certify-engine 0.4.0"
 """Recorded with every assessment; bump when the signals change."""
 
 KEY_FRAME_MAX_SIDE_PX = 320
@@ -51,7 +55,39 @@ KEY_FRAME_MAX_SIDE_PX = 320
 KEY_FRAME_JPEG_QUALITY = 80
 """JPEG quality of key frames (a 320 px frame is then ~15-25 kB)."""
 
+MIN_PROBES = 2
+"""Frames always embedded (the best of the first and of the last part of the video);
+the candidates in between are embedded only while the evidence is not settled (see
+`_settled`). An embedding costs ~100 ms, the largest single cost of a check."""
+
 _REASON_ORDER = list(Reason)
+
+
+def _embedding_order(candidates: Sequence[int]) -> list[int]:
+    """Ends of the recording first (they also test identity across it), then the rest."""
+    if len(candidates) <= 2:
+        return list(candidates)
+    return [candidates[0], candidates[-1], *candidates[1:-1]]
+
+
+def _settled(
+    embeddings: Sequence[np.ndarray], references: Sequence[np.ndarray], th: Thresholds
+) -> bool:
+    """Whether more probe frames could change the outcome: not when every frame so far
+    gives the same match verdict and the frames agree on who is shown (within the
+    accept distance). Otherwise another frame is the tie-breaker."""
+    for i, a in enumerate(embeddings):
+        for b in embeddings[i + 1 :]:
+            if embedding_distance(a, b) > th.match_accept_distance:
+                return False
+    if references:
+        verdicts = {
+            match_verdict(min(embedding_distance(e, r) for r in references), th)
+            for e in embeddings
+        }
+        if len(verdicts) > 1:
+            return False
+    return True
 
 
 class _Stopwatch:
@@ -163,23 +199,33 @@ def assess(
             failures.append(Reason.CHALLENGE_NOT_FOLLOWED)
 
         with watch.stage("embed"):
-            probe_indices = select_probe_frames(observations, lid_open=base.lid_open)
-            for i in probe_indices:
+            candidates = select_probe_frames(observations, lid_open=base.lid_open)
+            for i in _embedding_order(candidates):
+                if len(embeddings) >= MIN_PROBES and _settled(embeddings, references, th):
+                    break
                 embeddings.append(
                     backend.embedder.embed(frames[i].rgb, observations[i].landmarks)
                 )
+                probe_indices += (i,)
         details["probe_t_ms"] = [frames[i].t_ms for i in probe_indices]
 
         with watch.stage("attacks"):
-            planar = planar_motion_scores(
-                observations, probe_indices[len(probe_indices) // 2] if probe_indices else None
-            )
+            cuts = cut_scores(frames, observations, min_spike=th.cut_min_spike)
+            planar = planar_scores(frames, observations, excluded_t_ms=cuts.cut_t_ms)
             motion = motion_scores(frames, observations)
-            jumps = jump_scores(frames, observations)
+            screen = screen_scores(frames, observations)
+        scores["cut_spike"] = cuts.spike
+        scores["cut_count"] = float(len(cuts.cut_t_ms))
+        scores["face_jump"] = cuts.max_face_jump
+        scores["face_size_ratio"] = cuts.max_face_size_ratio
+        if cuts.cut_t_ms:
+            details["cut_t_ms"] = list(cuts.cut_t_ms)
         if planar is not None:
-            scores["planar_residual"] = planar.residual
+            scores["planar_nonplanar_fraction"] = planar.nonplanar_fraction
+            scores["planar_windows"] = float(planar.windows)
             scores["planar_motion"] = planar.motion
-            if planar.motion >= th.planar_min_motion and planar.residual < th.planar_max_residual:
+            details["planar_window_t_ms"] = list(planar.window_t_ms)
+            if planar.nonplanar_fraction < th.planar_max_nonplanar_fraction:
                 failures.append(Reason.PLANAR_MOTION)
         if motion is not None:
             scores["landmark_shift"] = motion.landmark_shift
@@ -189,8 +235,11 @@ def assess(
                 and motion.pixel_change < th.no_motion_max_pixel_change
             ):
                 failures.append(Reason.NO_MOTION)
-        scores["max_jump"] = jumps.max_jump
-        scores["cuts"] = float(jumps.cuts)
+        if screen is not None:
+            scores["screen_enclosed_fraction"] = screen.enclosed_fraction
+            scores["screen_mean_sides"] = screen.mean_sides
+            if screen.enclosed_fraction >= th.screen_min_enclosed_fraction:
+                failures.append(Reason.SCREEN_REPLAY)
         identity_spread = 0.0
         if len(embeddings) >= 2:
             identity_spread = max(
@@ -199,7 +248,7 @@ def assess(
                 for b in embeddings[i + 1 :]
             )
         scores["identity_spread"] = identity_spread
-        if identity_spread > th.discontinuity_max_embedding_distance or jumps.cuts > 0:
+        if identity_spread > th.discontinuity_max_embedding_distance or cuts.cut_t_ms:
             failures.append(Reason.DISCONTINUITY)
 
     if challenge.digits:
@@ -232,7 +281,9 @@ def assess(
                 per_frame = [min(embedding_distance(e, r) for r in references) for e in embeddings]
                 best_probe = probe_indices[int(np.argmin(per_frame))]
             else:
-                best_probe = probe_indices[len(probe_indices) // 2]
+                best_probe = max(
+                    probe_indices, key=lambda i: frame_score(observations[i], base.lid_open)  # type: ignore[union-attr]
+                )
         key_frames = _key_frames(frames, best_probe, matched)
 
     probe_embedding = None

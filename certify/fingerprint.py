@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
-from .video import Frame
+from .video import Frame, luma_thumbnail
 
 __all__ = [
     "FINGERPRINT_FPS",
@@ -59,7 +59,7 @@ def video_fingerprint(frames: Sequence[Frame]) -> str:
         if frame.t_ms + 0.5 < next_ms:
             continue
         next_ms = frame.t_ms + step_ms * 0.95
-        thumb = cv2.resize(frame.gray, (32, 32), interpolation=cv2.INTER_AREA).astype(np.int16)
+        thumb = luma_thumbnail(frame.gray, 32).astype(np.int16)
         change = 0 if prev_thumb is None else int(min(255, np.abs(thumb - prev_thumb).mean() * 8))
         prev_thumb = thumb
         hashes.append(_dhash(frame.gray))

@@ -22,6 +22,7 @@ __all__ = [
     "PROBE_FRAME_COUNT",
     "MatchVerdict",
     "select_probe_frames",
+    "frame_score",
     "match_distance",
     "match_verdict",
     "embedding_distance",
@@ -40,7 +41,7 @@ class _Candidate:
     score: float
 
 
-def _frame_score(o: FaceObservation, lid_open: float) -> float:
+def frame_score(o: FaceObservation, lid_open: float) -> float:
     """Higher is a better frame to embed: frontal, sharp, eyes open, mouth closed."""
     frontal = max(0.0, 1.0 - (abs(o.yaw_deg) / 30.0) ** 2 - (abs(o.roll_deg) / 40.0) ** 2)
     eyes = min(1.0, o.lid / lid_open) if lid_open > 0 else 1.0
@@ -63,8 +64,8 @@ def select_probe_frames(
     parts = np.array_split(np.arange(len(faces)), min(count, len(faces)))
     chosen = []
     for part in parts:
-        best = max((faces[i] for i in part), key=lambda o: _frame_score(o, lid_open))
-        if _frame_score(best, lid_open) > 0:
+        best = max((faces[i] for i in part), key=lambda o: frame_score(o, lid_open))
+        if frame_score(best, lid_open) > 0:
             chosen.append(best.index)
     return tuple(chosen)
 

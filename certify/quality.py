@@ -82,7 +82,9 @@ def summarize_quality(
         reasons.append(Reason.TOO_DARK)
     elif brightness > th.max_brightness or overexposed > th.max_overexposed_fraction:
         reasons.append(Reason.TOO_BRIGHT)
-    if sharpness < th.min_sharpness:
+    elif sharpness < th.min_sharpness:
+        # judged only in usable light: sharpness is measured on pixel contrast, which a
+        # dark or burnt-out face lacks however sharp it is, and light is the thing to fix
         reasons.append(Reason.BLURRY)
     if frontal < th.min_frontal_frames:
         reasons.append(Reason.NOT_FRONTAL)

@@ -1,27 +1,40 @@
-"""Screen-replay cues: a face shown on a phone, tablet or monitor and filmed again.
+"""Screen replay: a face shown on a phone, tablet or monitor and filmed again (and,
+by the same trace, a print held up with its edges in view).
 
-EXPERIMENTAL: reported in Assessment.details for reviewers, not used in the decision.
-Measured on ../shared/data at the 640 px working resolution, neither cue separates the
-two replay videos from compressed live video (codec block edges also make spectral
-peaks), so using them would refuse real pensioners. Replays are stopped today by the
-random challenge (challenge_not_followed) and the planar-motion test.
+The trace used for the decision is the screen's own edge. A screen (and the window of
+the video player on it) is a bright, straight-edged rectangle, and the replayed face
+lies INSIDE it: long straight lines run alongside the face on three or four sides,
+close to it, each spanning the face's whole height or width, and the face never
+covers them. A live person's surroundings rarely do that: a door frame, a picture or a
+window behind the head gives one or two such lines at most, and the head, being in
+front of them, hides part of them.
 
-Three physical traces of a screen, each scored 0-1 and combined by taking the strongest
-(any one is evidence on its own):
-- moire: the screen's pixel grid beats with the camera's sensor grid and leaves narrow
-  periodic peaks in the spectrum of the face; skin texture has a smooth, falling
-  spectrum. Measured as how far the strongest high-frequency peak stands above the
-  spectrum's own median at that frequency band.
-- frame: the screen's edge is a long straight edge close around the face that moves
-  rigidly WITH the face (a bezel); background edges of a room do not follow the face.
-- flicker: refresh and backlight modulation alias into a periodic brightness change of
-  the whole picture at a few hertz.
+Per examined frame, the sides of the face (left, right, above, below) that have such a
+line are counted: line segments found by OpenCV's line segment detector (LSD, von Gioi
+et al. 2010) in a crop around the face, within SIDE_REACH face sizes of it, nearly
+parallel to that side (SIDE_MAX_TILT_DEG), collinear pieces merged, covering at least
+SIDE_MIN_COVERAGE of the face's extent along that side. A frame with 3+ such sides is
+"enclosed"; the score is the share of enclosed frames.
+
+Measured on ../shared/data: the monitor replay of m1 is enclosed in 11 of 12 examined
+frames (the player window and the monitor's taskbar), the phone replay of m9 in 1 of
+12 (its screen's left and top edges are found, the thumb hides the right one); no frame of any bona fide clip has more than 2 sides (m3's picture frame,
+f1's door, vr4's backdrop edges give 1-2). The animated prints of bench/attacks.py that
+show their own edges are caught the same way (the reason code stays screen_replay: a
+picture of a face presented to the camera).
+
+Spectral moire and refresh flicker were measured too (see `moire_ratio`,
+`flicker_ratio`) and are not decided on: at the 640 px working resolution codec block
+edges make the same spectral peaks in live video, and on un-downscaled face crops
+(original resolution, codec block frequencies masked) the two real replays peak at
+9.4 and 20 times the spectral median while live clips peak at 11-46.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 
 import cv2
 import numpy as np
@@ -29,54 +42,173 @@ import numpy as np
 from .tracking import FaceObservation
 from .video import Frame
 
-__all__ = ["ScreenScore", "screen_replay_score", "SCREEN_FRAMES"]
+__all__ = [
+    "ScreenScores",
+    "screen_scores",
+    "frame_sides",
+    "moire_ratio",
+    "flicker_ratio",
+    "SCREEN_FRAMES",
+]
 
-SCREEN_FRAMES = 6
-"""Frames examined for moire and edges (evenly spread over the video)."""
+SCREEN_FRAMES = 12
+"""Frames examined for screen edges, evenly spread over the frames with a face."""
+
+SIDE_REACH = 1.5
+"""How far from the face (in face widths or heights) a screen edge is looked for: the
+face of a replayed selfie fills a third to two thirds of the screen."""
+
+SIDE_MIN_GAP = 0.02
+"""A line closer to the face than this (face sizes) is the face's own outline."""
+
+SIDE_MAX_TILT_DEG = 15.0
+"""A screen edge is within this angle of the side it runs along (a screen held by hand
+or filmed slightly askew)."""
+
+SIDE_MIN_COVERAGE = 0.7
+"""Share of the face's height (left/right sides) or width (above/below) that collinear
+line pieces on one side must cover."""
+
+SIDE_COLLINEAR_TOLERANCE = 0.04
+"""Pieces within this distance (face sizes) of each other count as one line."""
+
+SEGMENT_MIN_LENGTH = 0.15
+"""Line pieces shorter than this (face heights) are texture, not edges."""
+
+CROP_FACE_HEIGHT_PX = 80
+"""The search area is rescaled so that the face is this tall: the line detector then
+costs ~2-3 ms per frame whatever the video's resolution."""
+
+ENCLOSED_MIN_SIDES = 3
+"""Sides with a screen edge for a frame to count as enclosed."""
+
+FOREHEAD_FRACTION = 0.3
+"""The face's top is taken this far (of the brow-to-chin height) above the brows."""
+
+
+@dataclass(frozen=True, slots=True)
+class ScreenScores:
+    enclosed_fraction: float
+    """Share of examined frames whose face is enclosed by straight edges on 3+ sides."""
+    mean_sides: float
+    """Mean number of sides with a screen-like edge (0-4)."""
+    frames: int
+    """Frames examined."""
+
+
+@cache
+def _detector() -> cv2.LineSegmentDetector:
+    return cv2.createLineSegmentDetector()
+
+
+def _face_extent(points: np.ndarray) -> tuple[float, float, float, float]:
+    left, right = float(points[:, 0].min()), float(points[:, 0].max())
+    brow = float(points[17:27, 1].min())
+    chin = float(points[:, 1].max())
+    return left, brow - FOREHEAD_FRACTION * (chin - brow), right, chin
+
+
+def _coverage(pieces: list[tuple[float, float, float]], lo: float, hi: float, tol: float) -> float:
+    """Best share of [lo, hi] covered by pieces (position, start, end) lying on one line."""
+    best = 0.0
+    for anchor, _, _ in pieces:
+        spans = sorted(
+            (max(a, lo), min(b, hi)) for p, a, b in pieces if abs(p - anchor) <= tol and b > lo and a < hi
+        )
+        covered, current = 0.0, None
+        for a, b in spans:
+            if current is None or a > current[1]:
+                if current is not None:
+                    covered += current[1] - current[0]
+                current = [a, b]
+            else:
+                current[1] = max(current[1], b)
+        if current is not None:
+            covered += current[1] - current[0]
+        best = max(best, covered / max(hi - lo, 1e-6))
+    return best
+
+
+def frame_sides(gray: np.ndarray, points: np.ndarray) -> dict[str, float]:
+    """Coverage (0-1) of the best straight edge on each side of the face: L, R, T, B."""
+    left, top, right, bottom = _face_extent(points)
+    face_w, face_h = right - left, bottom - top
+    if face_w < 8 or face_h < 8:
+        return {"L": 0.0, "R": 0.0, "T": 0.0, "B": 0.0}
+    h, w = gray.shape
+    x0 = int(max(0, left - (SIDE_REACH + 0.1) * face_w))
+    x1 = int(min(w, right + (SIDE_REACH + 0.1) * face_w))
+    y0 = int(max(0, top - (SIDE_REACH + 0.1) * face_h))
+    y1 = int(min(h, bottom + (SIDE_REACH + 0.1) * face_h))
+    scale = min(1.0, CROP_FACE_HEIGHT_PX / face_h)
+    crop = gray[y0:y1, x0:x1]
+    if scale < 1.0:
+        crop = cv2.resize(crop, (max(8, int(crop.shape[1] * scale)), max(8, int(crop.shape[0] * scale))),
+                          interpolation=cv2.INTER_AREA)
+    lines = _detector().detect(crop)[0]
+    pieces: dict[str, list[tuple[float, float, float]]] = {"L": [], "R": [], "T": [], "B": []}
+    if lines is not None:
+        tilt = float(np.tan(np.radians(SIDE_MAX_TILT_DEG)))
+        segments = lines.reshape(-1, 4).astype(np.float64) / scale + np.array([x0, y0, x0, y0])
+        for xa, ya, xb, yb in segments:
+            dx, dy = xb - xa, yb - ya
+            if np.hypot(dx, dy) < SEGMENT_MIN_LENGTH * face_h:
+                continue
+            if abs(dx) <= tilt * abs(dy):
+                x = (xa + xb) / 2.0
+                span = (x, min(ya, yb), max(ya, yb))
+                if left - SIDE_REACH * face_w <= x <= left - SIDE_MIN_GAP * face_w:
+                    pieces["L"].append(span)
+                if right + SIDE_MIN_GAP * face_w <= x <= right + SIDE_REACH * face_w:
+                    pieces["R"].append(span)
+            elif abs(dy) <= tilt * abs(dx):
+                y = (ya + yb) / 2.0
+                span = (y, min(xa, xb), max(xa, xb))
+                if top - SIDE_REACH * face_h <= y <= top - SIDE_MIN_GAP * face_h:
+                    pieces["T"].append(span)
+                if bottom + SIDE_MIN_GAP * face_h <= y <= bottom + SIDE_REACH * face_h:
+                    pieces["B"].append(span)
+    tol_x, tol_y = SIDE_COLLINEAR_TOLERANCE * face_w, SIDE_COLLINEAR_TOLERANCE * face_h
+    return {
+        "L": _coverage(pieces["L"], top, bottom, tol_x),
+        "R": _coverage(pieces["R"], top, bottom, tol_x),
+        "T": _coverage(pieces["T"], left, right, tol_y),
+        "B": _coverage(pieces["B"], left, right, tol_y),
+    }
+
+
+def screen_scores(
+    frames: Sequence[Frame], observations: Sequence[FaceObservation]
+) -> ScreenScores | None:
+    """How often the face is enclosed by straight screen-like edges; None without faces."""
+    faces = [o for o in observations if o.has_face]
+    if not faces:
+        return None
+    picks = np.unique(np.linspace(0, len(faces) - 1, min(SCREEN_FRAMES, len(faces))).astype(int))
+    counts = []
+    for i in picks:
+        o = faces[i]
+        sides = frame_sides(frames[o.index].gray, o.landmarks)  # type: ignore[arg-type]
+        counts.append(sum(c >= SIDE_MIN_COVERAGE for c in sides.values()))
+    return ScreenScores(
+        enclosed_fraction=float(np.mean([c >= ENCLOSED_MIN_SIDES for c in counts])),
+        mean_sides=float(np.mean(counts)),
+        frames=len(counts),
+    )
+
+
+# --- measurement helpers for moire and flicker (not called by assess: see above) -----
 
 MOIRE_CROP_PX = 128
 """The face (between brows and chin) is resampled to this square before its spectrum."""
 
-MOIRE_PEAK_RATIO_LOW = 8.0
-"""Peak over median spectral magnitude in the high band that is ordinary for skin."""
-
-MOIRE_PEAK_RATIO_HIGH = 30.0
-"""... and that only a periodic grid produces (score 1)."""
-
 FLICKER_BAND_HZ = (1.0, 4.9)
 """Brightness periodicities looked for (beats of refresh with the camera's frame rate)."""
 
-FLICKER_PEAK_RATIO_LOW = 4.0
-FLICKER_PEAK_RATIO_HIGH = 12.0
-"""Flicker peak over the median of the brightness spectrum: ordinary and certain."""
 
-FRAME_MIN_LENGTH = 0.9
-"""A bezel edge is at least this long relative to the face height."""
-
-
-@dataclass(frozen=True, slots=True)
-class ScreenScore:
-    score: float
-    """0 (no screen trace) to 1 (certain)."""
-    cues: dict[str, float]
-
-
-def _ramp(value: float, low: float, high: float) -> float:
-    return float(np.clip((value - low) / (high - low), 0.0, 1.0))
-
-
-def _face_crop(frame: Frame, o: FaceObservation) -> np.ndarray | None:
-    points = o.landmarks
-    assert points is not None
-    h, w = frame.gray.shape
-    x0, x1 = int(max(0, points[:, 0].min())), int(min(w, points[:, 0].max()))
-    y0, y1 = int(max(0, points[17:27, 1].min())), int(min(h, points[:, 1].max()))
-    if x1 - x0 < 32 or y1 - y0 < 32:
-        return None
-    return frame.gray[y0:y1, x0:x1]
-
-
-def _moire_ratio(crop: np.ndarray) -> float:
+def moire_ratio(crop: np.ndarray) -> float:
+    """Strongest high-frequency spectral peak over the band's median (a pixel grid
+    beating with the sensor grid gives narrow periodic peaks; skin a smooth spectrum)."""
     patch = cv2.resize(crop, (MOIRE_CROP_PX, MOIRE_CROP_PX), interpolation=cv2.INTER_LINEAR)
     patch = patch.astype(np.float32)
     patch -= cv2.GaussianBlur(patch, (0, 0), 2.0)
@@ -85,17 +217,19 @@ def _moire_ratio(crop: np.ndarray) -> float:
     c = MOIRE_CROP_PX // 2
     yy, xx = np.mgrid[-c:c, -c:c]
     radius = np.hypot(yy, xx) / MOIRE_CROP_PX
-    band = (radius >= 0.12) & (radius <= 0.45)
-    values = spectrum[band]
+    values = spectrum[(radius >= 0.12) & (radius <= 0.45)]
     median = float(np.median(values))
     return float(values.max() / median) if median > 0 else 0.0
 
 
-def _flicker_ratio(frames: Sequence[Frame]) -> float:
+def flicker_ratio(frames: Sequence[Frame]) -> float:
+    """Strongest periodic brightness change in FLICKER_BAND_HZ over the spectrum's median."""
     if len(frames) < 16:
         return 0.0
     t = np.array([f.t_ms for f in frames], dtype=np.float64) / 1000.0
-    level = np.array([float(cv2.resize(f.gray, (16, 16), interpolation=cv2.INTER_AREA).mean()) for f in frames])
+    level = np.array(
+        [float(cv2.resize(f.gray, (16, 16), interpolation=cv2.INTER_AREA).mean()) for f in frames]
+    )
     step = float(np.median(np.diff(t)))
     grid = np.arange(t[0], t[-1], step)
     series = np.interp(grid, t, level)
@@ -107,26 +241,3 @@ def _flicker_ratio(frames: Sequence[Frame]) -> float:
         return 0.0
     median = float(np.median(spectrum[1:]))
     return float(spectrum[band].max() / median) if median > 0 else 0.0
-
-
-def screen_replay_score(
-    frames: Sequence[Frame], observations: Sequence[FaceObservation]
-) -> ScreenScore:
-    faces = [o for o in observations if o.has_face]
-    if not faces:
-        return ScreenScore(0.0, {})
-    picks = [faces[i] for i in np.linspace(0, len(faces) - 1, min(SCREEN_FRAMES, len(faces))).astype(int)]
-    ratios = []
-    for o in picks:
-        crop = _face_crop(frames[o.index], o)
-        if crop is not None:
-            ratios.append(_moire_ratio(crop))
-    moire = float(np.median(ratios)) if ratios else 0.0
-    flicker = _flicker_ratio(frames)
-    cues = {
-        "moire_peak_ratio": moire,
-        "flicker_peak_ratio": flicker,
-        "moire": _ramp(moire, MOIRE_PEAK_RATIO_LOW, MOIRE_PEAK_RATIO_HIGH),
-        "flicker": _ramp(flicker, FLICKER_PEAK_RATIO_LOW, FLICKER_PEAK_RATIO_HIGH),
-    }
-    return ScreenScore(max(cues["moire"], cues["flicker"]), cues)

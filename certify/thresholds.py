@@ -91,23 +91,30 @@ class Thresholds:
     syllable_tolerance: int
     """Syllable nuclei may differ from the expected count by this much (merged or split
     syllables are common in connected speech)."""
-    av_sync_min_correlation: float
-    """Mouth opening and voice loudness must correlate at least this much, within the
-    lag limit; lips lead voice by 0-150 ms in natural speech, dubbed audio gives ~0."""
+    speech_min_lip_motion: float
+    """Mean change of the inner-lip opening between samples while the voice is on
+    (interocular units), below which the voice does not come from these lips. Measured
+    (certify.speech): 0.051-0.100 in talking clips with their own sound, 0.003-0.031
+    with speech laid onto faces that do not talk."""
+    speech_min_lip_motion_ratio: float
+    """Lip motion while voiced over lip motion in the pauses, below which the lips move
+    to something else than this voice. Own sound 0.86-2.8, shifted sound 0.56-1.77: the
+    threshold only catches clear cases (policy: a pensioner is not refused on a signal
+    that overlaps this much)."""
     av_sync_max_lag_ms: int
-    """Largest audio-video offset searched (a phone's capture skew is < 100 ms)."""
+    """Largest audio-video offset searched for the reported mouth-loudness correlation
+    (a phone's capture skew is < 100 ms)."""
 
     # --- passive presentation-attack detection -----------------------------------------
-    planar_max_residual: float
-    """Landmark error (interocular units; per frame the 75th percentile of the 68 points,
-    over frames the 90th percentile) left by the best homography from a reference frame:
-    below it, all motion is explained by a flat picture moving. Measured: a frozen still
-    0.00-0.01, photos tilted by up to 25 degrees (bench/attacks.py) 0.03-0.05 (the
-    landmark model reads some perspective as 3D), live faces that move 0.05-0.29."""
-    planar_min_motion: float
-    """Face motion (interocular units) above which the planar test is meaningful: a photo
-    tilted enough to fake a 15-degree turn moves its landmarks ~0.25; a live person
-    sitting still (webcam_static_room_m9, 0.08) is left to the other checks."""
+    planar_max_nonplanar_fraction: float
+    """Share of tracked face points that one homography cannot explain (certify.planar),
+    median over the windows where the landmarks claim the head turned or nodded; below
+    it, the "head turn" is a flat picture being tilted. Geometry: a real turn moves the
+    nose across the cheeks and leaves 20-70% of the points unexplained (measured on
+    videos/: 0.21 for the outdoor film m7, 0.33-0.65 the others); a flat picture leaves
+    only tracking errors (prints, screens, a painting and a statue photo animated by
+    bench/attacks.py, fast or slow, framed or filling the picture: 0.00-0.085). 0.12
+    sits between, nearer the pictures."""
     no_motion_max_landmark_shift: float
     """Landmark motion (interocular units, 90th percentile between consecutive samples)
     below which the face is frozen."""
@@ -115,18 +122,34 @@ class Thresholds:
     """Mean absolute luma change in the face between consecutive samples (0-255) below
     which the picture is frozen: sensor noise alone of a live camera exceeds it."""
     discontinuity_max_embedding_distance: float
-    """Two frames of one recording are the same person: within-video distances are
-    0.09-0.32 (SOURCES.md), so 0.5 apart means another face was spliced in."""
-    discontinuity_max_jump: float
-    """Largest face jump between consecutive samples, in face widths; a live face moves
-    well under half its width in 100 ms."""
+    """Two frames of one recording further apart than this are two different people
+    (a face swapped without a cut). Spliced clips are caught by cuts (cut_min_spike),
+    so this only needs to catch a swap to someone clearly different without refusing
+    expressive faces: genuine within-video spreads reach 0.54 (talking_speech_woman_vr4)
+    and 0.63 (the grimaces of selfie_funny_faces_long_f5); 0.68 is the 1st percentile of
+    impostor pairs in people/ (bench/evaluate.py), so 99% of swaps to a random other
+    person are caught."""
+    cut_min_spike: float
+    """A picture change between consecutive samples this many times the median change of
+    its neighbours (certify.splice; exposure-normalised thumbnails) is a cut: a
+    continuous recording changes smoothly. Measured: live clips peak at 4.0 (the first
+    samples of an outdoor film clip), the spliced clips of bench/evaluate.py at
+    9.2-13.3, the stage clip's shot change at 6.4."""
+    screen_min_enclosed_fraction: float
+    """Share of examined frames in which the face is enclosed on 3+ sides by straight
+    screen-like edges (certify.screen) from which the recording is a screen replay.
+    Measured: no bona fide frame of videos/ has more than 2 such sides (0.00); the
+    monitor replay of m1 0.92; the phone replay of m9 only 0.08 (a thumb hides one edge;
+    it fails its challenge instead); prints and screens showing their edges in
+    bench/attacks.py 0.25-0.83. A quarter of the frames is far beyond a coincidence of
+    background lines."""
 
     def to_json(self) -> dict[str, object]:
         return asdict(self)
 
 
 CURRENT_THRESHOLDS = Thresholds(
-    version="2026.11-1",
+    version="2026.11-4",
     match_accept_distance=0.40,
     match_reject_distance=0.50,
     min_face_fraction=0.5,
@@ -147,13 +170,14 @@ CURRENT_THRESHOLDS = Thresholds(
     action_min_ms=150,
     min_speech_ms=600,
     syllable_tolerance=1,
-    av_sync_min_correlation=0.3,
+    speech_min_lip_motion=0.03,
+    speech_min_lip_motion_ratio=0.7,
     av_sync_max_lag_ms=200,
-    planar_max_residual=0.04,
-    planar_min_motion=0.15,
+    planar_max_nonplanar_fraction=0.12,
     no_motion_max_landmark_shift=0.004,
     no_motion_max_pixel_change=0.6,
-    discontinuity_max_embedding_distance=0.5,
-    discontinuity_max_jump=0.5,
+    discontinuity_max_embedding_distance=0.68,
+    cut_min_spike=6.0,
+    screen_min_enclosed_fraction=0.25,
 )
 """The thresholds in force; `Assessment.thresholds_version` names them."""

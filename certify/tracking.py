@@ -33,10 +33,19 @@ from .video import Frame
 __all__ = ["FaceObservation", "track_faces", "DETECT_INTERVAL_MS", "DETECT_MAX_SIDE_PX"]
 
 DETECT_INTERVAL_MS = 500
-"""Run the detector at least this often (ms of video), to notice a second face or a cut."""
+"""Run the detector at least this often (ms of video): it notices a second face, and it
+re-anchors the landmark track, whose box otherwise drifts with the landmarks during
+turns and mouth openings (measured: at 1000 ms, nods and turns were misread in 3 of
+the clips of bench/evaluate.py)."""
 
 DETECT_MAX_SIDE_PX = 320
 """Frames are downscaled to this longer side for detection (HOG finds faces >= 80 px)."""
+
+FAR_FACE_INTERVAL_MS = 1000
+"""While no face is followed, the detector also looks, at most this often, at the frame
+upsampled twice (faces down to ~40 px, e.g. a pensioner sitting far from the phone),
+so that a small face is reported as face_too_small ("move closer") and not as no_face.
+Upsampled detection costs ~4x a normal one, hence not on every frame."""
 
 SECOND_FACE_MIN_RELATIVE_SIZE = 0.5
 """Another detected face counts as a second person when at least this wide relative to
@@ -197,6 +206,7 @@ def track_faces(frames: Sequence[Frame], backend: FaceBackend) -> tuple[FaceObse
     relation = _DEFAULT_BOX_FROM_LANDMARKS
     last_detect_ms: float | None = None
     last_found_ms: float = 0.0
+    last_far_ms: float | None = None
     for index, frame in enumerate(frames):
         due = (
             previous is None
@@ -210,6 +220,11 @@ def track_faces(frames: Sequence[Frame], backend: FaceBackend) -> tuple[FaceObse
             boxes = _detect(frame.gray, backend)
             last_detect_ms = frame.t_ms
             detected = True
+            if not boxes and previous is None and (
+                last_far_ms is None or frame.t_ms - last_far_ms >= FAR_FACE_INTERVAL_MS
+            ):
+                boxes = backend.detector.detect(frame.gray, upsample=1)
+                last_far_ms = frame.t_ms
             if boxes:
                 if previous is not None:
                     tracked = _box_from_landmarks(previous, relation)

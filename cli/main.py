@@ -1,4 +1,5 @@
-"""The `certify` command line: serve, worker, check, enrol, demo, db upgrade."""
+"""The `certify` command line: serve, worker, check, enrol, demo, db upgrade, and the
+agency commands: bulk-enrol, export, verify, sweep, agency set."""
 
 from __future__ import annotations
 
@@ -277,6 +278,75 @@ def enrol(
         services.close()
 
 
+link_app = typer.Typer(help="One-time pensioner links.", no_args_is_help=True)
+app.add_typer(link_app, name="link")
+uploads_app = typer.Typer(help="Resumable uploads.", no_args_is_help=True)
+app.add_typer(uploads_app, name="uploads")
+
+
+@link_app.command("create")
+def link_create(
+    pensioner: Annotated[str, typer.Option(help="Pensioner id")],
+    ttl_days: Annotated[int | None, typer.Option(help="Days the link stays valid")] = None,
+) -> None:
+    """Make a one-time link for a pensioner; prints the URL to send (shown only once)."""
+    import uuid
+
+    from api.routes.links import link_url
+    from models.db import session_scope
+    from service.audit import record_audit
+    from service.context import build_services
+    from service.errors import ServiceError
+    from service.links import create_link
+
+    settings = get_settings()
+    services = build_services(settings)
+    try:
+        pensioner_id = uuid.UUID(pensioner)
+    except ValueError:
+        raise typer.BadParameter("not a pensioner id", param_hint="--pensioner") from None
+    ttl_s = settings.link_ttl_s if ttl_days is None else ttl_days * 86400
+    try:
+        with session_scope(services.sessions) as db:
+            now = services.clock()
+            issued = create_link(
+                db, secret=settings.secret_key.get_secret_value(), pensioner_id=pensioner_id,
+                created_by="cli", ttl_s=min(ttl_s, settings.max_link_ttl_s), now=now,
+            )
+            record_audit(
+                db, actor_type="operator", actor_id="cli", action="link.create",
+                subject_type="pensioner", subject_id=str(pensioner_id), now=now,
+                details={"link_id": str(issued.link.id)},
+            )
+            db.commit()
+            typer.echo(json.dumps({
+                "id": str(issued.link.id),
+                "url": link_url(settings.public_base_url, issued.token),
+                "expires_at": issued.link.expires_at.isoformat(),
+            }))
+    except ServiceError as exc:
+        typer.echo(f"error: {exc.code}: {exc.message}", err=True)
+        raise typer.Exit(2) from None
+    finally:
+        services.close()
+
+
+@uploads_app.command("purge")
+def uploads_purge() -> None:
+    """Delete unfinished uploads whose upload window has closed (serve does this itself)."""
+    from service.context import build_services
+    from service.uploads import purge_abandoned_uploads
+
+    services = build_services(get_settings())
+    try:
+        total = 0
+        while purged := purge_abandoned_uploads(services):
+            total += purged
+        typer.echo(f"{total} abandoned uploads deleted")
+    finally:
+        services.close()
+
+
 staff_app = typer.Typer(help="Staff accounts.", no_args_is_help=True)
 app.add_typer(staff_app, name="staff")
 apikey_app = typer.Typer(help="Agency API keys.", no_args_is_help=True)
@@ -354,6 +424,235 @@ def demo() -> None:
     try:
         added = load_demo_data(services, settings.data_dir)
         typer.echo(f"{added} demo pensioners added")
+    finally:
+        services.close()
+
+
+@app.command()
+def verify(
+    cert: Annotated[str, typer.Argument(help="The certificate text (CRT1....) or a file holding it")],
+    public_key: Annotated[
+        Path, typer.Option("--public-key", "-k", exists=True, dir_okay=False,
+                           help="The issuing agency's public key (PEM, from /v1/agencies/REGION/public-key)")
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object")] = False,
+) -> None:
+    """Check a signed certificate offline with the agency's public key (exit 0: valid)."""
+    import datetime as dt
+
+    from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+    from service.certificates import CertificateError, verify_token
+
+    text = cert.strip()
+    if not text.startswith(("CRT", "CRQ")) and Path(text).is_file():
+        text = Path(text).read_text().strip()
+    try:
+        key = load_pem_public_key(public_key.read_bytes())
+    except ValueError as exc:
+        raise typer.BadParameter(f"not a PEM public key: {exc}", param_hint="--public-key") from None
+    try:
+        verified = verify_token(text, key)  # type: ignore[arg-type]
+    except CertificateError as exc:
+        report = {"valid": False, "code": exc.code, "message": str(exc)}
+    except TypeError:
+        report = {"valid": False, "code": "key_not_ed25519", "message": "the key is not an Ed25519 key"}
+    else:
+        expired = verified.expired(dt.date.today())
+        report = {"valid": not expired, "code": "expired" if expired else "ok", "payload": verified.payload}
+    if as_json:
+        typer.echo(json.dumps(report, ensure_ascii=False))
+    elif report["valid"] or report["code"] == "expired":
+        p = report["payload"]
+        typer.echo(f"{'VALID' if report['valid'] else 'EXPIRED'}: certificate {p['id']}")
+        typer.echo(f"  pensioner {p['pensioner']['national_id_masked']} ({p['pensioner'].get('id', '-')})")
+        typer.echo(f"  scheme {p['scheme']}, period {p['period']}, method {p['method']}")
+        typer.echo(f"  certified {p.get('certified_at', '-')}, valid until {p['valid_until']}")
+        typer.echo(f"  issuer {p['issuer'].get('name', '-')} ({p['issuer'].get('region', '-')}, key {p['issuer']['key_id']})")
+    else:
+        typer.echo(f"INVALID: {report['code']}: {report['message']}")
+    raise typer.Exit(0 if report["valid"] else 1)
+
+
+API_URL_ENV = "CERTIFY_API_URL"
+"""Where the agency commands find the service (default http://127.0.0.1:8000)."""
+API_KEY_ENV = "CERTIFY_API_KEY"
+"""The agency API key (or operator token) the agency commands send."""
+POLL_INTERVAL_S = 0.5
+"""How often the agency commands ask a background job for its progress."""
+
+
+def _api_client(api: str | None, token: str | None):
+    import httpx
+
+    url = api or os.environ.get(API_URL_ENV) or "http://127.0.0.1:8000"
+    key = token or os.environ.get(API_KEY_ENV) or os.environ.get("CERTIFY_API_TOKEN")
+    if not key:
+        raise typer.BadParameter(f"give --token or set {API_KEY_ENV}", param_hint="--token")
+    return httpx.Client(base_url=url, headers={"Authorization": f"Bearer {key}"}, timeout=600)
+
+
+def _fail_on_error(response) -> dict:
+    if response.status_code >= 400:
+        try:
+            error = response.json()["error"]
+            typer.echo(f"error: {error['code']}: {error['message']}", err=True)
+        except (ValueError, KeyError):
+            typer.echo(f"error: HTTP {response.status_code}: {response.text[:300]}", err=True)
+        raise typer.Exit(2)
+    return response.json()
+
+
+def _follow(client, url: str, *, label: str) -> dict:
+    """Poll a background job, drawing a progress bar, until it is done or failed."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()) as bar:
+        task = bar.add_task(label, total=None)
+        while True:
+            job = _fail_on_error(client.get(url))
+            bar.update(task, total=job.get("rows_total"), completed=job.get("rows_done", 0))
+            if job["state"] in ("done", "failed"):
+                return job
+            time.sleep(POLL_INTERVAL_S)
+
+
+@app.command("bulk-enrol")
+def bulk_enrol(
+    csv_file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV of pensioners")],
+    photos: Annotated[Path | None, typer.Option(exists=True, dir_okay=False, help="Zip of reference photos")] = None,
+    api: Annotated[str | None, typer.Option(help=f"Service URL (or {API_URL_ENV})")] = None,
+    token: Annotated[str | None, typer.Option(help=f"API key (or {API_KEY_ENV})")] = None,
+    errors_out: Annotated[Path | None, typer.Option(help="Write every refused row to this CSV")] = None,
+) -> None:
+    """Enrol pensioners from a CSV (+ zip of photos) through the API, with a progress bar."""
+    import csv
+
+    with _api_client(api, token) as client, ExitStackFiles(csv_file, photos) as files:
+        job = _fail_on_error(client.post("/v1/enrolments", files=files))
+        job = _follow(client, f"/v1/enrolments/{job['id']}", label="enrolling")
+        if job["state"] == "failed":
+            typer.echo(f"the file was refused: {job['error']}", err=True)
+            raise typer.Exit(2)
+        refused = _fail_on_error(client.get(job["rows_url"], params={"errors_only": True, "limit": 5000}))
+    typer.echo(f"{job['rows_created']} enrolled, {job['rows_failed']} refused of {job['rows_total']} rows")
+    for row in refused[:20]:
+        typer.echo(f"  line {row['line']}: " + "; ".join(f"{e['field']}: {e['code']}" for e in row["errors"]))
+    if errors_out is not None:
+        with errors_out.open("w", newline="", encoding="utf-8") as out:
+            writer = csv.writer(out)
+            writer.writerow(["line", "field", "code", "message"])
+            for row in refused:
+                for e in row["errors"]:
+                    writer.writerow([row["line"], e["field"], e["code"], e["message"]])
+    raise typer.Exit(0 if job["rows_failed"] == 0 else 1)
+
+
+class ExitStackFiles:
+    """The multipart files of a bulk enrolment, opened and closed together."""
+
+    def __init__(self, csv_file: Path, photos: Path | None) -> None:
+        self.paths = {"csv": csv_file, "photos": photos}
+        self.handles: list = []
+
+    def __enter__(self) -> dict:
+        files = {}
+        for field, path in self.paths.items():
+            if path is not None:
+                handle = path.open("rb")
+                self.handles.append(handle)
+                media = "text/csv" if field == "csv" else "application/zip"
+                files[field] = (path.name, handle, media)
+        return files
+
+    def __exit__(self, *exc: object) -> None:
+        for handle in self.handles:
+            handle.close()
+
+
+@app.command()
+def export(
+    out: Annotated[Path, typer.Option(help="File to write")],
+    fmt: Annotated[str, typer.Option("--format", help="csv or ndjson")] = "csv",
+    region: Annotated[str | None, typer.Option(help="e.g. a province: 440000")] = None,
+    period: Annotated[str | None, typer.Option()] = None,
+    status: Annotated[str | None, typer.Option(help="due, certified, overdue, suspended, restored")] = None,
+    api: Annotated[str | None, typer.Option(help=f"Service URL (or {API_URL_ENV})")] = None,
+    token: Annotated[str | None, typer.Option(help=f"API key (or {API_KEY_ENV})")] = None,
+) -> None:
+    """Export results as a background job (progress bar), then download the file."""
+    body = {"format": fmt, **{k: v for k, v in (("region", region), ("period", period), ("status", status)) if v}}
+    with _api_client(api, token) as client:
+        job = _fail_on_error(client.post("/v1/exports", json=body))
+        job = _follow(client, f"/v1/exports/{job['id']}", label="exporting")
+        if job["state"] == "failed":
+            typer.echo(f"the export failed: {job['error']}", err=True)
+            raise typer.Exit(2)
+        with client.stream("GET", job["download_url"]) as response, out.open("wb") as target:
+            if response.status_code >= 400:
+                response.read()
+                _fail_on_error(response)
+            for chunk in response.iter_bytes():
+                target.write(chunk)
+    typer.echo(f"{job['rows_total']} rows written to {out} (continue the feed with since={job['cursor']})")
+
+
+@app.command()
+def sweep() -> None:
+    """Run the records sweep now (open new periods, mark overdue, suspend where configured)."""
+    from service.context import build_services
+    from service.sweep import run_sweep
+
+    services = build_services(get_settings())
+    try:
+        typer.echo(json.dumps(run_sweep(services).to_json()))
+    finally:
+        services.close()
+
+
+agency_app = typer.Typer(help="Pension agencies (period rules, signing keys).", no_args_is_help=True)
+app.add_typer(agency_app, name="agency")
+
+
+@agency_app.command("set")
+def agency_set(
+    region: Annotated[str, typer.Argument(help="Region code the agency pays (province, city or county)")],
+    name: Annotated[str, typer.Option(help="Agency name")],
+    period_kind: Annotated[str, typer.Option(help="calendar_year or rolling_12_months")] = "calendar_year",
+    grace_days: Annotated[int, typer.Option(help="Days after the period before records are overdue")] = 0,
+    suspend_after_days: Annotated[int | None, typer.Option(help="Suspend overdue records after N days")] = None,
+    data_match_source: Annotated[list[str] | None, typer.Option(help="Accepted proof-of-life source (repeat)")] = None,
+) -> None:
+    """Create or change the agency of a region; prints its public key (PEM)."""
+    from sqlalchemy import select
+
+    from models import Agency
+    from models.db import session_scope
+    from service.agencies import configure_agency, create_agency, public_key_pem
+    from service.context import build_services
+    from service.errors import ServiceError
+
+    services = build_services(get_settings())
+    try:
+        with session_scope(services.sessions) as db:
+            now = services.clock()
+            agency = db.scalar(select(Agency).where(Agency.region_code == region))
+            sources = list(data_match_source or [])
+            if agency is None:
+                agency = create_agency(db, keyring=services.keyring, name=name, region_code=region, now=now,
+                                       period_kind=period_kind, grace_days=grace_days,
+                                       suspend_after_days=suspend_after_days, data_match_sources=sources)
+            else:
+                configure_agency(db, agency=agency, now=now, name=name, period_kind=period_kind,
+                                 grace_days=grace_days, suspend_after_days=suspend_after_days,
+                                 clear_suspend_after=suspend_after_days is None, data_match_sources=sources)
+            db.commit()
+            typer.echo(json.dumps({"id": str(agency.id), "region": agency.region_code,
+                                   "key_id": agency.signing_key_id}, ensure_ascii=False))
+            typer.echo(public_key_pem(agency), nl=False)
+    except ServiceError as exc:
+        typer.echo(f"error: {exc.code}: {exc.message}", err=True)
+        raise typer.Exit(2) from None
     finally:
         services.close()
 

@@ -2,13 +2,49 @@
 
 from __future__ import annotations
 
+from . import changes  # noqa: F401 - numbers record changes for the results feed
 from .accounts import ApiKey, AuditEvent, StaffRole, StaffUser
+from .agency import Agency, PeriodKind
 from .base import Base, new_id, utcnow
+from .certificates import Certificate
 from .certification import Attempt, AttemptStatus, CertificationSession, Channel
+from .jobs import EnrolmentJob, EnrolmentRow, ExportJob, JobState
+from .life_events import LifeEvent
+from .links import PensionerLink
 from .pensioner import FaceReference, Pensioner, ReferenceSource, ReferenceStatus
-from .qualification import DEFAULT_SCHEME, Method, QualificationRecord, RecordStatus
+from .qualification import (
+    DEFAULT_SCHEME,
+    FeedCounter,
+    Method,
+    PensionerScheme,
+    QualificationRecord,
+    RecordEvent,
+    RecordStatus,
+    Scheme,
+)
+from .reviews import Review, ReviewKind, ReviewState
+from .uploads import Upload, UploadChunk, UploadStatus
+from .webhooks import DeliveryStatus, Webhook, WebhookDelivery
 
 __all__ = [
+    "Agency",
+    "PeriodKind",
+    "Certificate",
+    "EnrolmentJob",
+    "EnrolmentRow",
+    "ExportJob",
+    "JobState",
+    "LifeEvent",
+    "FeedCounter",
+    "PensionerScheme",
+    "RecordEvent",
+    "Scheme",
+    "Review",
+    "ReviewKind",
+    "ReviewState",
+    "DeliveryStatus",
+    "Webhook",
+    "WebhookDelivery",
     "ApiKey",
     "AuditEvent",
     "StaffRole",
@@ -26,6 +62,10 @@ __all__ = [
     "RecordStatus",
     "ReferenceSource",
     "ReferenceStatus",
+    "PensionerLink",
+    "Upload",
+    "UploadChunk",
+    "UploadStatus",
     "new_id",
     "utcnow",
 ]

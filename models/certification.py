@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sqlalchemy import Float, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, JSONValue, new_id, utcnow
@@ -34,6 +34,11 @@ class CertificationSession(Base):
     expires_at: Mapped[dt.datetime]
     used_at: Mapped[dt.datetime | None]
     consent_at: Mapped[dt.datetime | None]
+    upload_deadline: Mapped[dt.datetime | None]
+    """Until when a recording made for this challenge may still be uploaded (resumable
+    upload, recordings kept offline); None means `expires_at`."""
+    link_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("pensioner_links.id"))
+    """The one-time link the pensioner opened the session with, if any."""
 
     attempt: Mapped[Attempt | None] = relationship(back_populates="session")
 
@@ -65,6 +70,11 @@ class Attempt(Base):
     channel: Mapped[str] = mapped_column(String(16), default=Channel.SELF)
     assisted_by: Mapped[str | None] = mapped_column(String(64))
     device_id: Mapped[str | None] = mapped_column(String(128))
+    consent_at: Mapped[dt.datetime | None]
+    """When the pensioner consented to the biometric check (copied from the session)."""
+    uploaded_late: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """The video arrived after the challenge's recording expiry (kept offline, or a
+    resumed upload): bound to the challenge all the same, flagged for reviewers."""
 
     video_key: Mapped[str | None] = mapped_column(String(255))
     """None once the raw video has been purged (the decision and key frames stay)."""

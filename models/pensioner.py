@@ -29,6 +29,8 @@ class Pensioner(Base):
     """Administrative division code (GB/T 2260) of the paying region."""
     residence_region_code: Mapped[str | None] = mapped_column(String(6), index=True)
     """Where the pensioner lives when away from the paying region (cross-region)."""
+    external_ref: Mapped[str | None] = mapped_column(String(64), index=True)
+    """The paying agency's own reference for the pensioner (its pension account number)."""
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -68,5 +70,9 @@ class FaceReference(Base):
     attempt_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("attempts.id"))
     created_by: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    """Who approved or rejected a pending (staff-captured) photo: never its creator."""
+    decided_at: Mapped[dt.datetime | None]
+    decision_reason: Mapped[str | None] = mapped_column(String(200))
 
     pensioner: Mapped[Pensioner] = relationship(back_populates="references")

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Makes sure what the tests talk to is present and running: PostgreSQL, Redis, ffmpeg and
-# Chromium (for the browser tests). Installs missing system packages with apt-get when
+# Chromium with a Chinese font (for the browser tests and their screenshots). Installs missing system packages with apt-get when
 # run as root; starts the servers when they are installed but not running.
 set -euo pipefail
 
@@ -9,6 +9,7 @@ command -v ffmpeg >/dev/null || missing+=(ffmpeg)
 command -v chromium >/dev/null || missing+=(chromium)
 command -v redis-server >/dev/null || missing+=(redis-server)
 command -v pg_ctlcluster >/dev/null || missing+=(postgresql)
+{ command -v fc-list >/dev/null && [ -n "$(fc-list :lang=zh 2>/dev/null)" ]; } || missing+=(fonts-wqy-microhei)
 if ((${#missing[@]})); then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
         echo "test-services: installing ${missing[*]}"

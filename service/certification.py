@@ -12,7 +12,8 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from certify import Challenge, VideoInfo
+from certify import Challenge, VideoInfo, fingerprint_similarity
+from certify.fingerprint import REUSE_MIN_SIMILARITY
 from models import (
     Attempt,
     AttemptStatus,
@@ -21,13 +22,17 @@ from models import (
     FaceReference,
     Method,
     QualificationRecord,
-    RecordStatus,
     ReferenceStatus,
+    ReviewKind,
 )
 
+from .certificates import issue_certificates
+from .crypto import Keyring
+from .life_events import certified_by_data_match
 from .errors import ConflictError, ForbiddenError, GoneError, InvalidInputError, NotFoundError
-from .periods import period_for, valid_until
-from .pensioners import ensure_record, get_pensioner
+from .pensioners import get_pensioner
+from .records import Certification, certify_period, current_window, note_decision
+from .reviews import open_review
 from .storage import StoredBlob
 
 __all__ = [
@@ -42,7 +47,12 @@ __all__ = [
     "record_outcome",
     "REASON_VIDEO_REUSED",
     "earlier_upload_of_same_video",
+    "earlier_recording_like",
+    "RECENT_FINGERPRINTS",
 ]
+
+RECENT_FINGERPRINTS = 50
+"""How many of a pensioner's earlier recordings a new one is compared with for re-use."""
 
 REASON_VIDEO_REUSED = "video_reused"
 """The uploaded video is byte-for-byte one this pensioner uploaded before."""
@@ -59,13 +69,26 @@ def open_session(
     channel: str = Channel.SELF,
     assisted_by: str | None = None,
     device_id: str | None = None,
+    upload_window_s: int | None = None,
+    consent_at: dt.datetime | None = None,
+    link_id: uuid.UUID | None = None,
 ) -> CertificationSession:
-    """Issue a challenge to a pensioner who has a reference photo and tries left."""
+    """Issue a challenge to a pensioner who has a reference photo and tries left.
+
+    `ttl_s` bounds when the recording may start; `upload_window_s` (from issue) bounds
+    when that recording may still arrive by resumable upload (None: the same as ttl_s).
+    """
     pensioner = get_pensioner(db, pensioner_id)
     if channel not in (Channel.SELF, Channel.ASSISTED):
         raise InvalidInputError("channel_invalid", "channel must be 'self' or 'assisted'")
     if channel == Channel.ASSISTED and not assisted_by:
         raise InvalidInputError("assisted_by_required", "an assisted session names the helper")
+    period = current_window(db, pensioner=pensioner, now=now).label
+    if certified_by_data_match(db, pensioner_id=pensioner.id, period=period):
+        raise ConflictError(
+            "already_certified", "this period is already certified by data matching; no video is needed",
+            period=period,
+        )
     has_reference = db.scalar(
         select(func.count())
         .select_from(FaceReference)
@@ -78,7 +101,6 @@ def open_session(
         raise ConflictError(
             "no_reference_photo", "the pensioner has no enrolled reference photo yet"
         )
-    period = period_for(now)
     if tries_left(db, pensioner_id=pensioner.id, period=period, limit=max_failed_attempts) <= 0:
         raise ConflictError(
             "attempts_exhausted",
@@ -95,6 +117,11 @@ def open_session(
         device_id=device_id,
         created_at=now,
         expires_at=now + dt.timedelta(seconds=ttl_s),
+        upload_deadline=now + dt.timedelta(seconds=max(ttl_s, upload_window_s))
+        if upload_window_s is not None
+        else None,
+        consent_at=consent_at,
+        link_id=link_id,
     )
     db.add(session)
     db.flush()
@@ -108,8 +135,13 @@ def get_session_for_upload(
     pensioner_id: uuid.UUID,
     nonce: str | None,
     now: dt.datetime,
+    late_ok: bool = False,
 ) -> CertificationSession:
-    """The session a video is being uploaded for, if this upload may use it."""
+    """The session a video is being uploaded for, if this upload may use it.
+
+    A direct upload must arrive before the recording expiry (`expires_at`); a resumable
+    upload (`late_ok`) until the session's upload deadline.
+    """
     session = db.get(CertificationSession, session_id)
     if session is None:
         raise NotFoundError("session_not_found", "no such certification session")
@@ -124,7 +156,13 @@ def get_session_for_upload(
         raise ForbiddenError("nonce_mismatch", "the session nonce is missing or wrong")
     if session.used_at is not None:
         raise ConflictError("session_used", "a video was already uploaded for this session")
-    if now > session.expires_at:
+    if late_ok and session.upload_deadline is not None:
+        if now > session.upload_deadline:
+            raise GoneError(
+                "upload_deadline_passed",
+                "this recording can no longer be uploaded; record again with a new challenge",
+            )
+    elif now > session.expires_at:
         raise GoneError("session_expired", "the challenge expired; start a new session")
     return session
 
@@ -151,15 +189,18 @@ def create_attempt(
     ).rowcount
     if claimed != 1:
         raise ConflictError("session_used", "a video was already uploaded for this session")
+    pensioner = get_pensioner(db, session.pensioner_id)
     attempt = Attempt(
         id=attempt_id,
         session_id=session.id,
         pensioner_id=session.pensioner_id,
-        period=period_for(now),
+        period=current_window(db, pensioner=pensioner, now=now).label,
         status=AttemptStatus.QUEUED,
         channel=session.channel,
         assisted_by=session.assisted_by,
         device_id=session.device_id,
+        consent_at=session.consent_at,
+        uploaded_late=now > session.expires_at,
         video_key=blob.key,
         video_sha256=blob.sha256,
         video_bytes=blob.size_bytes,
@@ -226,9 +267,21 @@ class Outcome:
 
 
 def record_outcome(
-    db: Session, *, attempt: Attempt, outcome: Outcome, now: dt.datetime, validity_days: int
-) -> QualificationRecord | None:
-    """Write the outcome on the attempt; a pass certifies the period's qualification record."""
+    db: Session,
+    *,
+    attempt: Attempt,
+    outcome: Outcome,
+    now: dt.datetime,
+    validity_days: int,
+    keyring: Keyring,
+) -> list[QualificationRecord]:
+    """Write the outcome on the attempt and on the period's qualification records.
+
+    A pass certifies every scheme's record of the period (and settles earlier open
+    ones), each with a signed certificate; a failure or a review shows on the records
+    with its reason codes; a review also opens an item in the manual review queue.
+    Returns the records that changed.
+    """
     attempt.status = outcome.status
     attempt.reasons = list(outcome.reasons)
     attempt.match_distance = outcome.match_distance
@@ -239,21 +292,27 @@ def record_outcome(
     attempt.key_frame_keys = list(outcome.key_frame_keys)
     attempt.error = outcome.error
     attempt.finished_at = now
-    if outcome.status != AttemptStatus.PASSED:
-        return None
-    record = ensure_record(db, pensioner_id=attempt.pensioner_id, period=attempt.period, now=now)
-    if record.status in (RecordStatus.CERTIFIED, RecordStatus.RESTORED) and record.certified_at:
-        return record  # already certified this period by an earlier attempt; keep the first
-    # a pensioner whose payments were suspended is restored (with back pay) by certifying
-    was_suspended = record.status == RecordStatus.SUSPENDED
-    record.status = RecordStatus.RESTORED if was_suspended else RecordStatus.CERTIFIED
-    record.certified_at = now
-    record.valid_until = valid_until(now, validity_days=validity_days)
-    record.method = Method.ASSISTED if attempt.channel == Channel.ASSISTED else Method.SELF
-    record.attempt_id = attempt.id
-    record.assisted_by = attempt.assisted_by
-    record.updated_at = now
-    return record
+    if outcome.status not in AttemptStatus.DECIDED:
+        return []
+    pensioner = get_pensioner(db, attempt.pensioner_id)
+    if outcome.status == AttemptStatus.PASSED:
+        changed = certify_period(
+            db,
+            pensioner=pensioner,
+            period=attempt.period,
+            how=Certification(
+                method=Method.ASSISTED if attempt.channel == Channel.ASSISTED else Method.SELF,
+                attempt_id=attempt.id,
+                assisted_by=attempt.assisted_by,
+            ),
+            now=now,
+            validity_days=validity_days,
+        )
+        issue_certificates(db, keyring=keyring, pensioner=pensioner, records=changed, now=now)
+        return changed
+    if outcome.status == AttemptStatus.REVIEW:
+        open_review(db, attempt=attempt, kind=ReviewKind.ENGINE, now=now)
+    return note_decision(db, pensioner=pensioner, attempt=attempt, now=now)
 
 
 def earlier_upload_of_same_video(db: Session, *, attempt: Attempt) -> uuid.UUID | None:
@@ -268,3 +327,29 @@ def earlier_upload_of_same_video(db: Session, *, attempt: Attempt) -> uuid.UUID 
         )
         .limit(1)
     )
+
+
+def earlier_recording_like(
+    db: Session, *, attempt: Attempt, fingerprint: str
+) -> tuple[uuid.UUID, float] | None:
+    """An earlier attempt of the same pensioner whose recording this one re-uses
+    (perceptually the same pictures and motion, even re-encoded or trimmed)."""
+    rows = db.execute(
+        select(Attempt.id, Attempt.fingerprint)
+        .where(
+            Attempt.pensioner_id == attempt.pensioner_id,
+            Attempt.id != attempt.id,
+            Attempt.fingerprint.is_not(None),
+            Attempt.created_at <= attempt.created_at,
+        )
+        .order_by(Attempt.created_at.desc())
+        .limit(RECENT_FINGERPRINTS)
+    ).all()
+    for earlier_id, earlier in rows:
+        try:
+            similarity = fingerprint_similarity(fingerprint, earlier)
+        except ValueError:
+            continue  # a fingerprint of another format version
+        if similarity >= REUSE_MIN_SIMILARITY:
+            return earlier_id, similarity
+    return None

@@ -55,12 +55,17 @@ def accept_upload(
     nonce: str | None,
     upload_path: Path,
     content_type: str,
+    late_ok: bool = False,
 ) -> Attempt:
-    """Turn a spooled upload into a stored video and a queued attempt (commits)."""
+    """Turn a spooled upload into a stored video and a queued attempt (commits).
+
+    `late_ok`: a resumable upload, accepted until the session's upload deadline.
+    """
     with session_scope(services.sessions) as db:
         # checked again here: the session may have been used while the body was arriving
         session = get_session_for_upload(
-            db, session_id=session_id, pensioner_id=pensioner_id, nonce=nonce, now=services.clock()
+            db, session_id=session_id, pensioner_id=pensioner_id, nonce=nonce,
+            now=services.clock(), late_ok=late_ok,
         )
         try:
             info = probe_video(upload_path, limits=video_limits(services.settings))

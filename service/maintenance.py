@@ -1,4 +1,5 @@
-"""The periodic housekeeping pass: outbox sweeper, stuck-attempt watchdog, retention purge.
+"""The periodic housekeeping pass: outbox sweeper, stuck-attempt watchdog, abandoned
+resumable uploads, retention purge.
 
 `certify serve` runs it in a thread and `certify maintain` runs it on its own (one per
 deployment is enough; several are harmless). A Redis lock lets only one process do a
@@ -17,6 +18,7 @@ from redis.exceptions import RedisError
 from .context import Services
 from .dispatch import enqueue_pending
 from .retention import purge_expired_videos, purge_stale_spool
+from .uploads import purge_abandoned_uploads
 from .watchdog import recover_stale_attempts
 
 __all__ = ["MaintenanceReport", "run_maintenance_pass", "maintain_forever", "MAINTENANCE_LOCK"]
@@ -35,6 +37,7 @@ class MaintenanceReport:
     enqueued: int = 0
     requeued: int = 0
     videos_purged: int = 0
+    uploads_purged: int = 0
     skipped: bool = False
     errors: list[str] = field(default_factory=list)
 
@@ -71,6 +74,11 @@ def run_maintenance_pass(services: Services, *, force_retention: bool = False) -
         except Exception as exc:  # noqa: BLE001
             log.warning("watchdog pass failed: %s", exc)
             report.errors.append(f"watchdog: {exc}")
+        try:
+            report.uploads_purged = purge_abandoned_uploads(services)
+        except Exception as exc:  # noqa: BLE001
+            log.warning("abandoned-upload purge failed: %s", exc)
+            report.errors.append(f"uploads: {exc}")
         try:
             now_s = services.clock().timestamp()
             due = force_retention

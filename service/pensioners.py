@@ -22,7 +22,7 @@ from models import (
 from .crypto import Keyring, keyed_hash
 from .errors import ConflictError, InvalidInputError, NotFoundError
 from .national_id import NationalIdError, parse_national_id
-from .periods import period_for
+from .records import check_schemes, current_window, ensure_records, set_schemes, window_of_label
 from .regions import is_region_code
 
 __all__ = [
@@ -33,6 +33,7 @@ __all__ = [
     "phone_of",
     "add_reference",
     "active_embeddings",
+    "embedding_of",
     "ensure_record",
     "national_id_hash",
 ]
@@ -59,8 +60,11 @@ def create_pensioner(
     phone: str | None = None,
     residence_region_code: str | None = None,
     now: dt.datetime,
+    schemes: Sequence[str] = (DEFAULT_SCHEME,),
+    external_ref: str | None = None,
 ) -> Pensioner:
-    """Validate and add a pensioner, with a `due` qualification record for this period."""
+    """Validate and add a pensioner, with a `due` qualification record per scheme for
+    the current period (calendar year or rolling window, as the agency configures)."""
     name = name.strip()
     if not name:
         raise InvalidInputError("name_required", "the pensioner's name is empty")
@@ -73,6 +77,7 @@ def create_pensioner(
             raise InvalidInputError(
                 "region_code_invalid", f"{field} must be a six-digit division code", field=field
             )
+    schemes = check_schemes(schemes)
     id_hash = national_id_hash(secret, parsed.number)
     if db.scalar(select(Pensioner.id).where(Pensioner.national_id_hash == id_hash)):
         raise ConflictError("pensioner_exists", "a pensioner with this national ID already exists")
@@ -85,6 +90,7 @@ def create_pensioner(
         sex=parsed.sex,
         region_code=region_code,
         residence_region_code=residence_region_code,
+        external_ref=(external_ref or "").strip()[:64] or None,
         created_at=now,
         updated_at=now,
     )
@@ -97,7 +103,11 @@ def create_pensioner(
         )
     db.add(pensioner)
     db.flush()
-    ensure_record(db, pensioner_id=pensioner.id, period=period_for(now), now=now)
+    set_schemes(db, pensioner_id=pensioner.id, schemes=schemes, now=now)
+    ensure_records(
+        db, pensioner=pensioner, window=current_window(db, pensioner=pensioner, now=now), now=now,
+        schemes=schemes,
+    )
     return pensioner
 
 
@@ -167,6 +177,14 @@ def add_reference(
     return reference
 
 
+def embedding_of(reference: FaceReference, *, keyring: Keyring) -> np.ndarray:
+    """The decrypted embedding of one reference (any status)."""
+    raw = keyring.decrypt(
+        reference.embedding_encrypted, context=_context("embedding", reference.id).encode()
+    )
+    return np.frombuffer(raw, dtype=EMBEDDING_DTYPE).copy()
+
+
 def active_embeddings(
     db: Session,
     *,
@@ -207,12 +225,16 @@ def ensure_record(
         )
     )
     if record is None:
+        window = window_of_label(period)
         record = QualificationRecord(
             id=uuid.uuid4(),
             pensioner_id=pensioner_id,
             scheme=scheme,
             period=period,
+            period_start=window.start,
+            due_by=window.end,
             status=RecordStatus.DUE,
+            reasons=[],
             created_at=now,
             updated_at=now,
         )

@@ -71,6 +71,26 @@ class Settings(BaseSettings):
 
     session_ttl_s: int = 300
     """How long an issued challenge may be used to start a recording."""
+    upload_window_s: int = 2 * 3600
+    """How long after a challenge is issued its recording may still arrive by resumable
+    upload (a phone that lost the network keeps the recording and sends it later). Long
+    enough to wait out a dropped connection or walk to where there is signal; short
+    enough that nobody has time to render a fake answer to the challenge at leisure.
+    Such late uploads are flagged on the attempt (`uploaded_late`)."""
+    upload_chunk_bytes: int = 256 * 1024
+    """Size of one chunk of a resumable upload: about 5 s on a slow (50 kB/s) mobile link,
+    so a dropped connection costs little."""
+    abandoned_upload_grace_s: int = 3600
+    """Unfinished uploads are deleted this long after their upload window closed."""
+    link_ttl_s: int = 30 * 24 * 3600
+    """Default lifetime of a one-time pensioner link (letters can take a week to arrive)."""
+    max_link_ttl_s: int = 90 * 24 * 3600
+    """Longest lifetime staff may give a link."""
+    public_base_url: str = ""
+    """The address pensioners open (e.g. https://certify.example.gov.cn), used to compose
+    link URLs for SMS and letters; empty gives site-relative URLs."""
+    help_phone: str = "12333"
+    """Shown to pensioners who need help (12333 is the national social security hotline)."""
     challenge_with_digits: bool = False
     """Also ask the pensioner to read four digits aloud."""
 
@@ -125,6 +145,10 @@ class Settings(BaseSettings):
     """A certification stays valid this long after it is made."""
     max_failed_attempts: int = 3
     """Failed attempts per period before the pensioner is sent to community staff."""
+    webhook_retry_intervals_s: tuple[int, ...] = (10, 60, 300, 1800, 7200)
+    """Waits between retries of a webhook delivery the receiver did not accept (backoff)."""
+    records_sweep_interval_s: int = 3600
+    """How often the scheduled sweep opens new periods and marks overdue / suspended records."""
 
     secret_key: SecretStr = SecretStr(DEV_SECRET)
     data_keys: SecretStr = SecretStr(DEV_DATA_KEY)

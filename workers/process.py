@@ -11,6 +11,7 @@ import io
 import logging
 import time
 import uuid
+from dataclasses import replace
 
 from certify import Challenge, VideoError, assess, decode_video
 from models import Attempt, AttemptStatus, Channel
@@ -21,11 +22,14 @@ from service.metrics import record_job_metrics
 from service.certification import (
     REASON_VIDEO_REUSED,
     Outcome,
+    earlier_recording_like,
     earlier_upload_of_same_video,
     mark_processing,
     record_outcome,
 )
 from service.context import Services
+from service.audit import record_audit
+from service.notify import announce_changes
 from service.pensioners import active_embeddings
 from service.references import add_fresh_reference
 
@@ -70,6 +74,18 @@ def _assess_stored_video(
     return outcome, assessment
 
 
+def _unless_reused(db, *, attempt: Attempt, outcome: Outcome) -> Outcome:
+    """Fail an attempt whose recording is an earlier recording of this pensioner sent again."""
+    earlier = earlier_recording_like(db, attempt=attempt, fingerprint=outcome.fingerprint or "")
+    if earlier is None:
+        return outcome
+    earlier_id, similarity = earlier
+    result = dict(outcome.result or {})
+    result["reused_from"] = {"attempt_id": str(earlier_id), "similarity": round(similarity, 3)}
+    reasons = [REASON_VIDEO_REUSED, *(r for r in outcome.reasons if r != REASON_VIDEO_REUSED)]
+    return replace(outcome, status=AttemptStatus.FAILED, reasons=reasons, result=result)
+
+
 def process_attempt(services: Services, attempt_id: uuid.UUID) -> str:
     """Certify one attempt; returns its final status."""
     return run_attempt(services, attempt_id)[0]
@@ -96,6 +112,7 @@ def run_attempt(services: Services, attempt_id: uuid.UUID) -> tuple[str, bool]:
                 ),
                 now=services.clock(),
                 validity_days=services.settings.period_validity_days,
+                keyring=services.keyring,
             )
             db.commit()
             log.error("attempt %s set aside after %d runs", attempt_id, attempt.processing_runs)
@@ -130,6 +147,8 @@ def run_attempt(services: Services, attempt_id: uuid.UUID) -> tuple[str, bool]:
         assert attempt is not None
         if attempt.status in AttemptStatus.FINAL:
             return attempt.status, False  # a concurrent run finished first
+        if outcome.fingerprint:
+            outcome = _unless_reused(db, attempt=attempt, outcome=outcome)
         now = services.clock()
         record_outcome(
             db,
@@ -137,11 +156,21 @@ def run_attempt(services: Services, attempt_id: uuid.UUID) -> tuple[str, bool]:
             outcome=outcome,
             now=now,
             validity_days=services.settings.period_validity_days,
+            keyring=services.keyring,
         )
         if outcome.status == AttemptStatus.PASSED and assessment is not None:
             add_fresh_reference(db, services=services, attempt=attempt, assessment=assessment, now=now)
+        if outcome.status in AttemptStatus.DECIDED:
+            record_audit(
+                db, actor_type="system", actor_id=f"engine:{outcome.engine_version or '-'}",
+                action="attempt.decide", subject_type="attempt", subject_id=str(attempt.id), now=now,
+                reason=",".join(outcome.reasons) or outcome.status,
+                details={"decision": outcome.status, "thresholds_version": outcome.thresholds_version},
+            )
         db.commit()
         channel = attempt.channel
+        if outcome.status in AttemptStatus.DECIDED:
+            announce_changes(services)  # webhooks for the records that changed
         log.info("attempt %s: %s %s", attempt_id, outcome.status, ",".join(outcome.reasons))
     timings = dict((outcome.result or {}).get("timings_ms") or {})
     timings["total"] = (time.perf_counter() - started) * 1000.0

@@ -18,6 +18,7 @@ from rq.serializers import JSONSerializer
 from service.context import build_services
 from service.dispatch import enqueue_pending
 from service.settings import Settings
+from service.sweep import schedule_next_sweep
 
 from .runtime import install_services
 
@@ -55,6 +56,7 @@ def run_worker(settings: Settings, *, burst: bool = False, simple: bool = False)
             log.info("enqueued %d attempts that had not reached the queue", sent)
     except Exception:  # noqa: BLE001 - the database may not be up yet; the API side retries too
         log.exception("could not re-send pending attempts at start-up")
+    schedule_next_sweep(services)  # the records sweep runs on RQ's scheduler from now on
     worker_class = SimpleWorker if simple else CertifyWorker
     worker = worker_class(
         [services.queue],

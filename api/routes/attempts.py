@@ -39,7 +39,8 @@ def read(
     with_evidence = False
     if may_see_evidence(principal) and principal is not None:
         pensioner = db.get(Pensioner, attempt.pensioner_id)
-        with_evidence = pensioner is not None and principal.sees_pensioner(pensioner)
+        # evidence belongs to the paying region (staff assisting across regions never see it)
+        with_evidence = pensioner is not None and principal.sees_region(pensioner.region_code)
     record = None
     if attempt.status == AttemptStatus.PASSED:
         record = db.scalar(

@@ -41,6 +41,8 @@ def create(
         phone=body.phone,
         residence_region_code=body.residence_region_code,
         now=now,
+        schemes=body.schemes,
+        external_ref=body.external_ref,
     )
     record_audit(
         db, actor_type=principal.kind, actor_id=principal.actor_id, action="pensioner.create",

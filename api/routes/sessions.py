@@ -66,6 +66,8 @@ def create(
         channel=channel,
         assisted_by=assisted_by,
         device_id=body.device_id,
+        upload_window_s=settings.upload_window_s,
+        consent_at=now if body.consent else None,
     )
     db.commit()
     return SessionPublic.of(session)

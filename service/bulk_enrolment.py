@@ -1,0 +1,309 @@
+"""Bulk enrolment: a CSV of pensioners (and a zip of reference photos) as a background job.
+
+Every row is checked first without writing anything (required fields, national ID with
+its check digit, duplicates inside the file and against the database, region codes
+and the requester's regions, schemes, phone, photo present in the zip). Then each row
+that passed is enrolled in its own transaction: the pensioner, its schemes, its
+records, its reference photo (exactly one face) and the row's outcome are committed
+together or not at all, so a failing row never leaves a half-made pensioner. The job
+can be re-run (RQ retry after a crash): rows that already have an outcome are skipped.
+
+CSV columns (UTF-8, or GB18030 as Excel saves it in China):
+    name, national_id, region_code             required
+    residence_region_code, phone, external_ref optional
+    schemes                                    optional, e.g. "basic_pension;survivors"
+    photo                                      file name inside the zip (required with a zip)
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+import uuid
+import zipfile
+from collections.abc import Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from models import EnrolmentJob, EnrolmentRow, JobState, Pensioner, ReferenceSource, ReferenceStatus, Scheme
+from models.db import session_scope
+
+from .context import Services
+from .errors import ServiceError
+from .national_id import NationalIdError, parse_national_id
+from .pensioners import create_pensioner, national_id_hash
+from .references import enrol_photo
+from .regions import is_region_code, region_matches
+
+__all__ = [
+    "REQUIRED_COLUMNS",
+    "OPTIONAL_COLUMNS",
+    "MAX_ROWS",
+    "RowError",
+    "validate_rows",
+    "run_enrolment_job",
+    "read_csv_text",
+]
+
+REQUIRED_COLUMNS = ("name", "national_id", "region_code")
+OPTIONAL_COLUMNS = ("residence_region_code", "phone", "external_ref", "schemes", "photo")
+MAX_ROWS = 200_000
+"""Rows accepted in one file."""
+_PHONE = re.compile(r"^\+?[0-9 -]{5,20}$")
+
+
+@dataclass(frozen=True, slots=True)
+class RowError:
+    field: str
+    code: str
+    message: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"field": self.field, "code": self.code, "message": self.message}
+
+
+@dataclass
+class CsvRow:
+    line: int
+    values: dict[str, str]
+    errors: list[RowError] = field(default_factory=list)
+
+
+class CsvFileError(ServiceError):
+    status = 422
+
+
+def read_csv_text(raw: bytes) -> str:
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise CsvFileError("csv_encoding", "the CSV is neither UTF-8 nor GB18030 text")
+
+
+def parse_csv(text: str) -> list[CsvRow]:
+    reader = csv.DictReader(io.StringIO(text))
+    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    if missing:
+        raise CsvFileError("csv_header", f"the first line must name the columns; missing: {missing}")
+    reader.fieldnames = header
+    rows = []
+    for index, values in enumerate(reader):
+        if index >= MAX_ROWS:
+            raise CsvFileError("csv_too_many_rows", f"at most {MAX_ROWS} rows per file")
+        clean = {k: (v or "").strip() for k, v in values.items() if k is not None}
+        if not any(clean.values()):
+            continue
+        rows.append(CsvRow(line=reader.line_num, values=clean))
+    return rows
+
+
+def validate_rows(
+    rows: Sequence[CsvRow],
+    *,
+    regions: Sequence[str],
+    today: dt.date,
+    photo_names: set[str] | None,
+    existing_hashes: set[str],
+    secret: str,
+) -> None:
+    """Check every row without writing (errors are appended to each row)."""
+    seen: dict[str, list[CsvRow]] = {}
+    for row in rows:
+        v = row.values
+        if not v.get("name"):
+            row.errors.append(RowError("name", "name_required", "the name is empty"))
+        elif len(v["name"]) > 100:
+            row.errors.append(RowError("name", "name_too_long", "at most 100 characters"))
+        try:
+            parsed = parse_national_id(v.get("national_id", ""), today=today)
+        except NationalIdError as exc:
+            row.errors.append(RowError("national_id", exc.code, f"national ID number {exc}"))
+        else:
+            seen.setdefault(parsed.number, []).append(row)
+            if national_id_hash(secret, parsed.number) in existing_hashes:
+                row.errors.append(RowError("national_id", "pensioner_exists", "already enrolled"))
+        region = v.get("region_code", "")
+        if not is_region_code(region):
+            row.errors.append(RowError("region_code", "region_code_invalid", "six-digit division code"))
+        elif "*" not in regions and not any(region_matches(region, r) for r in regions):
+            row.errors.append(RowError("region_code", "region_forbidden", "outside your regions"))
+        residence = v.get("residence_region_code", "")
+        if residence and not is_region_code(residence):
+            row.errors.append(RowError("residence_region_code", "region_code_invalid", "six-digit division code"))
+        if v.get("phone") and not _PHONE.match(v["phone"]):
+            row.errors.append(RowError("phone", "phone_invalid", "digits, spaces, '-' and a leading '+'"))
+        schemes = [s.strip() for s in v.get("schemes", "").split(";") if s.strip()]
+        unknown = sorted(set(schemes) - set(Scheme.ALL))
+        if unknown:
+            row.errors.append(RowError("schemes", "scheme_invalid", f"unknown schemes {unknown}"))
+        if len(v.get("external_ref", "")) > 64:
+            row.errors.append(RowError("external_ref", "external_ref_too_long", "at most 64 characters"))
+        photo = v.get("photo", "")
+        if photo_names is not None:
+            if not photo:
+                row.errors.append(RowError("photo", "photo_required", "name the reference photo in the zip"))
+            elif photo not in photo_names:
+                row.errors.append(RowError("photo", "photo_not_in_zip", f"{photo} is not in the zip"))
+        elif photo:
+            row.errors.append(RowError("photo", "photos_zip_missing", "a photo is named but no zip was sent"))
+    for number, dupes in seen.items():
+        if len(dupes) > 1:
+            lines = [r.line for r in dupes]
+            for row in dupes:
+                row.errors.append(RowError("national_id", "national_id_duplicate",
+                                           f"the same ID number is on lines {lines}"))
+
+
+def _zip_index(archive: zipfile.ZipFile, max_photo_bytes: int) -> dict[str, zipfile.ZipInfo]:
+    """Photos by their path in the zip and by bare file name; oversized entries left out."""
+    index: dict[str, zipfile.ZipInfo] = {}
+    for info in archive.infolist():
+        if info.is_dir() or info.file_size > max_photo_bytes:
+            continue
+        index[info.filename] = info
+    for info in list(index.values()):
+        index.setdefault(PurePosixPath(info.filename).name, info)
+    return index
+
+
+def _bump(services: Services, job_id: uuid.UUID, *, created: int = 0, failed: int = 0, db=None) -> None:
+    statement = (
+        update(EnrolmentJob)
+        .where(EnrolmentJob.id == job_id)
+        .values(rows_done=EnrolmentJob.rows_done + created + failed,
+                rows_created=EnrolmentJob.rows_created + created,
+                rows_failed=EnrolmentJob.rows_failed + failed)
+    )
+    if db is not None:
+        db.execute(statement)
+        return
+    with session_scope(services.sessions) as own:
+        own.execute(statement)
+        own.commit()
+
+
+def run_enrolment_job(services: Services, job_id: uuid.UUID) -> str:
+    """Validate and enrol every row of the job's CSV; returns the final state."""
+    secret = services.settings.secret_key.get_secret_value()
+    with session_scope(services.sessions) as db:
+        job = db.get(EnrolmentJob, job_id)
+        if job is None:
+            return "missing"
+        if job.state in (JobState.DONE, JobState.FAILED):
+            return job.state
+        job.state = JobState.RUNNING
+        job.started_at = job.started_at or services.clock()
+        csv_key, photos_key, regions = job.csv_key, job.photos_key, list(job.principal_regions)
+        done_lines = set(db.scalars(select(EnrolmentRow.line).where(EnrolmentRow.job_id == job_id)))
+        db.commit()
+    try:
+        rows = parse_csv(read_csv_text(services.store.read(csv_key)))
+    except CsvFileError as exc:
+        with session_scope(services.sessions) as db:
+            job = db.get(EnrolmentJob, job_id)
+            job.state, job.error, job.finished_at = JobState.FAILED, f"{exc.code}: {exc.message}", services.clock()
+            db.commit()
+        return JobState.FAILED
+
+    with ExitStack() as stack:
+        archive = None
+        photo_index: dict[str, zipfile.ZipInfo] | None = None
+        if photos_key:
+            path = stack.enter_context(services.store.local_path(photos_key))
+            try:
+                archive = stack.enter_context(zipfile.ZipFile(path))
+                photo_index = _zip_index(archive, services.settings.max_photo_bytes)
+            except zipfile.BadZipFile:
+                with session_scope(services.sessions) as db:
+                    job = db.get(EnrolmentJob, job_id)
+                    job.state, job.error = JobState.FAILED, "photos_zip_invalid: the photos file is not a zip"
+                    job.finished_at = services.clock()
+                    db.commit()
+                return JobState.FAILED
+        now = services.clock()
+        with session_scope(services.sessions) as db:
+            hashes = set()
+            numbers = []
+            for row in rows:
+                try:
+                    numbers.append(national_id_hash(secret, parse_national_id(row.values.get("national_id", ""), today=now.date()).number))
+                except NationalIdError:
+                    pass
+            for start in range(0, len(numbers), 1000):
+                hashes |= set(db.scalars(select(Pensioner.national_id_hash).where(
+                    Pensioner.national_id_hash.in_(numbers[start:start + 1000]))))
+            job = db.get(EnrolmentJob, job_id)
+            job.rows_total = len(rows)
+            db.commit()
+        # rows enrolled by an earlier run of this job are "existing" now: skip them below
+        validate_rows(rows, regions=regions, today=now.date(),
+                      photo_names=set(photo_index) if photo_index is not None else None,
+                      existing_hashes=hashes, secret=secret)
+        for row in rows:
+            if row.line in done_lines:
+                continue
+            if row.errors:
+                _record_failure(services, job_id, row.line, row.errors)
+                continue
+            photo = archive.read(photo_index[row.values["photo"]]) if archive is not None and photo_index else None
+            _enrol_row(services, job_id, row, photo=photo, regions=regions)
+
+    with session_scope(services.sessions) as db:
+        job = db.get(EnrolmentJob, job_id)
+        job.state = JobState.DONE
+        job.finished_at = services.clock()
+        db.commit()
+    return JobState.DONE
+
+
+def _record_failure(services: Services, job_id: uuid.UUID, line: int, errors: Sequence[RowError]) -> None:
+    with session_scope(services.sessions) as db:
+        db.add(EnrolmentRow(id=uuid.uuid4(), job_id=job_id, line=line, errors=[e.to_json() for e in errors]))
+        _bump(services, job_id, failed=1, db=db)
+        db.commit()
+
+
+def _enrol_row(services: Services, job_id: uuid.UUID, row: CsvRow, *, photo: bytes | None,
+               regions: Sequence[str]) -> None:
+    v = row.values
+    schemes = [s.strip() for s in v.get("schemes", "").split(";") if s.strip()] or ["basic_pension"]
+    with session_scope(services.sessions) as db:
+        now = services.clock()
+        try:
+            pensioner = create_pensioner(
+                db, keyring=services.keyring, secret=services.settings.secret_key.get_secret_value(),
+                name=v["name"], national_id=v["national_id"], region_code=v["region_code"],
+                phone=v.get("phone") or None, residence_region_code=v.get("residence_region_code") or None,
+                now=now, schemes=schemes, external_ref=v.get("external_ref") or None,
+            )
+            if photo is not None:
+                enrol_photo(db, services=services, pensioner_id=pensioner.id, photo=photo, now=now,
+                            source=ReferenceSource.ENROLMENT, status=ReferenceStatus.ACTIVE,
+                            created_by=f"bulk:{job_id}")
+            db.add(EnrolmentRow(id=uuid.uuid4(), job_id=job_id, line=row.line, pensioner_id=pensioner.id, errors=[]))
+            _bump(services, job_id, created=1, db=db)
+            db.commit()
+            return
+        except ServiceError as exc:
+            db.rollback()
+            error = RowError("photo" if exc.code in _PHOTO_CODES else "national_id" if "exists" in exc.code else "row",
+                             exc.code, exc.message)
+        except IntegrityError:
+            db.rollback()
+            error = RowError("national_id", "pensioner_exists", "already enrolled (by another upload)")
+    _record_failure(services, job_id, row.line, [error])
+
+
+_PHOTO_CODES = frozenset({
+    "no_face", "multiple_faces", "face_too_small", "face_cut_off", "too_dark", "too_bright", "blurry",
+    "not_frontal", "unreadable_image",
+})

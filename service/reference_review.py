@@ -1,0 +1,98 @@
+"""The second pair of eyes on staff-captured reference photos. Data functions; never commit.
+
+A photo taken by community staff is stored `pending`; it becomes `active` (used for
+matching) only when a different person (another staff member or a reviewer) approves it,
+and it can be rejected instead. The person who captured a photo can never decide it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+
+import numpy as np
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from models import FaceReference, Pensioner, ReferenceStatus
+
+from .crypto import Keyring
+from .errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
+from .pensioners import active_embeddings, embedding_of
+
+__all__ = [
+    "pending_references",
+    "decide_reference",
+    "distance_to_active",
+    "get_reference",
+    "MAX_DECISION_REASON_CHARS",
+]
+
+MAX_DECISION_REASON_CHARS = 200
+
+
+def get_reference(db: Session, reference_id: uuid.UUID) -> FaceReference:
+    reference = db.get(FaceReference, reference_id)
+    if reference is None:
+        raise NotFoundError("reference_not_found", "no such reference photo")
+    return reference
+
+
+def pending_references(
+    db: Session, *, region_prefixes: Sequence[str] | None, limit: int = 100
+) -> list[tuple[FaceReference, Pensioner]]:
+    """Photos waiting for approval in these regions (None: all), oldest first."""
+    query = (
+        select(FaceReference, Pensioner)
+        .join(Pensioner, Pensioner.id == FaceReference.pensioner_id)
+        .where(FaceReference.status == ReferenceStatus.PENDING)
+    )
+    if region_prefixes is not None:
+        query = query.where(
+            or_(
+                *[Pensioner.region_code.like(f"{p}%") for p in region_prefixes],
+                *[Pensioner.residence_region_code.like(f"{p}%") for p in region_prefixes],
+            )
+            if region_prefixes
+            else Pensioner.id.is_(None)
+        )
+    rows = db.execute(query.order_by(FaceReference.created_at).limit(limit)).all()
+    return [(r[0], r[1]) for r in rows]
+
+
+def distance_to_active(db: Session, *, keyring: Keyring, reference: FaceReference) -> float | None:
+    """Smallest face distance from this photo to the pensioner's active references (None
+    when there are none): tells the approver whether it looks like the same person."""
+    anchors = active_embeddings(db, keyring=keyring, pensioner_id=reference.pensioner_id)
+    if not anchors:
+        return None
+    probe = embedding_of(reference, keyring=keyring)
+    return float(np.linalg.norm(np.asarray(anchors) - probe, axis=1).min())
+
+
+def decide_reference(
+    db: Session,
+    *,
+    reference: FaceReference,
+    decided_by: str,
+    approve: bool,
+    now: dt.datetime,
+    reason: str | None = None,
+) -> FaceReference:
+    """Approve (-> active) or reject a pending photo; never by the person who took it."""
+    if reference.status != ReferenceStatus.PENDING:
+        raise ConflictError(
+            "reference_not_pending", f"this photo is {reference.status}, not waiting for approval"
+        )
+    if reference.created_by is not None and reference.created_by == decided_by:
+        raise ForbiddenError(
+            "approver_is_creator", "a photo must be approved by someone other than who took it"
+        )
+    if not approve and not (reason or "").strip():
+        raise InvalidInputError("reason_required", "say why the photo is rejected")
+    reference.status = ReferenceStatus.ACTIVE if approve else ReferenceStatus.REJECTED
+    reference.decided_by = decided_by[:64]
+    reference.decided_at = now
+    reference.decision_reason = (reason or "").strip()[:MAX_DECISION_REASON_CHARS] or None
+    return reference

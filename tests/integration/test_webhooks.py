@@ -1,0 +1,142 @@
+"""Webhooks against a real local HTTP receiver: HMAC signatures, retries with backoff on
+RQ's scheduler, the delivery log, region filtering, and giving up after the last retry."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from rq import SimpleWorker
+from rq.serializers import JSONSerializer
+
+from service.notify import announce_changes
+from workers.runtime import install_services
+
+from .agency_helpers import api_key, decided_attempt, make_pensioner
+
+
+class Receiver:
+    """A real HTTP server on a free local port; answers from a script per path."""
+
+    def __init__(self, script: dict[str, list[int]]) -> None:
+        self.script = {path: list(codes) for path, codes in script.items()}
+        self.requests: list[dict] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
+                codes = receiver.script.get(self.path, [200])
+                code = codes.pop(0) if len(codes) > 1 else codes[0]
+                self.send_response(code)
+                self.end_headers()
+                self.wfile.write(b"ok" if code < 300 else b"try later")
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver():
+    r = Receiver({"/flaky": [500, 503, 200], "/down": [500]})
+    yield r
+    r.close()
+
+
+def _drain(services, done, timeout_s: float = 30.0) -> None:
+    """Run burst workers (with RQ's scheduler, which re-enqueues retries when due)."""
+    install_services(services)
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        worker = SimpleWorker([services.queue], connection=services.redis, serializer=JSONSerializer)
+        worker.work(burst=True, with_scheduler=True, logging_level="WARNING")
+        if done():
+            return
+        time.sleep(0.3)
+    raise AssertionError("deliveries did not settle in time")
+
+
+def _signed_by(secret: str, request: dict) -> bool:
+    header = request["headers"]["X-Certify-Signature"]
+    parts = dict(p.split("=", 1) for p in header.split(","))
+    expected = hmac.new(secret.encode(), f"{parts['t']}.".encode() + request["body"], hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, parts["v1"])
+
+
+@pytest.mark.parametrize("db", ["sqlite", "postgres"])
+def test_signed_deliveries_retried_with_backoff_and_logged(services_factory, receiver, db):
+    from fastapi.testclient import TestClient
+
+    from api import create_app
+
+    services = services_factory(db, webhook_retry_intervals_s=(1, 1))
+    key = api_key(services, regions=["110000"], scopes=["webhooks:manage", "results:read"])
+    shanghai_key = api_key(services, regions=["310000"], scopes=["webhooks:manage"])
+    with TestClient(create_app(services=services)) as client:
+        flaky = client.post("/v1/webhooks", headers=key, json={"url": receiver.url + "/flaky", "region": "110000"})
+        assert flaky.status_code == 201, flaky.text
+        flaky = flaky.json()
+        assert flaky["secret"].startswith("whsec_")
+        down = client.post("/v1/webhooks", headers=key, json={
+            "url": receiver.url + "/down", "region": "110105", "events": ["certified"]}).json()
+        refused = client.post("/v1/webhooks", headers=key, json={"url": receiver.url + "/x", "region": "310000"})
+        assert (refused.status_code, refused.json()["error"]["code"]) == (403, "region_forbidden")
+        bad = client.post("/v1/webhooks", headers=key, json={"url": "ftp://example.org/hook", "region": "110000"})
+        assert bad.json()["error"]["code"] == "url_invalid"
+        assert client.get(f"/v1/webhooks/{flaky['id']}/deliveries", headers=shanghai_key).status_code == 404
+
+        pid = make_pensioner(services, region="110105")
+        make_pensioner(services, region="310104")
+        other = make_pensioner(services, region="310104")
+        decided_attempt(services, pid, status="failed", reasons=["too_dark"])
+        decided_attempt(services, pid, status="passed")
+        decided_attempt(services, other, status="passed")  # Shanghai: not Beijing's webhooks
+        announce_changes(services)
+
+        def settled() -> bool:
+            logs = [client.get(f"/v1/webhooks/{w['id']}/deliveries", headers=key).json() for w in (flaky, down)]
+            return all(d["status"] != "pending" for log in logs for d in log) and len(logs[0]) == 2
+
+        _drain(services, settled)
+        flaky_log = client.get(f"/v1/webhooks/{flaky['id']}/deliveries", headers=key).json()
+        down_log = client.get(f"/v1/webhooks/{down['id']}/deliveries", headers=key).json()
+
+    assert sorted(d["event"] for d in flaky_log) == ["certified", "failed"]
+    assert {d["status"] for d in flaky_log} == {"delivered"}
+    # the receiver answered 500, then 503, then 200 for good: four tries in all
+    assert sum(d["tries"] for d in flaky_log) == 4
+    assert all(d["last_status_code"] == 200 and d["last_error"] is None for d in flaky_log)
+    assert [(d["event"], d["status"], d["tries"], d["last_status_code"]) for d in down_log] == [
+        ("certified", "failed", 3, 500)]
+
+    flaky_requests = [r for r in receiver.requests if r["path"] == "/flaky"]
+    assert len(flaky_requests) == 4
+    assert all(_signed_by(flaky["secret"], r) for r in flaky_requests)
+    assert not _signed_by(down["secret"], flaky_requests[0])
+    bodies = [json.loads(r["body"]) for r in flaky_requests]
+    assert {b["record"]["pensioner_id"] for b in bodies} == {str(pid)}
+    assert {b["event"] for b in bodies} == {"failed", "certified"}
+    certified = [b for b in bodies if b["event"] == "certified"][0]
+    assert certified["record"]["status"] == "certified" and certified["record"]["region_code"] == "110105"
+    # a retry waited for its backoff on RQ's scheduler (a second here) before the next POST
+    for delivery in flaky_log:
+        tries = [r for r in flaky_requests if r["headers"]["X-Certify-Delivery"] == delivery["id"]]
+        stamps = [int(r["headers"]["X-Certify-Signature"].split(",")[0][2:]) for r in tries]
+        assert len(stamps) == delivery["tries"] and stamps == sorted(stamps)
+        if len(stamps) > 1:
+            assert stamps[-1] - stamps[0] >= 1

@@ -1,0 +1,155 @@
+"""The presentation-attack signals as pure functions, on pictures whose truth is known
+by construction (no models, no data files): a textured plane moved by homographies,
+a picture cut to another, a face drawn inside a screen-like rectangle."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import cv2
+import numpy as np
+
+from certify import CURRENT_THRESHOLDS
+from certify.backend import FaceBox
+from certify.planar import planar_scores
+from certify.screen import frame_sides, screen_scores
+from certify.splice import cut_scores
+from certify.tracking import FaceObservation
+from certify.video import Frame
+
+from .synthetic import FRAME_H, FRAME_W, Pose, landmarks
+
+RNG = np.random.default_rng(11)
+
+
+def _texture(seed: int, cell_px: int = 4) -> np.ndarray:
+    """Random texture with detail at cell_px (4: skin-like grain; 32: a room's layout)."""
+    rng = np.random.default_rng(seed)
+    coarse = rng.normal(128, 45, (FRAME_H // cell_px, FRAME_W // cell_px)).astype(np.float32)
+    return np.clip(cv2.resize(coarse, (FRAME_W, FRAME_H), interpolation=cv2.INTER_CUBIC), 0, 255).astype(np.uint8)
+
+
+def _observation(index: int, t_ms: int, points: np.ndarray, yaw_deg: float) -> FaceObservation:
+    left, top = points.min(axis=0)
+    right, bottom = points.max(axis=0)
+    return FaceObservation(
+        index=index, t_ms=t_ms, box=FaceBox(left, top, right, bottom), landmarks=points,
+        yaw_deg=yaw_deg, interocular_px=float(np.linalg.norm(points[36:42].mean(0) - points[42:48].mean(0))),
+        face_width_px=float(right - left),
+    )
+
+
+def _tilted(angle_deg: float, dx: float) -> np.ndarray:
+    """The homography of a picture turned about its vertical axis by angle_deg and
+    moved dx pixels sideways."""
+    a = np.radians(angle_deg)
+    f = float(FRAME_W)
+    corners = np.array([[-1, -1, 0], [1, -1, 0], [1, 1, 0], [-1, 1, 0]], float) * [FRAME_W / 2, FRAME_H / 2, 0]
+    rot = np.array([[np.cos(a), 0, np.sin(a)], [0, 1, 0], [-np.sin(a), 0, np.cos(a)]])
+    moved = corners @ rot.T + [0, 0, f]
+    projected = moved[:, :2] * (f / moved[:, 2:3]) + [FRAME_W / 2 + dx, FRAME_H / 2]
+    return cv2.getPerspectiveTransform(
+        (corners[:, :2] + [FRAME_W / 2, FRAME_H / 2]).astype(np.float32), projected.astype(np.float32)
+    )
+
+
+def _picture_turning(*, parallax: bool) -> tuple[list[Frame], list[FaceObservation]]:
+    """A face-sized textured region 'turning' 0 -> 30 degrees over 3 s while drifting
+    sideways (as a hand moves a print). Flat: the whole
+    picture follows one homography. With parallax: the centre of the face (nose, inner
+    cheeks) moves further than its rim, as a real head's does."""
+    base = _texture(3)
+    face = landmarks(Pose())
+    frames, observations = [], []
+    inner = np.zeros((FRAME_H, FRAME_W), np.float32)
+    cx, cy = face.mean(axis=0)
+    cv2.circle(inner, (int(cx), int(cy)), 40, 1.0, -1)
+    inner = cv2.GaussianBlur(inner, (0, 0), 10)
+    grid_x, grid_y = np.meshgrid(np.arange(FRAME_W, dtype=np.float32), np.arange(FRAME_H, dtype=np.float32))
+    for n, t in enumerate(range(0, 3000, 100)):
+        angle = 30.0 * t / 3000
+        h = _tilted(angle, dx=40.0 * t / 1000)
+        picture = cv2.warpPerspective(base, h, (FRAME_W, FRAME_H), borderMode=cv2.BORDER_REFLECT)
+        if parallax:
+            # a head's centre stands ~0.6 interocular units (35 px here) in front of its
+            # rim: turning by `angle` moves it sideways by 35 * sin(angle) more
+            shift = (35 * np.sin(np.radians(angle)) * inner).astype(np.float32)
+            picture = cv2.remap(picture, grid_x - shift, grid_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+        points = cv2.perspectiveTransform(face.reshape(-1, 1, 2), h).reshape(-1, 2)
+        frames.append(Frame(t_ms=t, gray=picture, scale=1.0))
+        observations.append(_observation(n, t, points.astype(np.float32), yaw_deg=angle * 1.5))
+    return frames, observations
+
+
+def test_a_tilted_flat_picture_is_explained_by_one_homography():
+    frames, observations = _picture_turning(parallax=False)
+    scores = planar_scores(frames, observations)
+    assert scores is not None and scores.windows >= 3
+    assert scores.nonplanar_fraction < CURRENT_THRESHOLDS.planar_max_nonplanar_fraction / 2
+
+
+def test_a_face_whose_centre_moves_against_its_rim_is_not_planar():
+    frames, observations = _picture_turning(parallax=True)
+    scores = planar_scores(frames, observations)
+    assert scores is not None
+    assert scores.nonplanar_fraction > CURRENT_THRESHOLDS.planar_max_nonplanar_fraction
+
+
+def test_no_claimed_turn_means_no_planar_verdict():
+    frames, observations = _picture_turning(parallax=False)
+    still = [dataclasses.replace(o, yaw_deg=0.0) for o in observations]
+    assert planar_scores(frames, still) is None
+
+
+def test_a_cut_is_a_spike_of_picture_change_and_smooth_motion_is_not():
+    a, b = _texture(1, cell_px=32), _texture(2, cell_px=32)
+    frames = []
+    for n in range(40):
+        picture = a if n < 20 else b
+        drift = np.float32([[1, 0, n * 1.5], [0, 1, 0]])  # a camera panning smoothly
+        frames.append(Frame(t_ms=n * 100, gray=cv2.warpAffine(picture, drift, (FRAME_W, FRAME_H),
+                                                             borderMode=cv2.BORDER_REFLECT), scale=1.0))
+    cut = cut_scores(frames, [], min_spike=6.0)
+    assert cut.cut_t_ms == (2000,)
+    assert cut.spike >= 6.0
+    smooth = cut_scores(frames[:20], [], min_spike=6.0)
+    assert smooth.cut_t_ms == ()
+    assert smooth.spike < 3.0
+
+
+def test_an_exposure_step_is_not_a_cut():
+    scene = _texture(1, cell_px=32).astype(np.float32)
+    frames = []
+    for n in range(30):
+        gain, offset = (1.0, 0.0) if n < 15 else (0.5, 20.0)  # auto-exposure steps down
+        picture = np.clip(scene * gain + offset + RNG.normal(0, 2, scene.shape), 0, 255).astype(np.uint8)
+        frames.append(Frame(t_ms=n * 100, gray=picture, scale=1.0))
+    assert cut_scores(frames, [], min_spike=6.0).cut_t_ms == ()
+
+
+def _face_picture(with_screen: bool) -> tuple[np.ndarray, np.ndarray]:
+    gray = cv2.GaussianBlur(_texture(5), (0, 0), 3)
+    points = landmarks(Pose())
+    for (x, y) in points.astype(int):
+        cv2.circle(gray, (int(x), int(y)), 2, 30, -1)
+    if with_screen:
+        left, top = points.min(axis=0) - [70, 90]
+        right, bottom = points.max(axis=0) + [70, 80]
+        cv2.rectangle(gray, (int(left), int(top)), (int(right), int(bottom)), 15, 8)
+    return gray, points
+
+
+def test_a_face_inside_a_rectangle_is_enclosed_on_four_sides():
+    gray, points = _face_picture(with_screen=True)
+    sides = frame_sides(gray, points)
+    assert all(coverage >= 0.7 for coverage in sides.values()), sides
+    bare, points = _face_picture(with_screen=False)
+    assert all(coverage < 0.7 for coverage in frame_sides(bare, points).values())
+
+
+def test_screen_score_counts_enclosed_frames():
+    gray, points = _face_picture(with_screen=True)
+    frames = [Frame(t_ms=100 * n, gray=gray, scale=1.0) for n in range(4)]
+    observations = [_observation(n, 100 * n, points, 0.0) for n in range(4)]
+    scores = screen_scores(frames, observations)
+    assert scores is not None and scores.enclosed_fraction == 1.0 and scores.mean_sides == 4.0

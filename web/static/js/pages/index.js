@@ -1,0 +1,3 @@
+import { initLanguageSwitch } from '../i18n.js';
+
+initLanguageSwitch();
