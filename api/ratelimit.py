@@ -7,8 +7,10 @@ an unsafe request (POST/PUT/PATCH) is an upload when its path matches one of
 tus). Each is counted twice, in fixed windows of `rate_limit_window_s`:
 
     ip     the client address (behind a proxy, run uvicorn with --proxy-headers)
-    token  the credential: X-Session-Nonce, the bearer token, the staff cookie, a link
-           token in the path or query (hashed; never stored in the clear)
+    token  the pensioner's credential: X-Session-Nonce, a link token in the path or query
+           (hashed; never stored in the clear)
+    staff  instead of both, for requests carrying a bearer token or a staff cookie (bulk
+           enrolment by an agency key comes from one address, and is accountable per key)
 
 Over either limit: 429 `rate_limited` with Retry-After. If Redis is unreachable the
 limiter lets requests through (uploads then land in the outbox) and says so in the log
@@ -98,7 +100,11 @@ class UploadRateLimitMiddleware:
         settings = services.settings
         self.patterns = tuple(re.compile(p) for p in settings.rate_limit_paths)
         self.window_s = max(1, settings.rate_limit_window_s)
-        self.limits = {"ip": settings.rate_limit_ip_per_window, "token": settings.rate_limit_token_per_window}
+        self.limits = {
+            "ip": settings.rate_limit_ip_per_window,
+            "token": settings.rate_limit_token_per_window,
+            "staff": settings.rate_limit_staff_per_window,
+        }
         self._outage_logged_at = 0.0
 
     def _check(self, identities: dict[str, str]) -> RateDecision:
@@ -132,10 +138,14 @@ class UploadRateLimitMiddleware:
             await self.app(scope, receive, send)
             return
         client = scope.get("client")
-        identities = {"ip": client[0] if client else "unknown"}
         credential = _credential(headers, path, scope.get("query_string", b"").decode("latin-1"))
-        if credential is not None:
-            identities["token"] = hashlib.sha256(credential.encode()).hexdigest()[:32]
+        digest = hashlib.sha256((credential or "").encode()).hexdigest()[:32]
+        if credential is not None and credential.startswith(("authorization:", "cookie:")):
+            identities = {"staff": digest}
+        else:
+            identities = {"ip": client[0] if client else "unknown"}
+            if credential is not None:
+                identities["token"] = digest
         decision = await run_in_threadpool(self._check, identities)
         if decision.allowed:
             await self.app(scope, receive, send)

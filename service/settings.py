@@ -113,10 +113,15 @@ class Settings(BaseSettings):
     lockout_s: int = 1800
     """...for this long (self-service only; community staff can still assist)."""
 
-    rate_limit_ip_per_window: int = 120
-    """Upload requests one client IP may make per rate-limit window."""
-    rate_limit_token_per_window: int = 60
-    """Upload requests one credential (session nonce, link token, API key) may make."""
+    rate_limit_ip_per_window: int = 1200
+    """Upload requests one client IP may make per rate-limit window (a village office
+    behind one address uploads for many pensioners)."""
+    rate_limit_token_per_window: int = 600
+    """Upload requests one pensioner credential (session nonce, link token) may make: a
+    resumable upload sends 256 KiB chunks, so this is about 150 MB a minute."""
+    rate_limit_staff_per_window: int = 1200
+    """Upload requests one staff or agency credential (bearer token, staff cookie) may make:
+    bulk enrolment is accountable per key, so it is limited per key, not per address."""
     rate_limit_window_s: int = 60
     rate_limit_paths: tuple[str, ...] = (
         r"^/v1/.*/(video|videos|upload|uploads|chunks?|references|photos?)(/|$)",

