@@ -5,8 +5,13 @@
 # dlib is never compiled: it comes from the prebuilt dlib-bin wheel. The face models are
 # the face_recognition_models wheel's files, so they are inside the image: nothing is
 # downloaded at run time.
+#
+# PYTHON_IMAGE: any Debian bookworm image with Python 3.11 at the same path in both
+# stages. Where Docker Hub cannot be reached, scripts/docker-base.sh builds one from
+# Debian's packages (docker build --build-arg PYTHON_IMAGE=certify-base:bookworm ...).
+ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 
-FROM python:3.11-slim-bookworm AS build
+FROM ${PYTHON_IMAGE} AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /src
 RUN python -m venv /opt/certify
@@ -25,7 +30,7 @@ RUN /opt/certify/bin/pip install --only-binary=dlib,dlib-bin -c requirements/con
  && /opt/certify/bin/python -c "import face_recognition, dlib, cv2, av, face_recognition_models as m, os; \
 assert os.path.getsize(m.face_recognition_model_location()) > 1000000"
 
-FROM python:3.11-slim-bookworm AS runtime
+FROM ${PYTHON_IMAGE} AS runtime
 # libgomp: OpenMP runtime for dlib and OpenCV (PyAV ships its own FFmpeg libraries)
 RUN apt-get update \
  && apt-get install -y --no-install-recommends libgomp1=12.2.0-14+deb12u1 \

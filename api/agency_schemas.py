@@ -125,6 +125,8 @@ class ExportPublic(BaseModel):
     error: str | None
     created_at: dt.datetime
     finished_at: dt.datetime | None
+    files_purged_at: dt.datetime | None = Field(
+        None, description="when the file was deleted after its retention time (download then answers 410)")
 
     @classmethod
     def of(cls, job: Any) -> ExportPublic:
@@ -135,8 +137,9 @@ class ExportPublic(BaseModel):
             id=job.id, state=job.state, format=job.format, filters=dict(job.filters),
             rows_total=job.rows_total, rows_done=job.rows_done, progress=progress,
             size_bytes=job.size_bytes, cursor=job.cursor,
-            download_url=f"/v1/exports/{job.id}/download" if job.state == "done" else None,
+            download_url=f"/v1/exports/{job.id}/download" if job.state == "done" and job.blob_key else None,
             error=job.error, created_at=job.created_at, finished_at=job.finished_at,
+            files_purged_at=job.files_purged_at,
         )
 
 
@@ -221,6 +224,15 @@ class AppealCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     note: str | None = Field(None, max_length=2000)
+
+
+class AppealPublic(BaseModel):
+    """What the person who appealed learns: that a person will look, nothing about whom."""
+
+    attempt_id: uuid.UUID
+    kind: str
+    state: str
+    opened_at: dt.datetime
 
 
 class EvidencePublic(BaseModel):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from service.caseload import CaseRow
@@ -106,8 +108,10 @@ class PendingReference(BaseModel):
     national_id_masked: str
     region_code: str
     distance_to_active: float | None
-    """Face distance to the pensioner's enrolled photos (lower: more alike; the engine
-    accepts a match at 0.40 or less)."""
+    """Face distance to the pensioner's enrolled photos (lower: more alike)."""
+    likeness: Literal["same", "unsure", "different", "no_enrolled"]
+    """That distance in the engine's verdict bands: `same` where a certification would
+    accept the match, `unsure` where it would go to review, `different` beyond."""
     active_photo_urls: list[str]
     mine: bool
     """Captured by the caller: someone else must decide it."""

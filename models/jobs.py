@@ -41,6 +41,8 @@ class ExportJob(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     started_at: Mapped[dt.datetime | None]
     finished_at: Mapped[dt.datetime | None]
+    files_purged_at: Mapped[dt.datetime | None]
+    """When retention deleted the job's files (the job row and its counts stay)."""
 
 
 class EnrolmentJob(Base):
@@ -60,6 +62,8 @@ class EnrolmentJob(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     started_at: Mapped[dt.datetime | None]
     finished_at: Mapped[dt.datetime | None]
+    files_purged_at: Mapped[dt.datetime | None]
+    """When retention deleted the job's files (the job row and its counts stay)."""
 
 
 class EnrolmentRow(Base):

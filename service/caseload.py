@@ -27,7 +27,6 @@ from sqlalchemy import ColumnElement, Select, and_, case, func, literal, or_, se
 from sqlalchemy.orm import Session, aliased
 
 from models import (
-    DEFAULT_SCHEME,
     Attempt,
     AttemptStatus,
     Pensioner,

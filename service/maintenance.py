@@ -17,7 +17,7 @@ from redis.exceptions import RedisError
 
 from .context import Services
 from .dispatch import enqueue_pending
-from .retention import purge_expired_videos, purge_stale_spool
+from .retention import purge_expired_job_files, purge_expired_videos, purge_stale_spool
 from .uploads import purge_abandoned_uploads
 from .watchdog import recover_stale_attempts
 
@@ -37,6 +37,7 @@ class MaintenanceReport:
     enqueued: int = 0
     requeued: int = 0
     videos_purged: int = 0
+    job_files_purged: int = 0
     uploads_purged: int = 0
     skipped: bool = False
     errors: list[str] = field(default_factory=list)
@@ -89,6 +90,7 @@ def run_maintenance_pass(services: Services, *, force_retention: bool = False) -
                     due = False
             if due:
                 report.videos_purged = purge_expired_videos(services)
+                report.job_files_purged = purge_expired_job_files(services)
                 purge_stale_spool(services)
         except Exception as exc:  # noqa: BLE001
             log.warning("retention purge failed: %s", exc)

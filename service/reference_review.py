@@ -15,6 +15,7 @@ import numpy as np
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from certify import CURRENT_THRESHOLDS
 from models import FaceReference, Pensioner, ReferenceStatus
 
 from .crypto import Keyring
@@ -25,6 +26,7 @@ __all__ = [
     "pending_references",
     "decide_reference",
     "distance_to_active",
+    "likeness",
     "get_reference",
     "MAX_DECISION_REASON_CHARS",
 ]
@@ -69,6 +71,18 @@ def distance_to_active(db: Session, *, keyring: Keyring, reference: FaceReferenc
         return None
     probe = embedding_of(reference, keyring=keyring)
     return float(np.linalg.norm(np.asarray(anchors) - probe, axis=1).min())
+
+
+def likeness(distance: float | None) -> str:
+    """The engine's own verdict bands, in words for the approver: `same` (it would accept
+    the match), `unsure` (it would send it to review), `different`, or `no_enrolled`."""
+    if distance is None:
+        return "no_enrolled"
+    if distance <= CURRENT_THRESHOLDS.match_accept_distance:
+        return "same"
+    if distance <= CURRENT_THRESHOLDS.match_reject_distance:
+        return "unsure"
+    return "different"
 
 
 def decide_reference(

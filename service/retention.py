@@ -18,13 +18,19 @@ from pathlib import Path
 
 from sqlalchemy import select, update
 
-from models import Attempt, AttemptStatus
+from models import Attempt, AttemptStatus, EnrolmentJob, ExportJob, JobState
 from models.db import session_scope
 
 from .context import Services
 from .storage import spool_directory
 
-__all__ = ["purge_expired_videos", "purge_stale_spool", "PURGEABLE_STATUSES", "SPOOL_MAX_AGE_S"]
+__all__ = [
+    "purge_expired_videos",
+    "purge_expired_job_files",
+    "purge_stale_spool",
+    "PURGEABLE_STATUSES",
+    "SPOOL_MAX_AGE_S",
+]
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +78,47 @@ def purge_expired_videos(services: Services, *, now: dt.datetime | None = None) 
     if purged:
         log.info("retention: purged %d raw videos uploaded before %s", purged, cutoff.date())
     return purged
+
+
+def _job_file_keys(job: ExportJob | EnrolmentJob) -> list[str]:
+    if isinstance(job, ExportJob):
+        return [job.blob_key] if job.blob_key else []
+    return [key for key in (job.csv_key, job.photos_key) if key]
+
+
+def purge_expired_job_files(services: Services, *, now: dt.datetime | None = None) -> int:
+    """Delete the files of agency jobs that ended more than `job_file_retention_hours`
+    ago: export downloads and bulk-enrolment uploads. Returns how many jobs were cleared.
+    Blobs go first, then the row is stamped (a crash in between repeats a harmless delete)."""
+    now = now or services.clock()
+    cutoff = now - dt.timedelta(hours=services.settings.job_file_retention_hours)
+    cleared = 0
+    for model in (ExportJob, EnrolmentJob):
+        while True:
+            with session_scope(services.sessions) as db:
+                jobs = db.scalars(
+                    select(model)
+                    .where(
+                        model.files_purged_at.is_(None),
+                        model.state.in_([JobState.DONE, JobState.FAILED]),
+                        model.finished_at < cutoff,
+                    )
+                    .order_by(model.finished_at)
+                    .limit(PURGE_BATCH)
+                ).all()
+                for job in jobs:
+                    for key in _job_file_keys(job):
+                        services.store.delete(key)
+                    job.files_purged_at = now
+                    if isinstance(job, ExportJob):
+                        job.blob_key = None
+                db.commit()
+            cleared += len(jobs)
+            if len(jobs) < PURGE_BATCH:
+                break
+    if cleared:
+        log.info("retention: deleted the files of %d agency jobs that ended before %s", cleared, cutoff)
+    return cleared
 
 
 def purge_stale_spool(services: Services, *, max_age_s: float = SPOOL_MAX_AGE_S) -> int:

@@ -103,6 +103,10 @@ class Settings(BaseSettings):
     video_retention_days: int = 30
     """Raw videos of decided attempts are purged this many days after upload (the
     decision, scores and key frames stay)."""
+    job_file_retention_hours: int = 72
+    """Export files and bulk-enrolment uploads (CSV with ID numbers, photo zips) are
+    deleted this many hours after their job ends (the job row, counts and per-row
+    outcomes stay; an expired export answers 410 and can be asked for again)."""
     retention_interval_s: float = 3600.0
     """How often the maintenance loop runs the retention purge."""
 
@@ -149,6 +153,10 @@ class Settings(BaseSettings):
     """Failed attempts per period before the pensioner is sent to community staff."""
     webhook_retry_intervals_s: tuple[int, ...] = (10, 60, 300, 1800, 7200)
     """Waits between retries of a webhook delivery the receiver did not accept (backoff)."""
+    webhook_private_addresses: bool | None = None
+    """May webhooks POST to loopback, private, link-local or other non-public addresses?
+    Unset: only in development and test. In production a webhook URL that is, or
+    resolves to, such an address is refused (no requests into the service's own network)."""
     records_sweep_interval_s: int = 3600
     """How often the scheduled sweep opens new periods and marks overdue / suspended records."""
 
@@ -181,6 +189,12 @@ class Settings(BaseSettings):
     @property
     def blob_dir(self) -> Path:
         return self.storage_dir or self.var_dir / "blobs"
+
+    @property
+    def webhooks_may_reach_private(self) -> bool:
+        if self.webhook_private_addresses is not None:
+            return self.webhook_private_addresses
+        return self.environment != "production"
 
     @property
     def is_sqlite(self) -> bool:

@@ -141,7 +141,7 @@ def deliver_webhook(delivery_id: str) -> str:
         with httpx.Client() as client:
             accepted = attempt_delivery(
                 db, delivery=delivery, webhook=webhook, keyring=services.keyring, now=services.clock(),
-                client=client,
+                client=client, allow_private=services.settings.webhooks_may_reach_private,
             )
         error = delivery.last_error
         db.commit()

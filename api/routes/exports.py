@@ -10,7 +10,7 @@ from fastapi.responses import StreamingResponse
 
 from models import ExportJob, JobState
 from service.audit import record_audit
-from service.errors import ConflictError, NotFoundError
+from service.errors import ConflictError, GoneError, NotFoundError
 from service.exports import MEDIA_TYPES, create_export_job
 from service.jobs_queue import enqueue_export
 from service.regions import region_matches
@@ -81,6 +81,9 @@ def download(
     principal: ExportReader,
 ) -> StreamingResponse:
     job = _visible_job(db, principal, job_id)
+    if job.files_purged_at is not None:
+        raise GoneError("export_expired", "the export file was deleted after its retention time; ask for a new one",
+                        purged_at=job.files_purged_at.isoformat())
     if job.state != JobState.DONE or not job.blob_key:
         raise ConflictError("export_not_ready", "the export is not finished yet", state=job.state)
     record_audit(

@@ -15,6 +15,7 @@ from service.reference_review import (
     decide_reference,
     distance_to_active,
     get_reference,
+    likeness,
     pending_references,
 )
 from service.storage import BlobNotFoundError
@@ -56,13 +57,15 @@ def list_pending(
             r for r in pensioner.references
             if r.status == ReferenceStatus.ACTIVE and r.photo_key is not None
         ]
+        distance = distance_to_active(db, keyring=services.keyring, reference=reference)
         items.append(
             PendingReference(
                 reference=reference_view(reference, names),
                 pensioner_name=pensioner.name,
                 national_id_masked=pensioner.national_id_masked,
                 region_code=pensioner.region_code,
-                distance_to_active=distance_to_active(db, keyring=services.keyring, reference=reference),
+                distance_to_active=distance,
+                likeness=likeness(distance),
                 active_photo_urls=[f"/v1/references/{r.id}/photo" for r in active[-2:]],
                 mine=reference.created_by == principal.actor_id,
             )

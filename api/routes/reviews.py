@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from models import AttemptStatus, Method, Pensioner, ReviewState, StaffRole
+from models import AttemptStatus, Method, ReviewState, StaffRole
 from service.audit import record_audit
 from service.certificates import issue_certificates
 from service.certification import get_attempt, tries_left
@@ -16,7 +16,7 @@ from service.notify import announce_changes
 from service.records import Certification, certify_period, note_decision
 from service.reviews import REVIEW_PAGE_SIZE, REVIEW_REASONS, appeal_attempt, decide_review, get_review, list_reviews
 
-from ..agency_schemas import AppealCreate, ReviewDecisionCreate, ReviewDetailPublic, ReviewItemPublic
+from ..agency_schemas import AppealCreate, AppealPublic, ReviewDecisionCreate, ReviewDetailPublic, ReviewItemPublic
 from ..auth import Principal, require_roles
 from ..deps import DbDep, NowDep, ServicesDep, client_ip
 from .evidence import audit_read, reference_photo_urls
@@ -108,15 +108,16 @@ def decide(
     return ReviewItemPublic(**_item(review, attempt, pensioner))
 
 
-@router.post("/attempts/{attempt_id}/appeal", status_code=201, response_model=ReviewItemPublic)
+@router.post("/attempts/{attempt_id}/appeal", status_code=201, response_model=AppealPublic)
 def appeal(
     attempt_id: uuid.UUID, request: Request, db: DbDep, services: ServicesDep, now: NowDep,
     body: AppealCreate | None = None,
-) -> ReviewItemPublic:
+) -> AppealPublic:
     """Ask for a person to review a failed attempt once no tries are left this period.
 
     Like reading the attempt, this needs only the attempt id (the pensioner's result
-    page has it); a second appeal of the same attempt is refused.
+    page has it), so the answer says nothing about the pensioner; a second appeal of
+    the same attempt is refused (409 `appeal_exists`).
     """
     attempt = get_attempt(db, attempt_id)
     left = tries_left(db, pensioner_id=attempt.pensioner_id, period=attempt.period,
@@ -128,5 +129,4 @@ def appeal(
         ip=client_ip(request),
     )
     db.commit()
-    pensioner = db.get(Pensioner, attempt.pensioner_id)
-    return ReviewItemPublic(**_item(review, attempt, pensioner))
+    return AppealPublic(attempt_id=attempt.id, kind=review.kind, state=review.state, opened_at=review.opened_at)

@@ -40,7 +40,7 @@ def create(body: WebhookCreate, request: Request, db: DbDep, services: ServicesD
     assert region is not None
     webhook, secret = create_webhook(
         db, keyring=services.keyring, region_code=region, url=body.url, events=body.events,
-        created_by=principal.actor_id, now=now,
+        created_by=principal.actor_id, now=now, allow_private=services.settings.webhooks_may_reach_private,
     )
     record_audit(db, actor_type=principal.kind, actor_id=principal.actor_id, action="webhook.create",
                  subject_type="webhook", subject_id=str(webhook.id), now=now, ip=client_ip(request),

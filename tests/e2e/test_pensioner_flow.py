@@ -10,7 +10,7 @@ import uuid
 import pytest
 from sqlalchemy import select
 
-from models import Attempt, CertificationSession
+from models import Attempt, CertificationSession, Review
 
 from .conftest import (
     LIVE_CHALLENGE,
@@ -156,6 +156,18 @@ def test_after_the_last_try_the_page_sends_the_pensioner_to_staff(live_app, phon
     assert "没有看到要求的动作" in text
     assert page.get_attribute("#result-main", "href") == "tel:12333"
     shoot(page, "phone-5-result-no-tries-left")
+
+    # the last recording can go to a person: the appeal lands in the review queue
+    assert page.inner_text("#result-second") == "请工作人员复核这次录像"
+    page.click("#result-second")
+    page.wait_for_selector("#screen-result[data-appeal=sent]")
+    assert "已请工作人员复核您的录像" in page.inner_text("#result-extra")
+    assert page.is_hidden("#result-second")
+    last = _attempts(live_app, pensioner)[-1]
+    with live_app.services.sessions() as db:
+        review = db.scalar(select(Review).where(Review.attempt_id == last.id))
+        assert (review.kind, review.state) == ("appeal", "open")
+    shoot(page, "phone-5-result-appeal-sent")
 
     # coming back to the link: no new session can be opened, the page says where to get help
     again = phone.new_page()

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from models import Attempt, FaceReference, QualificationRecord
 from service.periods import period_for
+from service.reference_review import distance_to_active, likeness
 
 from .conftest import (
     LIVE_CHALLENGE,
@@ -35,6 +36,12 @@ def _certify_record(app, pensioner_id: str) -> None:
         record.status, record.certified_at, record.method = "certified", now, "in_person"
         record.valid_until = (now + dt.timedelta(days=365)).date()
         db.commit()
+
+
+def distance_to_active_of(app, reference_id: str) -> float | None:
+    with app.services.sessions() as db:
+        reference = db.get(FaceReference, uuid.UUID(reference_id))
+        return distance_to_active(db, keyring=app.services.keyring, reference=reference)
 
 
 def test_staff_see_their_caseload_and_run_an_assisted_check(live_app, tablet):
@@ -121,7 +128,11 @@ def test_a_reference_photo_needs_a_second_person(live_app, tablet, browser):
     card = page.locator(f"li[data-reference='{reference_id}']")
     card.wait_for()
     assert "这是您拍的照片" in card.inner_text() and card.locator(".approve").count() == 0
-    assert "很像" in card.inner_text()  # the new photo is the enrolled person
+    # The fake camera's frame is the enrolled person (or close to them): never "different",
+    # and the words shown are the server's verdict band for the distance it measured.
+    distance = distance_to_active_of(live_app, reference_id)
+    shown = {"same": "很像", "unsure": "不太确定"}[likeness(distance)]
+    assert shown in card.inner_text(), (distance, card.inner_text())
     shoot(page, "tablet-9-approvals-own")
 
     second = browser.new_context(viewport=TABLET, locale="zh-CN", timezone_id="Asia/Shanghai")

@@ -81,8 +81,8 @@ def test_caseload_states_and_region_isolation(client, services, staff):
         for name in ("赵一", "钱二", "孙三", "李四", "周五", "吴六", "郑七", "王八")
     }
     elsewhere = create_pensioner(client, name="冯九", region_code="310104", national_id=new_national_id("310104"))
-    visiting = create_pensioner(client, name="陈十", region_code="310104", residence_region_code="110105",
-                                national_id=new_national_id("310104"))
+    create_pensioner(client, name="陈十", region_code="310104", residence_region_code="110105",
+                     national_id=new_national_id("310104"))
 
     _set_record(services, made["钱二"]["id"], period, status=RecordStatus.CERTIFIED, certified_at=now,
                 valid_until=(now + dt.timedelta(days=365)).date(), method="self")

@@ -88,3 +88,50 @@ def test_background_export_job_for_a_province(client, services):
     assert client.post("/v1/exports", json={"region": "440000"}, headers=other).status_code == 403
     bad = client.post("/v1/exports", json={"format": "xlsx"}, headers=key)
     assert bad.status_code == 422
+
+
+def test_job_files_are_deleted_after_their_retention_time(client, services):
+    """An export's file and a bulk enrolment's uploads (ID numbers, photos) go some hours
+    after the job ends; the job rows stay, and the download then answers 410."""
+    import datetime as dt
+    import uuid
+
+    from models import EnrolmentJob, ExportJob, JobState
+    from service.retention import purge_expired_job_files
+    from service.storage import BlobNotFoundError
+
+    _seed(services)
+    key = api_key(services, regions=["440000"], scopes=["export:read"])
+    job = client.post("/v1/exports", json={"format": "csv", "region": "440000"}, headers=key).json()
+    run_worker_burst(services)
+    done = client.get(f"/v1/exports/{job['id']}", headers=key).json()
+    assert client.get(done["download_url"], headers=key).status_code == 200
+
+    finished = services.clock()
+    csv_blob = services.store.put("enrolments/retention-test/rows.csv", io.BytesIO(b"name,national_id\n"))
+    zip_blob = services.store.put("enrolments/retention-test/photos.zip", io.BytesIO(b"PK\x05\x06" + bytes(18)))
+    with services.sessions() as db:
+        enrolment = EnrolmentJob(requested_by="test", principal_regions=["440000"], csv_key=csv_blob.key,
+                                 photos_key=zip_blob.key, state=JobState.DONE, finished_at=finished)
+        db.add(enrolment)
+        db.commit()
+        enrolment_id = enrolment.id
+        export_key = db.get(ExportJob, uuid.UUID(job["id"])).blob_key
+
+    hours = services.settings.job_file_retention_hours
+    assert purge_expired_job_files(services, now=finished + dt.timedelta(hours=hours - 1)) == 0
+    assert purge_expired_job_files(services, now=finished + dt.timedelta(hours=hours + 1)) == 2
+    assert purge_expired_job_files(services, now=finished + dt.timedelta(hours=hours + 2)) == 0
+
+    for gone in (export_key, csv_blob.key, zip_blob.key):
+        try:
+            services.store.read(gone)
+        except BlobNotFoundError:
+            continue
+        raise AssertionError(f"{gone} is still stored")
+    expired = client.get(done["download_url"], headers=key)
+    assert (expired.status_code, expired.json()["error"]["code"]) == (410, "export_expired")
+    after = client.get(f"/v1/exports/{job['id']}", headers=key).json()
+    assert after["download_url"] is None and after["files_purged_at"] is not None and after["rows_done"] == 3
+    with services.sessions() as db:
+        assert db.get(EnrolmentJob, enrolment_id).files_purged_at is not None

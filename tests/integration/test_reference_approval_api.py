@@ -59,6 +59,7 @@ def test_second_person_approves_a_staff_photo(client, services, accounts, shared
     assert [p["reference"]["id"] for p in pending] == [reference["id"]]
     assert pending[0]["mine"] is True and pending[0]["reference"]["created_by_name"] == "wang.staff"
     assert pending[0]["distance_to_active"] is not None and pending[0]["distance_to_active"] < 0.5
+    assert pending[0]["likeness"] in {"same", "unsure"}
     assert len(pending[0]["active_photo_urls"]) == 1
     own = client.post(f"/v1/references/{reference['id']}/approve", headers={"X-CSRF-Token": client.cookies["certify_csrf"]})
     assert (own.status_code, own.json()["error"]["code"]) == (403, "approver_is_creator")
@@ -101,6 +102,7 @@ def test_a_pending_photo_is_not_used_and_can_be_rejected(client, services, accou
     assert (refused.status_code, refused.json()["error"]["code"]) == (409, "no_reference_photo")
     pending = client.get("/v1/references").json()
     assert pending[0]["distance_to_active"] is None and pending[0]["active_photo_urls"] == []
+    assert pending[0]["likeness"] == "no_enrolled"
 
     csrf = _login(client, "li.reviewer")
     no_reason = client.post(f"/v1/references/{reference['id']}/reject", json={"reason": " "}, headers=csrf)

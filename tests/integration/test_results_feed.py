@@ -84,7 +84,6 @@ def test_cursor_never_skips_or_repeats_under_concurrent_writes(client, services)
     the end the latest version of every record."""
     key = api_key(services, regions=["110000"], scopes=["results:read"])
     pensioners = [make_pensioner(services, region="110105") for _ in range(12)]
-    stop = threading.Event()
     errors: list[BaseException] = []
 
     def writer(seed: int) -> None:

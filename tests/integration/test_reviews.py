@@ -81,7 +81,8 @@ def test_appeal_after_lockout_and_a_failed_review(client, services):
 
     appealed = client.post(f"/v1/attempts/{last}/appeal", json={"note": "please help, my eyes are weak"})
     assert appealed.status_code == 201, appealed.text
-    assert appealed.json()["kind"] == "appeal"
+    assert appealed.json()["kind"] == "appeal" and appealed.json()["state"] == "open"
+    assert not {"name", "national_id_masked", "pensioner_id", "region_code"} & set(appealed.json())
     assert client.post(f"/v1/attempts/{last}/appeal").json()["error"]["code"] == "appeal_exists"
 
     csrf = login(client, "li.reviewer")

@@ -140,3 +140,37 @@ def test_signed_deliveries_retried_with_backoff_and_logged(services_factory, rec
         assert len(stamps) == delivery["tries"] and stamps == sorted(stamps)
         if len(stamps) > 1:
             assert stamps[-1] - stamps[0] >= 1
+
+
+def test_webhooks_never_reach_the_services_own_network_in_production(services_factory, receiver):
+    """With private addresses forbidden (production's default), a URL naming one is
+    refused when the webhook is made, and a host name that resolves to one (here
+    `localhost`) is never contacted: the delivery is logged as not sent."""
+    from fastapi.testclient import TestClient
+
+    from api import create_app
+
+    services = services_factory("sqlite", webhook_retry_intervals_s=(), webhook_private_addresses=False)
+    key = api_key(services, regions=["110000"], scopes=["webhooks:manage"])
+    with TestClient(create_app(services=services)) as client:
+        for url in ("http://127.0.0.1:6379/", "http://169.254.169.254/latest/meta-data", "http://[::1]/hook",
+                    "http://10.0.0.8/hook"):
+            refused = client.post("/v1/webhooks", headers=key, json={"url": url, "region": "110000"})
+            assert (refused.status_code, refused.json()["error"]["code"]) == (422, "url_not_public"), url
+        by_name = client.post("/v1/webhooks", headers=key, json={
+            "url": receiver.url.replace("127.0.0.1", "localhost") + "/flaky", "region": "110000"})
+        assert by_name.status_code == 201, by_name.text
+        hook = by_name.json()
+
+        decided_attempt(services, make_pensioner(services, region="110105"), status="passed")
+        announce_changes(services)
+
+        def settled() -> bool:
+            log = client.get(f"/v1/webhooks/{hook['id']}/deliveries", headers=key).json()
+            return bool(log) and all(d["status"] == "failed" for d in log)
+
+        _drain(services, settled)
+        log = client.get(f"/v1/webhooks/{hook['id']}/deliveries", headers=key).json()
+    assert [(d["status"], d["last_status_code"]) for d in log] == [("failed", None)]
+    assert log[0]["last_error"].startswith("not sent: localhost is not a public address")
+    assert receiver.requests == []

@@ -1,7 +1,7 @@
 // The result of an attempt: polls it until it is decided, then says what it means and
 // what to do: "认证成功，有效期至 ...", or each reason in plain words with its remedy,
 // tries left, and after the last try how to get help from community staff.
-import { api, isTransient } from './api.js';
+import { ApiError, api, errorKey, isTransient } from './api.js';
 import { formatDate, has, setText, t } from './i18n.js';
 
 const $ = (id) => document.getElementById(id);
@@ -63,6 +63,24 @@ export async function showResult(attemptId, options) {
   }
 }
 
+/** After the last try: ask for a person to look at this recording (once). */
+async function appeal(attemptId) {
+  const second = $('result-second');
+  const extra = $('result-extra');
+  second.onclick = null;
+  try {
+    await api('POST', `/v1/attempts/${attemptId}/appeal`, { json: {} });
+    setText(extra, 'result.appeal.sent');
+  } catch (error) {
+    const done = error instanceof ApiError && error.code === 'appeal_exists';
+    setText(extra, done ? 'result.appeal.sent' : errorKey(error));
+    if (!done) { second.onclick = (event) => { event.preventDefault(); appeal(attemptId); }; extra.hidden = false; return; }
+  }
+  second.hidden = true;
+  extra.hidden = false;
+  $('screen-result').dataset.appeal = 'sent';
+}
+
 function render(attempt, options) {
   reset();
   const screen = $('screen-result');
@@ -108,6 +126,7 @@ function render(attempt, options) {
       tries.hidden = false;
       if (phone) button($('result-main'), 'common.call', { phone }, `tel:${phone}`);
       if (options.finish && options.staff) button($('result-second'), options.finishKey || 'result.finish', null, options.finish);
+      else button($('result-second'), 'result.appeal.button', null, () => appeal(attempt.id));
     } else {
       if (left !== null && left !== undefined) {
         setText(tries, left === 1 ? 'result.tries_left_one' : 'result.tries_left', { n: left });

@@ -5,8 +5,13 @@ import { formatDateTime, onLanguageChange, setText, t } from '../i18n.js';
 import { el, initStaff, staffApi, tEl } from '../staff.js';
 
 const $ = (id) => document.getElementById(id);
-export const SAME_PERSON_DISTANCE = 0.4;  // the engine's accept distance
-export const DIFFERENT_PERSON_DISTANCE = 0.5;  // the engine's reject distance
+// The server places the distance in the engine's verdict bands (`likeness`).
+const LIKENESS_KEYS = {
+  same: 'staff.approvals.similar',
+  unsure: 'staff.approvals.unsure',
+  different: 'staff.approvals.different',
+  no_enrolled: 'staff.approvals.no_enrolled',
+};
 let items = [];
 
 function figure(src, key) {
@@ -19,13 +24,6 @@ function figure(src, key) {
   return fig;
 }
 
-function similarity(distance) {
-  if (distance === null || distance === undefined) return 'staff.approvals.no_enrolled';
-  if (distance <= SAME_PERSON_DISTANCE) return 'staff.approvals.similar';
-  if (distance <= DIFFERENT_PERSON_DISTANCE) return 'staff.approvals.unsure';
-  return 'staff.approvals.different';
-}
-
 function card(item) {
   const r = item.reference;
   const li = el('li');
@@ -36,7 +34,7 @@ function card(item) {
   photos.append(figure(r.photo_url, 'staff.approvals.new'));
   item.active_photo_urls.forEach((url) => photos.append(figure(url, 'staff.approvals.enrolled')));
   const taken = tEl('p', 'meta', 'staff.approvals.taken_by', { name: r.created_by_name || r.created_by, time: formatDateTime(r.created_at) });
-  const alike = tEl('p', `notice ${item.distance_to_active !== null && item.distance_to_active <= SAME_PERSON_DISTANCE ? 'ok' : 'warn'}`, similarity(item.distance_to_active));
+  const alike = tEl('p', `notice ${item.likeness === 'same' ? 'ok' : 'warn'}`, LIKENESS_KEYS[item.likeness]);
   const outcome = el('p', 'notice outcome', '');
   outcome.hidden = true;
   outcome.setAttribute('role', 'status');
