@@ -153,6 +153,8 @@ class CertificatePublic(BaseModel):
     valid_until: dt.date
     issued_at: dt.datetime
     revoked: bool
+    revoked_at: dt.datetime | None = None
+    revoke_reason: str | None = None
     qr_url: str
     public_key_url: str
 
@@ -163,9 +165,16 @@ class CertificatePublic(BaseModel):
             qr_token=certificate.qr_token,
             payload=certificate.payload, key_id=certificate.key_id,
             valid_until=certificate.valid_until, issued_at=certificate.issued_at,
-            revoked=certificate.revoked_at is not None, qr_url=qr_url,
+            revoked=certificate.revoked_at is not None, revoked_at=certificate.revoked_at,
+            revoke_reason=certificate.revoke_reason, qr_url=qr_url,
             public_key_url=f"/v1/agencies/{certificate.payload['issuer']['region']}/public-key",
         )
+
+
+class CertificateRevoke(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=3, max_length=200, description="why it is withdrawn (audited)")
 
 
 class VerifyCreate(BaseModel):

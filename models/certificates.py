@@ -32,3 +32,6 @@ class Certificate(Base):
     valid_until: Mapped[dt.date] = mapped_column(Date)
     issued_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[dt.datetime | None]
+    revoked_by: Mapped[str | None] = mapped_column(String(64))
+    revoke_reason: Mapped[str | None] = mapped_column(String(200))
+    """Why the agency withdrew it (for example: died before the period ended; fraud found)."""

@@ -8,6 +8,7 @@ set -euo pipefail
 TAG="${TAG:-certify-base:bookworm}"
 MIRROR="${MIRROR:-http://deb.debian.org/debian}"
 root="$(mktemp -d)"
+chmod 755 "$root"  # mktemp makes it 0700: the image's / must be readable by its non-root user
 trap 'rm -rf "$root"' EXIT
 
 debootstrap --variant=minbase \

@@ -33,6 +33,7 @@ from models import Certificate, Pensioner, QualificationRecord, RecordStatus
 
 from .agencies import issuer_for_region, signing_key
 from .crypto import Keyring
+from .errors import ConflictError
 
 __all__ = [
     "CERTIFICATE_PREFIX",
@@ -45,6 +46,7 @@ __all__ = [
     "read_token",
     "verify_token",
     "issue_certificates",
+    "revoke_certificate",
 ]
 
 CERTIFICATE_PREFIX = "CRT1"
@@ -202,3 +204,19 @@ def issue_certificates(
         issued.append(certificate)
     db.flush()
     return issued
+
+
+def revoke_certificate(
+    certificate: Certificate, *, revoked_by: str, reason: str, now: dt.datetime
+) -> Certificate:
+    """Withdraw a certificate: verification answers `revoked` from now on (a signature
+    cannot be unmade, so online verification is what tells). Revoking twice is refused."""
+    if certificate.revoked_at is not None:
+        raise ConflictError(
+            "certificate_revoked", "this certificate is already revoked",
+            revoked_at=certificate.revoked_at.isoformat(),
+        )
+    certificate.revoked_at = now
+    certificate.revoked_by = revoked_by[:64]
+    certificate.revoke_reason = reason.strip()[:200]
+    return certificate

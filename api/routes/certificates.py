@@ -4,24 +4,30 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
 from models import Agency, Certificate, Pensioner, QualificationRecord
 from service.agencies import public_key_of
-from service.certificates import CertificateError, read_token, verify_token
+from service.audit import record_audit
+from service.certificates import CertificateError, read_token, revoke_certificate, verify_token
 from service.certification import get_attempt
 from service.errors import ForbiddenError, NotFoundError
 from service.qr import qr_png
 
-from ..agency_schemas import CertificatePublic, VerifyCreate, VerifyPublic
-from ..auth import Principal, PrincipalDep
-from ..deps import DbDep, NowDep
+from ..agency_schemas import CertificatePublic, CertificateRevoke, VerifyCreate, VerifyPublic
+from ..auth import Principal, PrincipalDep, require_scope
+from ..deps import DbDep, NowDep, client_ip
 
 router = APIRouter(prefix="/v1", tags=["agency: certificates"])
 
 _READERS = ("operator", "admin", "staff", "reviewer")
+
+
+RecordWriter = Annotated[Principal, Depends(require_scope("records:write"))]
 
 
 def _visible_certificate(db, principal: Principal, certificate_id: uuid.UUID) -> Certificate:
@@ -29,6 +35,10 @@ def _visible_certificate(db, principal: Principal, certificate_id: uuid.UUID) ->
         raise ForbiddenError("scope_missing", "certificates need an API key with results:read")
     if principal.kind != "agency" and principal.kind not in _READERS:
         raise ForbiddenError("forbidden", "not allowed")
+    return _certificate_in_regions(db, principal, certificate_id)
+
+
+def _certificate_in_regions(db, principal: Principal, certificate_id: uuid.UUID) -> Certificate:
     row = db.execute(
         select(Certificate, Pensioner.region_code)
         .join(Pensioner, Pensioner.id == Certificate.pensioner_id)
@@ -51,6 +61,26 @@ def read(certificate_id: uuid.UUID, db: DbDep, principal: PrincipalDep) -> Certi
 def qr(certificate_id: uuid.UUID, db: DbDep, principal: PrincipalDep) -> Response:
     certificate = _visible_certificate(db, principal, certificate_id)
     return Response(qr_png(certificate.qr_token), media_type="image/png")
+
+
+@router.post("/certificates/{certificate_id}/revoke", response_model=CertificatePublic)
+def revoke(
+    certificate_id: uuid.UUID, body: CertificateRevoke, request: Request, db: DbDep, now: NowDep,
+    principal: RecordWriter,
+) -> CertificatePublic:
+    """Withdraw a certificate of the caller's regions (API key with `records:write`, or an
+    administrator), for example when the pensioner died before the period ended or the
+    certification was obtained by fraud. Verification answers `revoked` from then on;
+    the qualification record itself is changed through the records API. Audited."""
+    certificate = _certificate_in_regions(db, principal, certificate_id)
+    revoke_certificate(certificate, revoked_by=principal.actor_id, reason=body.reason, now=now)
+    record_audit(
+        db, actor_type=principal.kind, actor_id=principal.actor_id, action="certificate.revoke",
+        subject_type="certificate", subject_id=str(certificate.id), now=now, reason=body.reason,
+        ip=client_ip(request),
+    )
+    db.commit()
+    return CertificatePublic.of(certificate, qr_url=f"/v1/certificates/{certificate.id}/qr.png")
 
 
 @router.post("/certificates/verify", response_model=VerifyPublic)

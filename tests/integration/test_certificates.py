@@ -96,3 +96,35 @@ def test_no_certificate_without_certification(client, services):
     pid = make_pensioner(services)
     attempt = decided_attempt(services, pid, status="failed", reasons=["no_face"])
     assert client.get(f"/v1/attempts/{attempt}/certificates").json() == []
+
+
+def test_an_agency_revokes_a_certificate_and_verification_says_so(client, services):
+    from sqlalchemy import select
+
+    from models import AuditEvent
+
+    writer = api_key(services, regions=["110000"], scopes=["records:write", "results:read"])
+    reader = api_key(services, regions=["110000"], scopes=["results:read"])
+    elsewhere = api_key(services, regions=["310000"], scopes=["records:write"])
+    pid = make_pensioner(services, region="110105")
+    attempt = decided_attempt(services, pid, status="passed")
+    certificate = client.get(f"/v1/attempts/{attempt}/certificates").json()[0]
+    url = f"/v1/certificates/{certificate['id']}/revoke"
+    reason = {"reason": "died on 2026-03-02, reported by the civil registry"}
+
+    assert client.post(url, json=reason, headers=reader).json()["error"]["code"] == "scope_missing"
+    assert client.post(url, json=reason, headers=elsewhere).status_code == 404
+    assert client.post(url, json={"reason": ""}, headers=writer).status_code == 422
+    assert client.post("/v1/certificates/verify", json={"certificate": certificate["token"]}).json()["valid"] is True
+
+    revoked = client.post(url, json=reason, headers=writer)
+    assert revoked.status_code == 200, revoked.text
+    assert revoked.json()["revoked"] is True and revoked.json()["revoke_reason"] == reason["reason"]
+    for token in (certificate["token"], certificate["qr_token"]):
+        answer = client.post("/v1/certificates/verify", json={"certificate": token}).json()
+        assert (answer["valid"], answer["code"]) == (False, "revoked")
+    again = client.post(url, json=reason, headers=writer)
+    assert (again.status_code, again.json()["error"]["code"]) == (409, "certificate_revoked")
+    with services.sessions() as db:
+        entries = db.scalars(select(AuditEvent).where(AuditEvent.action == "certificate.revoke")).all()
+    assert [(e.subject_id, e.reason) for e in entries] == [(certificate["id"], reason["reason"])]
