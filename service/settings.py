@@ -166,6 +166,11 @@ class Settings(BaseSettings):
     api_token: SecretStr = SecretStr(DEV_API_TOKEN)
     """Bearer token for operator endpoints (enrolment, sessions)."""
 
+    metrics_token: SecretStr | None = None
+    """When set, `/metrics` answers only `Authorization: Bearer <metrics_token>` (for a
+    Prometheus server outside the service's own network). Unset: open, as usual behind
+    a private network."""
+
     demo_data: bool = True
     """`certify serve` enrols a few demo pensioners from data_dir/people when present."""
 

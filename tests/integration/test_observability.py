@@ -6,6 +6,8 @@ import io
 import json
 import logging
 
+from pydantic import SecretStr
+
 from service.logs import configure_logging
 from service.metrics import record_job_metrics
 
@@ -44,3 +46,18 @@ def test_request_ids_reach_the_response_and_the_json_logs(client, services):
 def test_readiness_checks_database_redis_and_storage(client):
     body = client.get("/readyz").json()
     assert body == {"ready": True, "checks": {"database": "ok", "redis": "ok", "storage": "ok"}}
+
+
+def test_metrics_can_require_a_token(services):
+    from fastapi.testclient import TestClient
+
+    from api import create_app
+
+    guarded = services.settings.model_copy(update={"metrics_token": SecretStr("prom-scrape-token")})
+    services.settings = guarded
+    with TestClient(create_app(services=services)) as client:
+        assert client.get("/metrics").status_code == 401
+        assert client.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 401
+        scraped = client.get("/metrics", headers={"Authorization": "Bearer prom-scrape-token"})
+        assert scraped.status_code == 200 and "certify_http_requests_total" in scraped.text
+        assert client.get("/healthz").status_code == 200  # liveness stays open
