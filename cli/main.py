@@ -610,6 +610,31 @@ def sweep() -> None:
         services.close()
 
 
+keys_app = typer.Typer(help="Data keys (rotation).", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+
+@keys_app.command("rewrap")
+def keys_rewrap(
+    check: Annotated[bool, typer.Option("--check", help="Only count; exit 1 if anything is under an older key")] = False,
+) -> None:
+    """Re-encrypt every encrypted column and blob under the first key of CERTIFY_DATA_KEYS.
+
+    Rotate by putting the new key first (keep the old one after it), running this, and
+    dropping the old key once `certify keys rewrap --check` exits 0."""
+    from service.context import build_services
+    from service.rewrap import rewrap_all
+
+    services = build_services(get_settings())
+    try:
+        report = rewrap_all(services, check_only=check)
+    finally:
+        services.close()
+    typer.echo(json.dumps(report.to_json()))
+    if check and set(report.by_key) - {services.keyring.active_key_id}:
+        raise typer.Exit(1)
+
+
 agency_app = typer.Typer(help="Pension agencies (period rules, signing keys).", no_args_is_help=True)
 app.add_typer(agency_app, name="agency")
 

@@ -76,6 +76,19 @@ class Keyring:
         except InvalidTag:
             raise CryptoError("ciphertext does not authenticate (wrong key or context)") from None
 
+    @staticmethod
+    def key_id_of(blob: bytes) -> str:
+        """The id of the key a ciphertext was made with."""
+        if len(blob) < 3 or blob[:2] != _MAGIC:
+            raise CryptoError("not a certify ciphertext")
+        return blob[3 : 3 + blob[2]].decode(errors="replace")
+
+    def rewrap(self, blob: bytes, *, context: bytes = b"") -> bytes | None:
+        """The same plaintext under the active key (key rotation); None if it already is."""
+        if self.key_id_of(blob) == self.active_key_id:
+            return None
+        return self.encrypt(self.decrypt(blob, context=context), context=context)
+
     def encrypt_text(self, text: str, *, context: str = "") -> bytes:
         return self.encrypt(text.encode(), context=context.encode())
 

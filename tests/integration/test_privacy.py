@@ -50,8 +50,8 @@ def _enrol(client, photo: bytes, **overrides) -> dict:
     return pensioner
 
 
-def test_blobs_are_encrypted_at_rest(services, client, clips):
-    pensioner = _enrol(client, clips["photo"])
+def _passed_attempt(services, client, clips, **overrides) -> tuple[dict, str]:
+    pensioner = _enrol(client, clips["photo"], **overrides)
     session = open_session(client, pensioner["id"]).json()
     with services.sessions() as db:
         db.get(CertificationSession, uuid.UUID(session["id"])).challenge = parse_challenge(
@@ -60,6 +60,11 @@ def test_blobs_are_encrypted_at_rest(services, client, clips):
     attempt_id = upload_video(client, session, clips["live"]).json()["id"]
     run_worker_burst(services)
     assert client.get(f"/v1/attempts/{attempt_id}").json()["status"] == "passed"
+    return pensioner, attempt_id
+
+
+def test_blobs_are_encrypted_at_rest(services, client, clips):
+    pensioner, attempt_id = _passed_attempt(services, client, clips)
     files = _files(services.settings.blob_dir)
     kinds = {p.relative_to(services.settings.blob_dir).parts[0] for p in files}
     assert kinds == {"videos", "references", "keyframes"}
@@ -256,3 +261,52 @@ def test_rate_limits_fail_open_without_redis(limited, clips):
     finally:
         services.__dict__.pop("redis")
     assert 429 not in statuses
+
+
+def test_key_rotation_rewraps_every_column_and_blob(services, client, clips):
+    """A new data key first, the old one after it: `rewrap_all` re-encrypts everything,
+    after which the old key can go and every value still reads."""
+    import base64
+    import os
+
+    from pydantic import SecretStr
+
+    from service.context import build_services
+    from service.pensioners import national_id_of
+    from service.rewrap import rewrap_all
+
+    national_id = "11010519491231002X"
+    pensioner, attempt_id = _passed_attempt(services, client, clips, national_id=national_id)
+    with services.sessions() as db:
+        embeddings = active_embeddings(db, keyring=services.keyring, pensioner_id=uuid.UUID(pensioner["id"]))
+    old_keys = services.settings.data_keys.get_secret_value()
+    new_key = "k2:" + base64.b64encode(os.urandom(32)).decode()
+
+    def with_keys(spec: str):
+        return build_services(services.settings.model_copy(update={"data_keys": SecretStr(spec)}))
+
+    rotating = with_keys(f"{new_key},{old_keys}")
+    try:
+        before = rewrap_all(rotating, check_only=True)
+        assert before.columns_rewrapped == before.blobs_rewrapped == 0 and set(before.by_key) == {"t1"}
+        done = rewrap_all(rotating)
+        assert done.columns_rewrapped >= 3  # national ID, phone, embedding (and the agency key)
+        assert done.blobs_rewrapped >= 4  # video, reference photo, key frames
+        again = rewrap_all(rotating)
+        assert again.columns_rewrapped == again.blobs_rewrapped == 0 and set(again.by_key) == {"k2"}
+    finally:
+        rotating.close()
+
+    rotated = with_keys(new_key)  # the old key is gone
+    try:
+        with rotated.sessions() as db:
+            row = db.get(Pensioner, uuid.UUID(pensioner["id"]))
+            assert national_id_of(row, keyring=rotated.keyring) == national_id
+            rotated_embeddings = active_embeddings(db, keyring=rotated.keyring, pensioner_id=row.id)
+            assert len(rotated_embeddings) == len(embeddings) >= 1
+            assert all(np.array_equal(a, b) for a, b in zip(rotated_embeddings, embeddings, strict=True))
+            attempt = db.get(Attempt, uuid.UUID(attempt_id))
+            assert rotated.store.read(attempt.video_key) == clips["live"].read_bytes()
+            assert all(rotated.store.read(k)[:3] == b"\xff\xd8\xff" for k in attempt.key_frame_keys)
+    finally:
+        rotated.close()

@@ -1,0 +1,123 @@
+"""Key rotation: re-encrypt every encrypted column and blob under the active data key.
+
+Rotation in three steps: put the new key first in `CERTIFY_DATA_KEYS` (it encrypts
+everything new; the old key still decrypts), run `certify keys rewrap` (this module;
+safe to stop and run again, it only touches what is still under another key), then
+drop the old key once `certify keys rewrap --check` reports nothing left.
+
+Columns are rewritten in batches, one transaction per batch. A blob is re-encrypted
+in place under the same name (the store writes a new object and replaces the old).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+
+from models import Agency, Attempt, EnrolmentJob, ExportJob, FaceReference, Pensioner, Webhook
+from models.db import session_scope
+
+from .blob_crypto import EncryptedBlobStore
+from .context import Services
+from .storage import BlobNotFoundError
+
+__all__ = ["RewrapReport", "rewrap_all", "ENCRYPTED_COLUMNS"]
+
+log = logging.getLogger(__name__)
+
+BATCH = 500
+"""Rows per transaction."""
+
+# (model, column attribute, the authenticated context of each row's ciphertext)
+ENCRYPTED_COLUMNS: tuple[tuple[type, str, Callable[[Any], bytes]], ...] = (
+    (Pensioner, "national_id_encrypted", lambda row: f"national_id:{row.id}".encode()),
+    (Pensioner, "phone_encrypted", lambda row: f"phone:{row.id}".encode()),
+    (FaceReference, "embedding_encrypted", lambda row: f"embedding:{row.id}".encode()),
+    (Agency, "signing_key_encrypted", lambda row: f"agency-key:{row.id}".encode()),
+    (Webhook, "secret_encrypted", lambda row: f"webhook-secret:{row.id}".encode()),
+)
+
+
+@dataclass
+class RewrapReport:
+    columns_rewrapped: int = 0
+    columns_current: int = 0
+    blobs_rewrapped: int = 0
+    blobs_current: int = 0
+    blobs_missing: int = 0
+    by_key: dict[str, int] = field(default_factory=dict)
+    """How many values were found under each key id (before rewrapping)."""
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def _rewrap_columns(services: Services, report: RewrapReport, *, check_only: bool) -> None:
+    keyring = services.keyring
+    for model, column, context in ENCRYPTED_COLUMNS:
+        attribute = getattr(model, column)
+        last = None
+        while True:
+            with session_scope(services.sessions) as db:
+                query = select(model).where(attribute.is_not(None)).order_by(model.id).limit(BATCH)
+                if last is not None:
+                    query = query.where(model.id > last)
+                rows = db.scalars(query).all()
+                for row in rows:
+                    blob = getattr(row, column)
+                    key_id = keyring.key_id_of(blob)
+                    report.by_key[key_id] = report.by_key.get(key_id, 0) + 1
+                    if key_id == keyring.active_key_id:
+                        report.columns_current += 1
+                    elif not check_only:
+                        setattr(row, column, keyring.rewrap(blob, context=context(row)))
+                        report.columns_rewrapped += 1
+                db.commit()
+            if len(rows) < BATCH:
+                break
+            last = rows[-1].id
+
+
+def _blob_keys(services: Services) -> Iterator[str]:
+    with session_scope(services.sessions) as db:
+        yield from db.scalars(select(Attempt.video_key).where(Attempt.video_key.is_not(None)))
+        for frames in db.scalars(select(Attempt.key_frame_keys)):
+            yield from frames or []
+        yield from db.scalars(select(FaceReference.photo_key).where(FaceReference.photo_key.is_not(None)))
+        yield from db.scalars(select(ExportJob.blob_key).where(ExportJob.blob_key.is_not(None)))
+        for csv_key, photos_key in db.execute(
+            select(EnrolmentJob.csv_key, EnrolmentJob.photos_key).where(EnrolmentJob.files_purged_at.is_(None))
+        ):
+            yield from (k for k in (csv_key, photos_key) if k)
+
+
+def _rewrap_blobs(services: Services, report: RewrapReport, *, check_only: bool) -> None:
+    store = services.store
+    if not isinstance(store, EncryptedBlobStore):
+        log.warning("blob encryption is off: only columns were rewrapped")
+        return
+    for key in _blob_keys(services):
+        try:
+            key_id = store.key_id_of(key)
+        except BlobNotFoundError:
+            report.blobs_missing += 1  # purged by retention meanwhile
+            continue
+        report.by_key[key_id] = report.by_key.get(key_id, 0) + 1
+        if key_id == services.keyring.active_key_id:
+            report.blobs_current += 1
+        elif not check_only:
+            store.rewrap(key)
+            report.blobs_rewrapped += 1
+
+
+def rewrap_all(services: Services, *, check_only: bool = False) -> RewrapReport:
+    """Re-encrypt what is not under the active key (or, with `check_only`, count it)."""
+    report = RewrapReport()
+    _rewrap_columns(services, report, check_only=check_only)
+    _rewrap_blobs(services, report, check_only=check_only)
+    log.info("rewrap: %s", report.to_json())
+    return report
