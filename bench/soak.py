@@ -28,7 +28,8 @@ import sys
 import tempfile
 import time
 import uuid
-from dataclasses import asdict, dataclass
+from collections import Counter
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -77,6 +78,8 @@ class SoakReport:
     jobs_per_core_min: float
     """60 / worker_cpu_s_per_job: what one dedicated core sustains, whatever else the machine runs."""
     load_average: float
+    other_outcomes: dict[str, int] = field(default_factory=dict)
+    """Finished attempts that did not pass, by `status:reasons` (empty when all passed)."""
 
 
 def _ffmpeg(*args: str) -> None:
@@ -275,7 +278,7 @@ def run_soak(*, jobs: int, workers: int, kill_every: int, data: Path, workdir: P
         # count what happened
         with services.sessions() as db:
             rows = db.execute(select(Attempt.id, Attempt.status, Attempt.created_at, Attempt.finished_at,
-                                     Attempt.processing_runs, Attempt.pensioner_id)).all()
+                                     Attempt.processing_runs, Attempt.pensioner_id, Attempt.reasons)).all()
             fresh = dict(db.execute(select(FaceReference.attempt_id, func.count())
                                     .where(FaceReference.attempt_id.is_not(None))
                                     .group_by(FaceReference.attempt_id)).all())
@@ -302,6 +305,9 @@ def run_soak(*, jobs: int, workers: int, kill_every: int, data: Path, workdir: P
         report = SoakReport(
             jobs=jobs, workers=workers, kills=kills, done=len(final),
             passed=sum(1 for r in final if r.status == "passed"), lost=lost, duplicated=duplicated,
+            other_outcomes=dict(Counter(
+                f"{r.status}:{'+'.join(r.reasons or [])}:runs={r.processing_runs}"
+                for r in final if r.status != "passed")),
             redone_after_kill=sum(1 for r in final if (r.processing_runs or 0) > 1),
             wall_s=round(wall_s, 1),
             throughput_per_min=round(len(final) / wall_s * 60, 1),
