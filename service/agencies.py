@@ -23,7 +23,7 @@ from models import Agency, PeriodKind
 
 from .crypto import Keyring
 from .errors import ConflictError, InvalidInputError
-from .regions import is_region_code
+from .regions import default_agency_name, is_region_code
 
 __all__ = [
     "RecordRules",
@@ -199,7 +199,7 @@ def issuer_for_region(db: Session, *, keyring: Keyring, region_code: str, now: d
     province = region_code[:2] + "0000"
     try:
         with db.begin_nested():
-            return create_agency(db, keyring=keyring, name=f"{province} pension agency", region_code=province, now=now)
+            return create_agency(db, keyring=keyring, name=default_agency_name(province), region_code=province, now=now)
     except (IntegrityError, ConflictError):
         # another transaction created it first
         agency = agency_for_region(db, region_code)

@@ -7,10 +7,12 @@ import datetime as dt
 import re
 import uuid
 
+import cv2
+import numpy as np
 import pytest
 from sqlalchemy import select
 
-from models import Attempt, CertificationSession, Review
+from models import Attempt, Certificate, CertificationSession, Review
 
 from .conftest import (
     LIVE_CHALLENGE,
@@ -60,6 +62,21 @@ def test_a_pensioner_certifies_from_the_link_to_the_result(live_app, phone):
     valid = (dt.date.today() + dt.timedelta(days=365))
     assert f"有效期至 {valid.year}年{valid.month}月{valid.day}日" in text
     shoot(page, "phone-5-result-passed")
+
+    # the signed certificate, shown with a QR code that holds its compact signed form
+    page.wait_for_selector("#screen-result[data-certificates='1']")
+    card = page.locator("#result-certificates .certificate")
+    assert "基本养老金" in card.inner_text() and "扫码即可核验真伪" in card.inner_text()
+    qr = card.locator("img.qr")
+    qr.scroll_into_view_if_needed()
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=qr.element_handle())
+    png = page.request.get(live_app.base_url + qr.get_attribute("src")).body()
+    decoded, _, _ = cv2.QRCodeDetector().detectAndDecode(cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_GRAYSCALE))
+    with live_app.services.sessions() as db:
+        certificate = db.scalar(select(Certificate).where(Certificate.pensioner_id == uuid.UUID(pensioner)))
+    assert decoded == certificate.qr_token and card.get_attribute("data-certificate") == str(certificate.id)
+    card.locator("figcaption").scroll_into_view_if_needed()
+    shoot(page, "phone-5-result-certificate")
 
     attempts = _attempts(live_app, pensioner)
     assert len(attempts) == 1 and attempts[0].status == "passed"

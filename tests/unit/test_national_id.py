@@ -65,3 +65,12 @@ def test_region_codes():
     assert region_matches("440305", "440300")
     assert not region_matches("440105", "440300")
     assert not region_matches("110105", "440000")
+
+
+def test_every_province_has_a_name_for_its_default_agency():
+    from service.national_id import PROVINCES
+    from service.regions import PROVINCE_NAMES, default_agency_name
+
+    assert set(PROVINCE_NAMES) == set(PROVINCES)
+    assert default_agency_name("110000") == "北京市社会保险经办机构"
+    assert default_agency_name("440300") == "广东省社会保险经办机构"

@@ -29,7 +29,7 @@ function button(el, key, params, action) {
 }
 
 function reset() {
-  ['result-reasons', 'result-tries', 'result-extra', 'result-main', 'result-second'].forEach((id) => { $(id).hidden = true; });
+  ['result-reasons', 'result-tries', 'result-extra', 'result-certificates', 'result-main', 'result-second'].forEach((id) => { $(id).hidden = true; });
   $('result-spinner').hidden = true;
   $('screen-result').className = 'screen result';
 }
@@ -63,6 +63,54 @@ export async function showResult(attemptId, options) {
   }
 }
 
+/** One signed certificate: the benefit it is for, its QR code (which anyone can check
+ * against the agency's public key), its number, validity and issuer. */
+function certificateCard(certificate) {
+  const card = document.createElement('figure');
+  card.className = 'certificate';
+  card.dataset.certificate = certificate.id;
+  const p = certificate.payload || {};
+  const scheme = document.createElement('h2');
+  if (has(`scheme.${p.scheme}`)) setText(scheme, `scheme.${p.scheme}`); else scheme.textContent = p.scheme || '';
+  card.append(scheme);
+  if (certificate.revoked) {
+    card.append(setText(document.createElement('p'), 'certificate.revoked'));
+    return card;
+  }
+  const qr = document.createElement('img');
+  qr.className = 'qr';
+  qr.src = certificate.qr_url;
+  qr.width = 220;
+  qr.height = 220;
+  qr.setAttribute('data-i18n-alt', 'certificate.qr_alt');
+  qr.alt = t('certificate.qr_alt');
+  const caption = document.createElement('figcaption');
+  caption.append(
+    setText(document.createElement('span'), 'certificate.number', { id: certificate.id.slice(0, 8).toUpperCase() }),
+    setText(document.createElement('span'), 'certificate.valid_until', { date: formatDate(certificate.valid_until) }),
+    setText(document.createElement('span'), 'certificate.issuer', { name: (p.issuer && p.issuer.name) || '' }),
+    setText(document.createElement('span'), 'certificate.scan'),
+  );
+  card.append(qr, caption);
+  return card;
+}
+
+/** The certificates a passed attempt earned, one per benefit scheme. */
+async function showCertificates(attemptId) {
+  const box = $('result-certificates');
+  let certificates = [];
+  try {
+    certificates = await api('GET', `/v1/attempts/${attemptId}/certificates`);
+  } catch (error) {
+    return; // the result stands without them; a reload asks again
+  }
+  if (!certificates.length) return;
+  const title = setText(document.createElement('h2'), 'certificate.title');
+  box.replaceChildren(title, ...certificates.map(certificateCard));
+  box.hidden = false;
+  $('screen-result').dataset.certificates = String(certificates.length);
+}
+
 /** After the last try: ask for a person to look at this recording (once). */
 async function appeal(attemptId) {
   const second = $('result-second');
@@ -94,6 +142,7 @@ function render(attempt, options) {
     else setText($('result-lead'), 'result.passed.text');
     setText($('result-extra'), 'result.passed.text');
     $('result-extra').hidden = !until;
+    showCertificates(attempt.id);
     if (options.finish) button($('result-main'), options.finishKey || 'result.finish', null, options.finish);
   } else if (attempt.status === 'review') {
     icon('review');
