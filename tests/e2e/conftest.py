@@ -371,6 +371,8 @@ def wait_for_result(page, timeout_s: float = 180) -> str:
 
 def record_on_camera(page, *, shots: str | None = None) -> None:
     """From the camera screen: start, follow the steps, until the upload begins."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
     page.wait_for_selector("#start-recording:not([disabled])")
     if shots:
         page.wait_for_timeout(400)  # a hint or two from the in-page check
@@ -380,7 +382,16 @@ def record_on_camera(page, *, shots: str | None = None) -> None:
     page.wait_for_selector("#step-count:not(:empty)")
     if shots:
         shoot(page, f"{shots}-recording")
-    page.wait_for_selector("#panel-upload:not([hidden])", timeout=30_000)
+    try:
+        # the upload panel, or already the result when a small upload finished at once
+        page.wait_for_selector("#panel-upload:not([hidden]), #screen-result:not([hidden])", timeout=45_000)
+    except PlaywrightTimeoutError:
+        # say what the page shows instead (an error screen, a stuck step) rather than only "timeout"
+        visible = page.evaluate(
+            "() => [...document.querySelectorAll('section:not([hidden]), .panel:not([hidden])')]"
+            ".map((el) => `${el.id}: ${el.innerText.replace(/\\s+/g, ' ').slice(0, 300)}`)"
+        )
+        raise AssertionError(f"the upload did not start after recording; the page shows: {visible}") from None
 
 
 def seed_failed_attempts(app, pensioner_id: str, *, count: int) -> None:
