@@ -384,7 +384,8 @@ def record_on_camera(page, *, shots: str | None = None) -> None:
         shoot(page, f"{shots}-recording")
     try:
         # the upload panel, or already the result when a small upload finished at once
-        page.wait_for_selector("#panel-upload:not([hidden]), #screen-result:not([hidden])", timeout=45_000)
+        # (`:visible` inside the list: the first match in the document may be hidden)
+        page.locator("#panel-upload:visible, #screen-result:visible").first.wait_for(timeout=45_000)
     except PlaywrightTimeoutError:
         # say what the page shows instead (an error screen, a stuck step) rather than only "timeout"
         visible = page.evaluate(

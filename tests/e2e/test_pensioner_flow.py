@@ -7,12 +7,11 @@ import datetime as dt
 import re
 import uuid
 
-import cv2
-import numpy as np
 import pytest
 from sqlalchemy import select
 
 from models import Attempt, Certificate, CertificationSession, Review
+from tests.qr import decode_qr_png
 
 from .conftest import (
     LIVE_CHALLENGE,
@@ -71,7 +70,7 @@ def test_a_pensioner_certifies_from_the_link_to_the_result(live_app, phone):
     qr.scroll_into_view_if_needed()
     page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=qr.element_handle())
     png = page.request.get(live_app.base_url + qr.get_attribute("src")).body()
-    decoded, _, _ = cv2.QRCodeDetector().detectAndDecode(cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_GRAYSCALE))
+    decoded = decode_qr_png(png)
     with live_app.services.sessions() as db:
         certificate = db.scalar(select(Certificate).where(Certificate.pensioner_id == uuid.UUID(pensioner)))
     assert decoded == certificate.qr_token and card.get_attribute("data-certificate") == str(certificate.id)
