@@ -36,6 +36,7 @@ __all__ = [
     "configure_agency",
     "issuer_for_region",
     "signing_key",
+    "signing_key_context",
     "public_key_of",
     "public_key_pem",
 ]
@@ -108,6 +109,11 @@ def _check_rules(
         )
 
 
+def signing_key_context(agency_id: uuid.UUID) -> str:
+    """The authenticated context of an agency's encrypted signing key."""
+    return f"agency-key:{agency_id}"
+
+
 def create_agency(
     db: Session,
     *,
@@ -145,7 +151,7 @@ def create_agency(
         suspend_after_days=suspend_after_days,
         data_match_sources=sorted(set(data_match_sources)),
         signing_key_id=f"{region_code}-{secrets.token_hex(4)}",
-        signing_key_encrypted=keyring.encrypt(raw, context=f"agency-key:{agency_id}".encode()),
+        signing_key_encrypted=keyring.encrypt(raw, context=signing_key_context(agency_id).encode()),
         public_key=key.public_key().public_bytes(
             serialization.Encoding.Raw, serialization.PublicFormat.Raw
         ),
@@ -208,7 +214,7 @@ def issuer_for_region(db: Session, *, keyring: Keyring, region_code: str, now: d
 
 
 def signing_key(agency: Agency, *, keyring: Keyring) -> Ed25519PrivateKey:
-    raw = keyring.decrypt(agency.signing_key_encrypted, context=f"agency-key:{agency.id}".encode())
+    raw = keyring.decrypt(agency.signing_key_encrypted, context=signing_key_context(agency.id).encode())
     return Ed25519PrivateKey.from_private_bytes(raw)
 
 

@@ -36,6 +36,7 @@ __all__ = [
     "embedding_of",
     "ensure_record",
     "national_id_hash",
+    "encryption_context",
 ]
 
 EMBEDDING_DTYPE = np.dtype("<f8")
@@ -45,7 +46,8 @@ def national_id_hash(secret: str, number: str) -> str:
     return keyed_hash(secret, number.strip().upper(), purpose="national_id")
 
 
-def _context(kind: str, row_id: uuid.UUID) -> str:
+def encryption_context(kind: str, row_id: uuid.UUID) -> str:
+    """The authenticated context of a pensioner's (or reference's) encrypted column."""
     return f"{kind}:{row_id}"
 
 
@@ -95,11 +97,11 @@ def create_pensioner(
         updated_at=now,
     )
     pensioner.national_id_encrypted = keyring.encrypt_text(
-        parsed.number, context=_context("national_id", pensioner.id)
+        parsed.number, context=encryption_context("national_id", pensioner.id)
     )
     if phone:
         pensioner.phone_encrypted = keyring.encrypt_text(
-            phone.strip(), context=_context("phone", pensioner.id)
+            phone.strip(), context=encryption_context("phone", pensioner.id)
         )
     db.add(pensioner)
     db.flush()
@@ -126,14 +128,14 @@ def find_pensioner_by_national_id(db: Session, *, secret: str, national_id: str)
 
 def national_id_of(pensioner: Pensioner, *, keyring: Keyring) -> str:
     return keyring.decrypt_text(
-        pensioner.national_id_encrypted, context=_context("national_id", pensioner.id)
+        pensioner.national_id_encrypted, context=encryption_context("national_id", pensioner.id)
     )
 
 
 def phone_of(pensioner: Pensioner, *, keyring: Keyring) -> str | None:
     if pensioner.phone_encrypted is None:
         return None
-    return keyring.decrypt_text(pensioner.phone_encrypted, context=_context("phone", pensioner.id))
+    return keyring.decrypt_text(pensioner.phone_encrypted, context=encryption_context("phone", pensioner.id))
 
 
 def add_reference(
@@ -170,7 +172,7 @@ def add_reference(
         created_at=now,
     )
     reference.embedding_encrypted = keyring.encrypt(
-        vector.tobytes(), context=_context("embedding", reference.id).encode()
+        vector.tobytes(), context=encryption_context("embedding", reference.id).encode()
     )
     db.add(reference)
     db.flush()
@@ -180,7 +182,7 @@ def add_reference(
 def embedding_of(reference: FaceReference, *, keyring: Keyring) -> np.ndarray:
     """The decrypted embedding of one reference (any status)."""
     raw = keyring.decrypt(
-        reference.embedding_encrypted, context=_context("embedding", reference.id).encode()
+        reference.embedding_encrypted, context=encryption_context("embedding", reference.id).encode()
     )
     return np.frombuffer(raw, dtype=EMBEDDING_DTYPE).copy()
 
@@ -202,7 +204,7 @@ def active_embeddings(
     vectors = []
     for reference in db.scalars(query.order_by(FaceReference.created_at)):
         raw = keyring.decrypt(
-            reference.embedding_encrypted, context=_context("embedding", reference.id).encode()
+            reference.embedding_encrypted, context=encryption_context("embedding", reference.id).encode()
         )
         vectors.append(np.frombuffer(raw, dtype=EMBEDDING_DTYPE).copy())
     return vectors

@@ -12,6 +12,7 @@ in place under the same name (the store writes a new object and replaces the old
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,9 +22,12 @@ from sqlalchemy import select
 from models import Agency, Attempt, EnrolmentJob, ExportJob, FaceReference, Pensioner, Webhook
 from models.db import session_scope
 
+from .agencies import signing_key_context
 from .blob_crypto import EncryptedBlobStore
 from .context import Services
+from .pensioners import encryption_context
 from .storage import BlobNotFoundError
+from .webhooks import secret_context
 
 __all__ = ["RewrapReport", "rewrap_all", "ENCRYPTED_COLUMNS"]
 
@@ -32,13 +36,14 @@ log = logging.getLogger(__name__)
 BATCH = 500
 """Rows per transaction."""
 
-# (model, column attribute, the authenticated context of each row's ciphertext)
-ENCRYPTED_COLUMNS: tuple[tuple[type, str, Callable[[Any], bytes]], ...] = (
-    (Pensioner, "national_id_encrypted", lambda row: f"national_id:{row.id}".encode()),
-    (Pensioner, "phone_encrypted", lambda row: f"phone:{row.id}".encode()),
-    (FaceReference, "embedding_encrypted", lambda row: f"embedding:{row.id}".encode()),
-    (Agency, "signing_key_encrypted", lambda row: f"agency-key:{row.id}".encode()),
-    (Webhook, "secret_encrypted", lambda row: f"webhook-secret:{row.id}".encode()),
+# (model, column attribute, the authenticated context of each row's ciphertext, from the
+# module that encrypts that column)
+ENCRYPTED_COLUMNS: tuple[tuple[type, str, Callable[[Any], str]], ...] = (
+    (Pensioner, "national_id_encrypted", lambda row: encryption_context("national_id", row.id)),
+    (Pensioner, "phone_encrypted", lambda row: encryption_context("phone", row.id)),
+    (FaceReference, "embedding_encrypted", lambda row: encryption_context("embedding", row.id)),
+    (Agency, "signing_key_encrypted", lambda row: signing_key_context(row.id)),
+    (Webhook, "secret_encrypted", lambda row: secret_context(row.id)),
 )
 
 
@@ -49,11 +54,11 @@ class RewrapReport:
     blobs_rewrapped: int = 0
     blobs_current: int = 0
     blobs_missing: int = 0
-    by_key: dict[str, int] = field(default_factory=dict)
+    by_key: Counter[str] = field(default_factory=Counter)
     """How many values were found under each key id (before rewrapping)."""
 
     def to_json(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        return {**self.__dict__, "by_key": dict(self.by_key)}
 
 
 def _rewrap_columns(services: Services, report: RewrapReport, *, check_only: bool) -> None:
@@ -70,11 +75,11 @@ def _rewrap_columns(services: Services, report: RewrapReport, *, check_only: boo
                 for row in rows:
                     blob = getattr(row, column)
                     key_id = keyring.key_id_of(blob)
-                    report.by_key[key_id] = report.by_key.get(key_id, 0) + 1
+                    report.by_key[key_id] += 1
                     if key_id == keyring.active_key_id:
                         report.columns_current += 1
                     elif not check_only:
-                        setattr(row, column, keyring.rewrap(blob, context=context(row)))
+                        setattr(row, column, keyring.rewrap(blob, context=context(row).encode()))
                         report.columns_rewrapped += 1
                 db.commit()
             if len(rows) < BATCH:
@@ -106,7 +111,7 @@ def _rewrap_blobs(services: Services, report: RewrapReport, *, check_only: bool)
         except BlobNotFoundError:
             report.blobs_missing += 1  # purged by retention meanwhile
             continue
-        report.by_key[key_id] = report.by_key.get(key_id, 0) + 1
+        report.by_key[key_id] += 1
         if key_id == services.keyring.active_key_id:
             report.blobs_current += 1
         elif not check_only:

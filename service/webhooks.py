@@ -46,6 +46,7 @@ __all__ = [
     "sign",
     "attempt_delivery",
     "destination_refusal",
+    "secret_context",
 ]
 
 WEBHOOK_EVENTS = ("certified", "failed", "overdue", "suspended", "restored")
@@ -63,7 +64,8 @@ class WebhookDeliveryError(Exception):
     """The receiver did not accept a delivery (RQ retries the job)."""
 
 
-def _secret_context(webhook_id: uuid.UUID) -> str:
+def secret_context(webhook_id: uuid.UUID) -> str:
+    """The authenticated context of a webhook's encrypted signing secret."""
     return f"webhook-secret:{webhook_id}"
 
 
@@ -133,7 +135,7 @@ def create_webhook(
         id=webhook_id,
         region_code=region_code,
         url=url,
-        secret_encrypted=keyring.encrypt_text(secret, context=_secret_context(webhook_id)),
+        secret_encrypted=keyring.encrypt_text(secret, context=secret_context(webhook_id)),
         events=sorted(set(events)),
         active=True,
         created_by=created_by[:64],
@@ -145,7 +147,7 @@ def create_webhook(
 
 
 def secret_of(webhook: Webhook, *, keyring: Keyring) -> str:
-    return keyring.decrypt_text(webhook.secret_encrypted, context=_secret_context(webhook.id))
+    return keyring.decrypt_text(webhook.secret_encrypted, context=secret_context(webhook.id))
 
 
 def _payload(event: RecordEvent, region_code: str) -> dict[str, Any]:
