@@ -41,6 +41,7 @@ __all__ = [
     "SESSION_PURPOSE",
     "SESSION_TTL_S",
     "UnauthorizedError",
+    "BearerDep",
 ]
 
 SESSION_COOKIE = "certify_session"
@@ -51,6 +52,8 @@ SESSION_TTL_S = 8 * 3600
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _bearer = HTTPBearer(auto_error=False)
+BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+"""The `Authorization: Bearer ...` credentials of a request, if any."""
 
 
 class UnauthorizedError(ServiceError):
@@ -102,7 +105,7 @@ def get_principal(
     request: Request,
     services: ServicesDep,
     db: DbDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    credentials: BearerDep,
 ) -> Principal | None:
     settings = services.settings
     now = services.clock()

@@ -7,19 +7,18 @@ import secrets
 from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from ..auth import UnauthorizedError
+from ..auth import BearerDep, UnauthorizedError
 
 router = APIRouter(tags=["operations"])
 
 
 @router.get("/metrics", include_in_schema=False)
-def metrics(request: Request) -> Response:
+def metrics(request: Request, credentials: BearerDep) -> Response:
     """Requests, queue depth, job durations per stage, decisions by reason (text format).
     With `CERTIFY_METRICS_TOKEN` set, only for `Authorization: Bearer <that token>`."""
     token = request.app.state.services.settings.metrics_token
     if token is not None:
-        sent = request.headers.get("authorization", "")
-        expected = f"Bearer {token.get_secret_value()}"
-        if not secrets.compare_digest(sent.encode(), expected.encode()):
+        sent = credentials.credentials if credentials is not None else ""
+        if not secrets.compare_digest(sent.encode(), token.get_secret_value().encode()):
             raise UnauthorizedError("unauthorized", "metrics need the metrics token")
     return Response(generate_latest(request.app.state.metrics_registry), media_type=CONTENT_TYPE_LATEST)
