@@ -115,18 +115,23 @@ async function showCertificates(attemptId) {
 async function appeal(attemptId) {
   const second = $('result-second');
   const extra = $('result-extra');
-  second.onclick = null;
+  if (second.dataset.busy) return; // one request at a time; the button stays for a retry
+  second.dataset.busy = '1';
+  let sent = true;
   try {
     await api('POST', `/v1/attempts/${attemptId}/appeal`, { json: {} });
-    setText(extra, 'result.appeal.sent');
   } catch (error) {
-    const done = error instanceof ApiError && error.code === 'appeal_exists';
-    setText(extra, done ? 'result.appeal.sent' : errorKey(error));
-    if (!done) { second.onclick = (event) => { event.preventDefault(); appeal(attemptId); }; extra.hidden = false; return; }
+    sent = error instanceof ApiError && error.code === 'appeal_exists';
+    if (!sent) setText(extra, errorKey(error));
+  } finally {
+    delete second.dataset.busy;
   }
-  second.hidden = true;
+  if (sent) {
+    setText(extra, 'result.appeal.sent');
+    second.hidden = true;
+    $('screen-result').dataset.appeal = 'sent';
+  }
   extra.hidden = false;
-  $('screen-result').dataset.appeal = 'sent';
 }
 
 function render(attempt, options) {
