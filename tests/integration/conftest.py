@@ -33,6 +33,8 @@ from service.settings import Settings
 from tests.conftest import in_ci
 from workers.runtime import install_services
 
+from .helpers import add_photo, create_pensioner
+
 PG_URL = os.environ.get(
     "CERTIFY_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
@@ -207,6 +209,15 @@ def services(services_factory, database_url) -> Services:
 def client(services) -> Iterator[TestClient]:
     with TestClient(create_app(services=services), raise_server_exceptions=False) as c:
         yield c
+
+
+@pytest.fixture
+def enrolled(client, shared_data) -> dict:
+    """A pensioner with one reference photo, made over the API of the test's `client`."""
+    pensioner = create_pensioner(client)
+    photo = (shared_data / "people/barack_obama/1.jpg").read_bytes()
+    assert add_photo(client, pensioner["id"], photo).status_code == 201
+    return pensioner
 
 
 def run_worker_burst(services: Services) -> None:

@@ -97,14 +97,6 @@ def client(request, services_factory):
         yield c
 
 
-@pytest.fixture
-def enrolled(client, shared_data) -> dict:
-    pensioner = create_pensioner(client)
-    photo = (shared_data / "people/barack_obama/1.jpg").read_bytes()
-    assert add_photo(client, pensioner["id"], photo).status_code == 201
-    return pensioner
-
-
 def _run_worker_process(services) -> subprocess.CompletedProcess:
     from bench.harness import worker_env
 

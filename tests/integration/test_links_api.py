@@ -10,7 +10,6 @@ import subprocess
 import sys
 import uuid
 
-import pytest
 from sqlalchemy import select
 
 from models import Attempt, AuditEvent, CertificationSession, PensionerLink
@@ -22,14 +21,6 @@ from tests.conftest import REPO_ROOT
 from .helpers import OPERATOR, add_photo, create_pensioner, new_national_id, upload_video
 
 PASSWORD = "correct horse battery"
-
-
-@pytest.fixture
-def enrolled(client, shared_data) -> dict:
-    pensioner = create_pensioner(client, name="张桂兰")
-    photo = (shared_data / "people/barack_obama/1.jpg").read_bytes()
-    assert add_photo(client, pensioner["id"], photo).status_code == 201
-    return pensioner
 
 
 def _link(client, pensioner_id: str, **body) -> dict:

@@ -35,14 +35,6 @@ def clips(tmp_path_factory) -> dict[str, Path]:
     return made
 
 
-@pytest.fixture
-def enrolled(client, shared_data) -> dict:
-    pensioner = create_pensioner(client)
-    photo = (shared_data / "people/barack_obama/1.jpg").read_bytes()
-    assert add_photo(client, pensioner["id"], photo).status_code == 201
-    return pensioner
-
-
 def _files(folder: Path) -> list[Path]:
     return [p for p in folder.rglob("*") if p.is_file()] if folder.exists() else []
 
