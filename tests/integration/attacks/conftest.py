@@ -1,0 +1,57 @@
+"""The target of the attack tests: the real app served over HTTP with production
+settings, on SQLite and on PostgreSQL, with the machine's Redis server."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from service.context import Services
+from tests.integration.agency_helpers import make_pensioner, staff_account
+from tests.integration.live_server import live_server
+
+OPERATOR_TOKEN = "test-operator-token"
+OPERATOR = {"Authorization": f"Bearer {OPERATOR_TOKEN}"}
+METRICS_TOKEN = "test-metrics-token-0123456789"
+PRODUCTION = {"environment": "production", "metrics_token": METRICS_TOKEN}
+"""Settings of the probed instance (the other secrets come from make_test_settings)."""
+
+
+@dataclass
+class Target:
+    url: str
+    services: Services
+    http: httpx.Client
+    data: Path
+
+    def pensioner(self, *, region: str = "110105", residence: str | None = None, photo: str | None = "people/barack_obama/1.jpg") -> str:
+        """A pensioner of `region` with an active reference photo (operator enrolment)."""
+        pensioner_id = str(make_pensioner(self.services, region=region, residence=residence))
+        if photo is not None:
+            response = self.http.post(
+                f"/v1/pensioners/{pensioner_id}/references",
+                files={"photo": ("p.jpg", (self.data / photo).read_bytes(), "image/jpeg")},
+                headers=OPERATOR,
+            )
+            assert response.status_code == 201, response.text
+        return pensioner_id
+
+    def staff(self, username: str, *, region: str = "110105", role: str = "staff") -> None:
+        staff_account(self.services, username=username, role=role, region=region)
+
+    def operator_session(self, pensioner_id: str, **body: Any) -> dict[str, Any]:
+        response = self.http.post(f"/v1/pensioners/{pensioner_id}/sessions", json=body, headers=OPERATOR)
+        assert response.status_code == 201, response.text
+        return response.json()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def target(request, services_factory, shared_data) -> Iterator[Target]:
+    services = services_factory(request.param, "server", **PRODUCTION)
+    with live_server(services) as url, httpx.Client(base_url=url, timeout=60) as http:
+        yield Target(url=url, services=services, http=http, data=shared_data)
