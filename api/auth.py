@@ -13,6 +13,7 @@ in an X-CSRF-Token header (double submit).
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 import uuid
 from collections.abc import Callable
@@ -21,13 +22,16 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
 
 from models import Pensioner, StaffRole, StaffUser
 from service.accounts import verify_api_key
 from service.errors import ForbiddenError, ServiceError
 from service.regions import region_matches, region_prefix
+from service.settings import Settings
 from service.tokens import read_token
 
+from .credentials import STAFF_COOKIE, Credentials, CredentialsDep
 from .deps import DbDep, ServicesDep
 
 __all__ = [
@@ -42,18 +46,32 @@ __all__ = [
     "SESSION_TTL_S",
     "UnauthorizedError",
     "BearerDep",
+    "principal_for_bearer",
+    "staff_for_cookie",
+    "verified_actor",
 ]
 
-SESSION_COOKIE = "certify_session"
+SESSION_COOKIE = STAFF_COOKIE
 CSRF_COOKIE = "certify_csrf"
 SESSION_PURPOSE = "staff-session"
 SESSION_TTL_S = 8 * 3600
 """A staff sign-in lasts one working day."""
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-_bearer = HTTPBearer(auto_error=False)
-BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
-"""The `Authorization: Bearer ...` credentials of a request, if any."""
+_bearer_scheme = HTTPBearer(auto_error=False)
+
+
+def _bearer(
+    credentials: CredentialsDep,
+    _documented: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer_scheme)] = None,
+) -> str | None:
+    # the scheme above only documents the header; the value comes from parse_credentials
+    return credentials.bearer
+
+
+BearerDep = Annotated[str | None, Depends(_bearer)]
+"""The token of the request's `Authorization: Bearer ...`, if any (one parsing shared
+with the rate limiter: a second Authorization header is a 400)."""
 
 
 class UnauthorizedError(ServiceError):
@@ -101,32 +119,26 @@ def _staff_principal(user: StaffUser) -> Principal:
     )
 
 
-def get_principal(
-    request: Request,
-    services: ServicesDep,
-    db: DbDep,
-    credentials: BearerDep,
-) -> Principal | None:
-    settings = services.settings
-    now = services.clock()
-    if credentials is not None:
-        token = credentials.credentials
-        if secrets.compare_digest(token.encode(), settings.api_token.get_secret_value().encode()):
-            return Principal(kind="operator", actor_id="operator", regions=("*",))
-        key = verify_api_key(db, text=token, now=now)
-        if key is None:
-            raise UnauthorizedError("unauthorized", "the bearer token is not valid")
-        db.commit()  # last_used_at
-        return Principal(
-            kind="agency",
-            actor_id=f"apikey:{key.prefix}",
-            regions=tuple(key.regions),
-            scopes=frozenset(key.scopes),
-            display_name=key.agency,
-        )
-    cookie = request.cookies.get(SESSION_COOKIE)
-    if not cookie:
+def principal_for_bearer(db: Session, settings: Settings, *, token: str, now: dt.datetime) -> Principal | None:
+    """The operator or the agency key behind a bearer token; None if it is not valid."""
+    if secrets.compare_digest(
+        token.encode("utf-8", "surrogateescape"), settings.api_token.get_secret_value().encode()
+    ):
+        return Principal(kind="operator", actor_id="operator", regions=("*",))
+    key = verify_api_key(db, text=token, now=now)
+    if key is None:
         return None
+    return Principal(
+        kind="agency",
+        actor_id=f"apikey:{key.prefix}",
+        regions=tuple(key.regions),
+        scopes=frozenset(key.scopes),
+        display_name=key.agency,
+    )
+
+
+def staff_for_cookie(db: Session, settings: Settings, *, cookie: str, now: dt.datetime) -> StaffUser | None:
+    """The active member of staff signed in with this session cookie, if any."""
     payload = read_token(
         settings.secret_key.get_secret_value(), purpose=SESSION_PURPOSE, token=cookie, now=now
     )
@@ -134,6 +146,42 @@ def get_principal(
         return None
     user = db.get(StaffUser, _uuid(payload.get("sub")))
     if user is None or not user.active:
+        return None
+    return user
+
+
+def verified_actor(db: Session, settings: Settings, credentials: Credentials, *, now: dt.datetime) -> str | None:
+    """Who a staff-side credential really is (for per-key rate limits); None when the
+    request carries none or it does not verify: an unverified claim buys nothing."""
+    if credentials.bearer is not None:
+        principal = principal_for_bearer(db, settings, token=credentials.bearer, now=now)
+        return principal.actor_id if principal is not None else None
+    if credentials.staff_cookie is not None:
+        user = staff_for_cookie(db, settings, cookie=credentials.staff_cookie, now=now)
+        return f"staff:{user.id}" if user is not None else None
+    return None
+
+
+def get_principal(
+    request: Request,
+    services: ServicesDep,
+    db: DbDep,
+    token: BearerDep,
+    credentials: CredentialsDep,
+) -> Principal | None:
+    settings = services.settings
+    now = services.clock()
+    if token is not None:
+        principal = principal_for_bearer(db, settings, token=token, now=now)
+        if principal is None:
+            raise UnauthorizedError("unauthorized", "the bearer token is not valid")
+        if principal.kind == "agency":
+            db.commit()  # last_used_at
+        return principal
+    if credentials.staff_cookie is None:
+        return None
+    user = staff_for_cookie(db, settings, cookie=credentials.staff_cookie, now=now)
+    if user is None:
         return None
     if request.method not in _SAFE_METHODS:
         sent = request.headers.get("X-CSRF-Token", "")

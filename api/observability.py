@@ -10,6 +10,8 @@ X-Request-ID response header. Metrics use a registry per app (no process globals
     certify_attempts{status}                              attempts not yet decided
     certify_job_stage_duration_ms{stage}                  engine timings, all workers
     certify_decisions_total{status,reason}                outcomes by reason, all workers
+    certify_rate_limits_in_process                        1 while Redis is unreachable and
+                                                          rate limits are counted per process
 """
 
 from __future__ import annotations
@@ -52,8 +54,9 @@ class _DeploymentCollector:
             queue_depth.add_metric(["failed"], FailedJobRegistry(queue=queue).count)
             stages = read_stage_histograms(services.redis)
             decisions = read_decisions(services.redis)
+            redis_ok = True
         except Exception:  # noqa: BLE001 - Redis down: export what we can
-            stages, decisions = {}, {}
+            stages, decisions, redis_ok = {}, {}, False
         yield queue_depth
         attempts = GaugeMetricFamily("certify_attempts", "Attempts not yet decided", labels=["status"])
         try:
@@ -83,6 +86,11 @@ class _DeploymentCollector:
         for (status, reason), count in sorted(decisions.items()):
             outcomes.add_metric([status, reason], count)
         yield outcomes
+        yield GaugeMetricFamily(
+            "certify_rate_limits_in_process",
+            "1 while Redis is unreachable and rate limits are counted in this process",
+            value=0 if redis_ok and services.limiter.mode == "redis" else 1,
+        )
 
 
 def make_registry(services: Services) -> tuple[CollectorRegistry, Counter, Histogram]:

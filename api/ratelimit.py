@@ -1,4 +1,5 @@
-"""Rate limits on uploads, per client IP and per credential, kept in Redis.
+"""Rate limits on uploads, per client IP and per credential (service.limits: Redis, or
+this process while Redis is unreachable).
 
 Applied as ASGI middleware before routing, by what a request looks like rather than by
 which route handles it, so upload endpoints added later are covered without changes:
@@ -7,33 +8,35 @@ an unsafe request (POST/PUT/PATCH) is an upload when its path matches one of
 tus). Each is counted twice, in fixed windows of `rate_limit_window_s`:
 
     ip     the client address (behind a proxy, run uvicorn with --proxy-headers)
-    token  the pensioner's credential: X-Session-Nonce, a link token in the path or query
-           (hashed; never stored in the clear)
-    staff  instead of both, for requests carrying a bearer token or a staff cookie (bulk
-           enrolment by an agency key comes from one address, and is accountable per key)
+    token  the pensioner's credential: X-Session-Nonce, X-Link-Pass, a link token in the
+           path or query (hashed; never stored in the clear)
+    staff  instead of both, for requests whose bearer token or staff cookie VERIFIES
+           (bulk enrolment by an agency key comes from one address, and is accountable
+           per key); an unverified credential buys nothing: it is counted by address
 
-Over either limit: 429 `rate_limited` with Retry-After. If Redis is unreachable the
-limiter lets requests through (uploads then land in the outbox) and says so in the log
-once a minute.
+Credentials are read by api.credentials, the same parsing the routes use; a request
+carrying a credential header twice is refused here with 400 `credential_duplicated`,
+whatever it is. Over a limit: 429 `rate_limited` with Retry-After.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import re
-import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
-from redis.exceptions import RedisError
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
 from service.context import Services
+from service.limits import Budget, hashed
 
+from .auth import verified_actor
+from .credentials import Credentials, DuplicateCredentialError, credentials_of
 from .errors import error_body
 
 __all__ = ["UploadRateLimitMiddleware", "is_upload", "RateDecision", "UPLOAD_CONTENT_TYPES"]
@@ -52,7 +55,6 @@ UPLOAD_CONTENT_TYPES = (
 
 _UNSAFE = frozenset({"POST", "PUT", "PATCH"})
 _LINK_TOKEN = re.compile(r"/(?:links?|l|t)/([^/]+)")
-_OUTAGE_LOG_INTERVAL_S = 60.0
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -75,15 +77,11 @@ def is_upload(method: str, path: str, content_type: str, patterns: tuple[re.Patt
     return any(content_type.startswith(t) for t in UPLOAD_CONTENT_TYPES)
 
 
-def _credential(headers: dict[str, str], path: str, query: str) -> str | None:
-    for name in ("x-session-nonce", "authorization"):
-        if headers.get(name):
-            return f"{name}:{headers[name]}"
-    cookie = headers.get("cookie", "")
-    for part in cookie.split(";"):
-        name, _, value = part.strip().partition("=")
-        if name == "certify_session" and value:
-            return f"cookie:{value}"
+def _pensioner_credential(credentials: Credentials, path: str, query: str) -> str | None:
+    if credentials.session_nonce:
+        return f"nonce:{credentials.session_nonce}"
+    if credentials.link_pass:
+        return f"pass:{credentials.link_pass}"
     token = parse_qs(query).get("token")
     if token:
         return f"query:{token[0]}"
@@ -105,67 +103,72 @@ class UploadRateLimitMiddleware:
             "token": settings.rate_limit_token_per_window,
             "staff": settings.rate_limit_staff_per_window,
         }
-        self._outage_logged_at = 0.0
 
-    def _check(self, identities: dict[str, str]) -> RateDecision:
-        now = self.services.clock().timestamp()
-        window = int(now // self.window_s)
-        retry_after = int((window + 1) * self.window_s - now) + 1
-        try:
-            with self.services.redis.pipeline() as pipe:
-                for scope, identity in identities.items():
-                    key = f"certify:rl:{scope}:{identity}:{window}"
-                    pipe.incr(key)
-                    pipe.expire(key, self.window_s + 5)
-                counts = pipe.execute()[::2]
-        except (RedisError, OSError, RuntimeError) as exc:
-            if time.monotonic() - self._outage_logged_at > _OUTAGE_LOG_INTERVAL_S:
-                self._outage_logged_at = time.monotonic()
-                log.warning("upload rate limits not enforced (Redis unavailable: %s)", exc)
+    def _budgets(self, identities: dict[str, str]) -> list[Budget]:
+        return [Budget(scope, identity, self.limits[scope], self.window_s) for scope, identity in identities.items()]
+
+    def _identities(self, credentials: Credentials, client: str, path: str, query: str) -> dict[str, str]:
+        if credentials.staff_side:
+            try:
+                with self.services.sessions() as db:
+                    actor = verified_actor(db, self.services.settings, credentials, now=self.services.clock())
+            except SQLAlchemyError:  # the database is down: the route will answer 503
+                actor = None
+            if actor is not None:
+                return {"staff": hashed(actor)}
+            return {"ip": client}
+        identities = {"ip": client}
+        credential = _pensioner_credential(credentials, path, query)
+        if credential is not None:
+            identities["token"] = hashed(credential)
+        return identities
+
+    def _check(self, credentials: Credentials, client: str, path: str, query: str) -> RateDecision:
+        exceeded = self.services.limiter.hit(self._budgets(self._identities(credentials, client, path, query)))
+        if exceeded is None:
             return RateDecision(True)
-        for (scope, _), count in zip(identities.items(), counts, strict=True):
-            if int(count) > self.limits[scope]:
-                return RateDecision(False, scope, retry_after)
-        return RateDecision(True)
+        return RateDecision(False, exceeded.budget.scope, exceeded.retry_after_s)
 
     async def __call__(self, scope: Scope, receive, send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        try:
+            credentials = credentials_of(scope)
+        except DuplicateCredentialError as exc:
+            await _send_error(send, exc.status, error_body(exc.code, exc.message, **exc.details))
+            return
         path = scope.get("path", "")
-        if not is_upload(scope.get("method", ""), path, headers.get("content-type", ""), self.patterns):
+        content_type = ""
+        for name, value in scope.get("headers", []):
+            if name.lower() == b"content-type":
+                content_type = value.decode("latin-1")
+                break
+        if not is_upload(scope.get("method", ""), path, content_type, self.patterns):
             await self.app(scope, receive, send)
             return
         client = scope.get("client")
-        credential = _credential(headers, path, scope.get("query_string", b"").decode("latin-1"))
-        digest = hashlib.sha256((credential or "").encode()).hexdigest()[:32]
-        if credential is not None and credential.startswith(("authorization:", "cookie:")):
-            identities = {"staff": digest}
-        else:
-            identities = {"ip": client[0] if client else "unknown"}
-            if credential is not None:
-                identities["token"] = digest
-        decision = await run_in_threadpool(self._check, identities)
+        decision = await run_in_threadpool(
+            self._check, credentials, client[0] if client else "unknown", path,
+            scope.get("query_string", b"").decode("latin-1"),
+        )
         if decision.allowed:
             await self.app(scope, receive, send)
             return
-        body = json.dumps(
-            error_body(
-                "rate_limited",
-                f"too many uploads from this {'address' if decision.scope == 'ip' else 'credential'}; "
-                "wait and try again",
-                scope=decision.scope,
-                retry_after_s=decision.retry_after_s,
-            )
-        ).encode()
-        await send({
-            "type": "http.response.start",
-            "status": 429,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"retry-after", str(decision.retry_after_s).encode()),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        })
-        await send({"type": "http.response.body", "body": body})
+        body = error_body(
+            "rate_limited",
+            f"too many uploads from this {'address' if decision.scope == 'ip' else 'credential'}; "
+            "wait and try again",
+            scope=decision.scope,
+            retry_after_s=decision.retry_after_s,
+        )
+        await _send_error(send, 429, body, retry_after_s=decision.retry_after_s)
+
+
+async def _send_error(send, status: int, body: dict[str, Any], *, retry_after_s: int | None = None) -> None:
+    data = json.dumps(body).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode())]
+    if retry_after_s is not None:
+        headers.append((b"retry-after", str(retry_after_s).encode()))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": data})

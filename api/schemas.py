@@ -184,15 +184,22 @@ class ActionPublic(BaseModel):
 
 
 class AttemptPublic(BaseModel):
+    """An attempt as its caller may see it. The attempt id alone (a result page without
+    the pensioner's link pass) shows status, reasons, tries left and validity; the ids of
+    other objects and the qualification record need the pass or a credential that sees
+    the pensioner; the evidence needs evidence rights in the paying region."""
+
     id: uuid.UUID
-    pensioner_id: uuid.UUID
-    session_id: uuid.UUID
+    pensioner_id: uuid.UUID | None = None
+    session_id: uuid.UUID | None = None
     status: str
     reasons: list[str]
     period: str
     created_at: dt.datetime
     started_at: dt.datetime | None
     finished_at: dt.datetime | None
+    valid_until: dt.date | None = None
+    """Until when a passed attempt certifies the pensioner."""
     qualification: QualificationPublic | None = None
     tries_left: int | None = None
     # evidence: only for operators
@@ -211,20 +218,25 @@ class AttemptPublic(BaseModel):
         with_evidence: bool,
         qualification: QualificationRecord | None = None,
         tries_left: int | None = None,
+        owner: bool = True,
     ) -> AttemptPublic:
         body: dict[str, Any] = {
             "id": attempt.id,
-            "pensioner_id": attempt.pensioner_id,
-            "session_id": attempt.session_id,
             "status": attempt.status,
             "reasons": list(attempt.reasons or []),
             "period": attempt.period,
             "created_at": attempt.created_at,
             "started_at": attempt.started_at,
             "finished_at": attempt.finished_at,
-            "qualification": QualificationPublic.of(qualification) if qualification else None,
+            "valid_until": qualification.valid_until if qualification else None,
             "tries_left": tries_left,
         }
+        if owner:
+            body.update(
+                pensioner_id=attempt.pensioner_id,
+                session_id=attempt.session_id,
+                qualification=QualificationPublic.of(qualification) if qualification else None,
+            )
         if with_evidence:
             result = attempt.result or {}
             body.update(

@@ -143,13 +143,15 @@ def _upload(services, pensioner_id: uuid.UUID, clip: Path) -> uuid.UUID:
 
     from certify import issue_challenge, parse_challenge
     from models.db import session_scope
+    from service.admission import AdmissionRules
     from service.certification import open_session
     from service.intake import accept_upload
+    from service.nonce_guard import NonceGuard
 
     with session_scope(services.sessions) as db:
         session = open_session(
             db, pensioner_id=pensioner_id, challenge=issue_challenge(), ttl_s=600,
-            max_failed_attempts=1000, now=services.clock(),
+            rules=AdmissionRules.of(services.settings), now=services.clock(),
         )
         session.challenge = parse_challenge(CHALLENGE).to_json()
         db.commit()
@@ -160,7 +162,7 @@ def _upload(services, pensioner_id: uuid.UUID, clip: Path) -> uuid.UUID:
     try:
         attempt = accept_upload(
             services, pensioner_id=pensioner_id, session_id=session_id, nonce=nonce,
-            upload_path=spool, content_type="video/mp4",
+            upload_path=spool, content_type="video/mp4", guard=NonceGuard.of(services, "soak"),
         )
     finally:
         spool.unlink(missing_ok=True)

@@ -11,6 +11,7 @@ from .certification import Attempt, AttemptStatus, CertificationSession, Channel
 from .jobs import EnrolmentJob, EnrolmentRow, ExportJob, JobState
 from .life_events import LifeEvent
 from .links import PensionerLink
+from .lockouts import SelfServiceFailure, SelfServiceLock
 from .pensioner import FaceReference, Pensioner, ReferenceSource, ReferenceStatus
 from .qualification import (
     DEFAULT_SCHEME,
@@ -63,6 +64,8 @@ __all__ = [
     "ReferenceSource",
     "ReferenceStatus",
     "PensionerLink",
+    "SelfServiceFailure",
+    "SelfServiceLock",
     "Upload",
     "UploadChunk",
     "UploadStatus",

@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, Text, false
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, JSONValue, new_id, utcnow
@@ -54,10 +54,22 @@ class AttemptStatus:
 
     DECIDED = frozenset({PASSED, FAILED, REVIEW})
     FINAL = frozenset({PASSED, FAILED, REVIEW, ERROR})
+    UNDECIDED = frozenset({QUEUED, PROCESSING})
+    """Spoken for: they count toward the period's tries until decided, and a pensioner
+    has at most one of them at a time (a unique partial index on attempts)."""
+
+
+_UNDECIDED_SQL = text("status IN ('queued', 'processing')")
 
 
 class Attempt(Base):
     __tablename__ = "attempts"
+    __table_args__ = (
+        Index(
+            "uq_attempts_one_undecided", "pensioner_id", unique=True,
+            sqlite_where=_UNDECIDED_SQL, postgresql_where=_UNDECIDED_SQL,
+        ),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     session_id: Mapped[uuid.UUID] = mapped_column(

@@ -26,10 +26,12 @@ from models import (
     ReviewKind,
 )
 
+from .admission import AdmissionRules, admit, tries_left
 from .certificates import issue_certificates
 from .crypto import Keyring
-from .life_events import certified_by_data_match
 from .errors import ConflictError, ForbiddenError, GoneError, InvalidInputError, NotFoundError
+from .life_events import certified_by_data_match
+from .nonce_guard import NonceGuard
 from .pensioners import get_pensioner
 from .records import Certification, certify_period, current_window, note_decision
 from .reviews import open_review
@@ -41,7 +43,6 @@ __all__ = [
     "get_session_for_upload",
     "create_attempt",
     "get_attempt",
-    "failed_attempts",
     "tries_left",
     "mark_processing",
     "record_outcome",
@@ -64,7 +65,7 @@ def open_session(
     pensioner_id: uuid.UUID,
     challenge: Challenge,
     ttl_s: int,
-    max_failed_attempts: int,
+    rules: AdmissionRules,
     now: dt.datetime,
     channel: str = Channel.SELF,
     assisted_by: str | None = None,
@@ -73,7 +74,8 @@ def open_session(
     consent_at: dt.datetime | None = None,
     link_id: uuid.UUID | None = None,
 ) -> CertificationSession:
-    """Issue a challenge to a pensioner who has a reference photo and tries left.
+    """Issue a challenge to a pensioner who has a reference photo and may try now
+    (service.admission: not locked out, no attempt undecided, tries left).
 
     `ttl_s` bounds when the recording may start; `upload_window_s` (from issue) bounds
     when that recording may still arrive by resumable upload (None: the same as ttl_s).
@@ -101,12 +103,7 @@ def open_session(
         raise ConflictError(
             "no_reference_photo", "the pensioner has no enrolled reference photo yet"
         )
-    if tries_left(db, pensioner_id=pensioner.id, period=period, limit=max_failed_attempts) <= 0:
-        raise ConflictError(
-            "attempts_exhausted",
-            "no certification tries are left this period; community staff can help",
-            period=period,
-        )
+    admit(db, pensioner_id=pensioner.id, period=period, channel=channel, now=now, rules=rules)
     session = CertificationSession(
         id=uuid.uuid4(),
         pensioner_id=pensioner.id,
@@ -135,25 +132,27 @@ def get_session_for_upload(
     pensioner_id: uuid.UUID,
     nonce: str | None,
     now: dt.datetime,
+    guard: NonceGuard,
+    rules: AdmissionRules,
     late_ok: bool = False,
 ) -> CertificationSession:
     """The session a video is being uploaded for, if this upload may use it.
 
-    A direct upload must arrive before the recording expiry (`expires_at`); a resumable
-    upload (`late_ok`) until the session's upload deadline.
+    The nonce is checked by `guard` (wrong ones count against the caller, never the
+    pensioner); then the pensioner must still be admitted (service.admission), as when
+    the session was opened. A direct upload must arrive before the recording expiry
+    (`expires_at`); a resumable upload (`late_ok`) until the session's upload deadline.
     """
     session = db.get(CertificationSession, session_id)
     if session is None:
         raise NotFoundError("session_not_found", "no such certification session")
     if session.pensioner_id != pensioner_id:
+        guard.refuse_if_spent(session.id)
+        guard.count_failure(session.id)
         raise ForbiddenError(
             "session_pensioner_mismatch", "this session was issued to another pensioner"
         )
-    # compared as bytes: a non-ASCII header must be a wrong nonce, not a TypeError (500)
-    if not nonce or not secrets.compare_digest(
-        nonce.encode("utf-8", "surrogateescape"), session.nonce.encode()
-    ):
-        raise ForbiddenError("nonce_mismatch", "the session nonce is missing or wrong")
+    guard.check(session_id=session.id, expected=session.nonce, given=nonce)
     if session.used_at is not None:
         raise ConflictError("session_used", "a video was already uploaded for this session")
     if late_ok and session.upload_deadline is not None:
@@ -164,6 +163,11 @@ def get_session_for_upload(
             )
     elif now > session.expires_at:
         raise GoneError("session_expired", "the challenge expired; start a new session")
+    pensioner = get_pensioner(db, session.pensioner_id)
+    admit(
+        db, pensioner_id=session.pensioner_id, channel=session.channel, now=now, rules=rules,
+        period=current_window(db, pensioner=pensioner, now=now).label,
+    )
     return session
 
 
@@ -223,26 +227,6 @@ def get_attempt(db: Session, attempt_id: uuid.UUID) -> Attempt:
     if attempt is None:
         raise NotFoundError("attempt_not_found", "no such attempt")
     return attempt
-
-
-def failed_attempts(db: Session, *, pensioner_id: uuid.UUID, period: str) -> int:
-    return (
-        db.scalar(
-            select(func.count())
-            .select_from(Attempt)
-            .where(
-                Attempt.pensioner_id == pensioner_id,
-                Attempt.period == period,
-                Attempt.status == AttemptStatus.FAILED,
-            )
-        )
-        or 0
-    )
-
-
-def tries_left(db: Session, *, pensioner_id: uuid.UUID, period: str, limit: int) -> int:
-    """How many more failed attempts this period before the pensioner is sent to staff."""
-    return max(0, limit - failed_attempts(db, pensioner_id=pensioner_id, period=period))
 
 
 def mark_processing(db: Session, *, attempt: Attempt, now: dt.datetime) -> None:

@@ -20,6 +20,7 @@ from models.db import make_engine, make_session_factory
 
 from .blob_crypto import EncryptedBlobStore
 from .crypto import Keyring
+from .limits import RateLimiter
 from .queue import connect_redis, make_queue
 from .settings import Settings
 from .storage import BlobStore, LocalBlobStore
@@ -50,6 +51,11 @@ class Services:
         return connect_redis(self.settings.redis_url)
 
     @cached_property
+    def limiter(self) -> RateLimiter:
+        """Rate-limit counters: in Redis, or in this process while Redis is unreachable."""
+        return RateLimiter(lambda: self.redis, clock=lambda: self.clock().timestamp())
+
+    @cached_property
     def queue(self) -> Queue:
         return make_queue(self.redis, self.settings.queue_name)
 
@@ -70,6 +76,7 @@ class Services:
         self.engine.dispose(close=False)
         self.__dict__.pop("redis", None)
         self.__dict__.pop("queue", None)
+        self.__dict__.pop("limiter", None)
         self.pid = os.getpid()
 
     def close(self) -> None:

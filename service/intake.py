@@ -15,13 +15,16 @@ from pathlib import Path
 from sqlalchemy.exc import IntegrityError
 
 from certify import VideoError, VideoLimits, probe_video
-from models import Attempt
+from models import Attempt, CertificationSession, Channel
 from models.db import session_scope
 
+from .admission import AdmissionRules, undecided_attempt
 from .certification import create_attempt, get_session_for_upload
 from .context import Services
 from .dispatch import enqueue_attempt
 from .errors import ConflictError, InvalidInputError
+from .lockout import record_failure
+from .nonce_guard import NonceGuard
 from .settings import Settings
 from .storage import copy_to
 
@@ -55,21 +58,31 @@ def accept_upload(
     nonce: str | None,
     upload_path: Path,
     content_type: str,
+    guard: NonceGuard,
     late_ok: bool = False,
 ) -> Attempt:
     """Turn a spooled upload into a stored video and a queued attempt (commits).
 
-    `late_ok`: a resumable upload, accepted until the session's upload deadline.
+    `late_ok`: a resumable upload, accepted until the session's upload deadline. A
+    recording that is not a usable video counts toward the pensioner's lockout when the
+    session is their own (self-service).
     """
+    rules = AdmissionRules.of(services.settings)
     with session_scope(services.sessions) as db:
         # checked again here: the session may have been used while the body was arriving
         session = get_session_for_upload(
             db, session_id=session_id, pensioner_id=pensioner_id, nonce=nonce,
-            now=services.clock(), late_ok=late_ok,
+            now=services.clock(), late_ok=late_ok, guard=guard, rules=rules,
         )
         try:
             info = probe_video(upload_path, limits=video_limits(services.settings))
         except VideoError as exc:
+            if session.channel == Channel.SELF:
+                record_failure(
+                    db, pensioner_id=session.pensioner_id, now=services.clock(),
+                    policy=rules.lockout, reason=exc.reason.value,
+                )
+                db.commit()
             raise InvalidInputError(exc.reason.value, exc.message) from None
         attempt_id = uuid.uuid4()
         blob = copy_to(services.store, f"videos/{attempt_id}{extension_for(info.container)}", upload_path)
@@ -86,6 +99,11 @@ def accept_upload(
             db.commit()
         except IntegrityError:
             _forget(db, services, blob.key)
+            if undecided_attempt(db, pensioner_id=pensioner_id) is not None and _unused(db, session_id):
+                raise ConflictError(  # another session's upload won the race
+                    "attempt_in_progress",
+                    "the last recording is still being checked; wait for its result",
+                ) from None
             raise ConflictError(
                 "session_used", "a video was already uploaded for this session"
             ) from None
@@ -96,6 +114,11 @@ def accept_upload(
             raise
     enqueue_attempt(services, attempt.id)
     return attempt
+
+
+def _unused(db, session_id: uuid.UUID) -> bool:
+    session = db.get(CertificationSession, session_id, populate_existing=True)
+    return session is not None and session.used_at is None
 
 
 def _forget(db, services: Services, key: str) -> None:

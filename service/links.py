@@ -20,7 +20,14 @@ from sqlalchemy.orm import Session
 from models import Attempt, PensionerLink
 
 from .crypto import keyed_hash
-from .errors import ConflictError, ForbiddenError, GoneError, InvalidInputError, NotFoundError
+from .errors import (
+    ConflictError,
+    ForbiddenError,
+    GoneError,
+    InvalidInputError,
+    NotFoundError,
+    ServiceError,
+)
 from .pensioners import get_pensioner
 
 __all__ = [
@@ -29,6 +36,7 @@ __all__ = [
     "create_link",
     "redeem_link",
     "link_for_pass",
+    "pass_opens_pensioner",
     "record_consent",
     "revoke_link",
     "latest_attempt",
@@ -157,6 +165,19 @@ def link_for_pass(db: Session, *, secret: str, page_pass: str | None, now: dt.da
         raise ForbiddenError("link_pass_invalid", "open the link from your SMS or letter again")
     _check_usable(link, now)
     return link
+
+
+def pass_opens_pensioner(
+    db: Session, *, secret: str, page_pass: str | None, pensioner_id: uuid.UUID, now: dt.datetime
+) -> bool:
+    """Whether the page pass belongs to a usable link of this pensioner (their own phone)."""
+    if not page_pass:
+        return False
+    try:
+        link = link_for_pass(db, secret=secret, page_pass=page_pass, now=now)
+    except ServiceError:
+        return False
+    return link.pensioner_id == pensioner_id
 
 
 def record_consent(db: Session, *, link: PensionerLink, version: str, now: dt.datetime) -> None:

@@ -111,11 +111,20 @@ class Settings(BaseSettings):
     """How often the maintenance loop runs the retention purge."""
 
     lockout_failures: int = 5
-    """Failures (failed results, refused uploads, wrong nonces) that lock a pensioner out..."""
+    """The pensioner's own failures (failed results, unusable videos uploaded with the
+    right nonce) that lock their self-service..."""
     lockout_window_s: int = 180
     """...when they happen within this many seconds..."""
     lockout_s: int = 1800
     """...for this long (self-service only; community staff can still assist)."""
+
+    wrong_nonces_per_client: int = 30
+    """Wrong session nonces one client address may send per `wrong_nonce_window_s`
+    before its nonce-authorised requests are answered 429 (a wrong nonce is the caller's
+    failure: it never counts toward the pensioner's lockout)."""
+    wrong_nonces_per_session: int = 10
+    """Wrong nonces one session may receive, from anywhere, per window."""
+    wrong_nonce_window_s: int = 600
 
     rate_limit_ip_per_window: int = 1200
     """Upload requests one client IP may make per rate-limit window (a village office

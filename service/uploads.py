@@ -20,7 +20,6 @@ import io
 import logging
 import os
 import re
-import secrets
 import tempfile
 import uuid
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ from sqlalchemy.orm import Session
 from models import Attempt, CertificationSession, Upload, UploadChunk, UploadStatus
 from models.db import session_scope
 
+from .admission import AdmissionRules
 from .certification import get_session_for_upload
 from .context import Services
 from .errors import (
@@ -44,6 +44,7 @@ from .errors import (
     TooLargeError,
 )
 from .intake import accept_upload
+from .nonce_guard import NonceGuard
 from .storage import BlobStore, spool_directory
 
 __all__ = [
@@ -107,6 +108,8 @@ def start_upload(
     chunk_bytes: int,
     max_bytes: int,
     now: dt.datetime,
+    guard: NonceGuard,
+    rules: AdmissionRules,
 ) -> tuple[Upload, bool]:
     """Declare the recording for a session; declaring the same file again resumes it.
 
@@ -115,11 +118,13 @@ def start_upload(
     existing = db.scalar(select(Upload).where(Upload.session_id == session_id))
     if existing is not None and existing.status == UploadStatus.COMPLETE:
         session = db.get(CertificationSession, session_id)
-        if session is None or nonce is None or session.nonce != nonce:
+        if session is None:
             raise ForbiddenError("nonce_mismatch", "the session nonce is missing or wrong")
+        guard.check(session_id=session.id, expected=session.nonce, given=nonce)
         return existing, False  # answered again after a lost response: it is done
     session = get_session_for_upload(
-        db, session_id=session_id, pensioner_id=pensioner_id, nonce=nonce, now=now, late_ok=True
+        db, session_id=session_id, pensioner_id=pensioner_id, nonce=nonce, now=now,
+        late_ok=True, guard=guard, rules=rules,
     )
     if size_bytes <= 0:
         raise InvalidInputError("empty_upload", "the recording is empty")
@@ -157,19 +162,18 @@ def start_upload(
     return upload, True
 
 
-def upload_for_client(db: Session, *, upload_id: uuid.UUID, nonce: str | None) -> Upload:
+def upload_for_client(
+    db: Session, *, upload_id: uuid.UUID, nonce: str | None, guard: NonceGuard
+) -> Upload:
     """The upload, if the caller holds its session's nonce."""
     upload = db.get(Upload, upload_id)
     if upload is None:
         raise NotFoundError("upload_not_found", "no such upload; declare the recording again")
     session = db.get(CertificationSession, upload.session_id)
-    if session is None or not nonce or not _same(nonce, session.nonce):
+    if session is None:
         raise ForbiddenError("nonce_mismatch", "the session nonce is missing or wrong")
+    guard.check(session_id=session.id, expected=session.nonce, given=nonce)
     return upload
-
-
-def _same(a: str, b: str) -> bool:
-    return secrets.compare_digest(a.encode(), b.encode())
 
 
 def upload_state(db: Session, *, upload: Upload) -> UploadState:
@@ -331,13 +335,15 @@ def _finish(services: Services, upload_id: uuid.UUID, attempt_id: uuid.UUID) -> 
         services.store.delete(key)
 
 
-def complete_upload(services: Services, *, upload_id: uuid.UUID, nonce: str | None) -> Attempt:
+def complete_upload(
+    services: Services, *, upload_id: uuid.UUID, nonce: str | None, guard: NonceGuard
+) -> Attempt:
     """Reassemble a fully received upload and accept it as the session's video (commits).
 
     Idempotent: completing a completed upload answers with its attempt.
     """
     with session_scope(services.sessions) as db:
-        upload = upload_for_client(db, upload_id=upload_id, nonce=nonce)
+        upload = upload_for_client(db, upload_id=upload_id, nonce=nonce, guard=guard)
         if upload.status == UploadStatus.COMPLETE and upload.attempt_id is not None:
             attempt = db.get(Attempt, upload.attempt_id)
             assert attempt is not None
@@ -390,6 +396,7 @@ def complete_upload(services: Services, *, upload_id: uuid.UUID, nonce: str | No
             nonce=nonce,
             upload_path=path,
             content_type=content_type,
+            guard=guard,
             late_ok=True,
         )
     except ConflictError as exc:
@@ -422,10 +429,11 @@ def store_chunk_committed(
     index: int,
     data: bytes,
     declared_sha256: str | None,
+    guard: NonceGuard,
 ) -> UploadState:
     """`store_chunk` in its own transaction (commits); a racing duplicate is answered as one."""
     with session_scope(services.sessions) as db:
-        upload = upload_for_client(db, upload_id=upload_id, nonce=nonce)
+        upload = upload_for_client(db, upload_id=upload_id, nonce=nonce, guard=guard)
         try:
             store_chunk(
                 db, store=services.store, upload=upload, index=index, data=data,

@@ -160,6 +160,11 @@ def run_attempt(services: Services, attempt_id: uuid.UUID) -> tuple[str, bool]:
         )
         if outcome.status == AttemptStatus.PASSED and assessment is not None:
             add_fresh_reference(db, services=services, attempt=attempt, assessment=assessment, now=now)
+        if outcome.status == AttemptStatus.FAILED and attempt.channel == Channel.SELF:
+            record_failure(  # in the same transaction as the outcome: counted exactly once
+                db, pensioner_id=attempt.pensioner_id, now=now, attempt_id=attempt.id,
+                policy=LockoutPolicy.of(services.settings), reason="certification_failed",
+            )
         if outcome.status in AttemptStatus.DECIDED:
             record_audit(
                 db, actor_type="system", actor_id=f"engine:{outcome.engine_version or '-'}",
@@ -168,16 +173,10 @@ def run_attempt(services: Services, attempt_id: uuid.UUID) -> tuple[str, bool]:
                 details={"decision": outcome.status, "thresholds_version": outcome.thresholds_version},
             )
         db.commit()
-        channel = attempt.channel
         if outcome.status in AttemptStatus.DECIDED:
             announce_changes(services)  # webhooks for the records that changed
         log.info("attempt %s: %s %s", attempt_id, outcome.status, ",".join(outcome.reasons))
     timings = dict((outcome.result or {}).get("timings_ms") or {})
     timings["total"] = (time.perf_counter() - started) * 1000.0
     record_job_metrics(services.redis, timings_ms=timings, status=outcome.status, reasons=outcome.reasons)
-    if outcome.status == AttemptStatus.FAILED and channel == Channel.SELF:
-        record_failure(
-            services.redis, pensioner_id=attempt.pensioner_id, now_s=now.timestamp(),
-            policy=LockoutPolicy.of(services.settings), reason="certification_failed",
-        )
     return outcome.status, True

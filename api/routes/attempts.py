@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from sqlalchemy import select
-
-from fastapi import Request
 
 from models import AttemptStatus, Pensioner, QualificationRecord
 from service.audit import record_audit
 from service.certification import get_attempt, tries_left
+from service.links import pass_opens_pensioner
 
 from ..access import may_see_evidence
 from ..auth import OptionalPrincipalDep
+from ..credentials import LinkPassDep
 from ..deps import DbDep, ServicesDep, client_ip
 from ..schemas import AttemptPublic
 
@@ -28,19 +28,30 @@ def read(
     db: DbDep,
     services: ServicesDep,
     principal: OptionalPrincipalDep,
+    page_pass: LinkPassDep,
 ) -> AttemptPublic:
     """Progress (`queued`, `processing`) or the result (`passed`, `failed`, `review`, `error`).
 
-    Anyone holding the attempt id sees the status, reason codes and tries left. Scores
-    and the action timeline (biometric evidence) are shown to reviewers, admins and
-    agency keys with `evidence:read` for the pensioner's region; each such read is audited.
+    The attempt id alone shows the status, reason codes, tries left and validity (what
+    the result page needs). The pensioner's own page (its `X-Link-Pass`) and credentials
+    that see the pensioner also get the ids and the qualification record. Scores and the
+    action timeline (biometric evidence) are shown to reviewers, admins and agency keys
+    with `evidence:read` for the pensioner's paying region; each such read is audited.
     """
     attempt = get_attempt(db, attempt_id)
-    with_evidence = False
-    if may_see_evidence(principal) and principal is not None:
-        pensioner = db.get(Pensioner, attempt.pensioner_id)
-        # evidence belongs to the paying region (staff assisting across regions never see it)
-        with_evidence = pensioner is not None and principal.sees_region(pensioner.region_code)
+    now = services.clock()
+    pensioner = db.get(Pensioner, attempt.pensioner_id)
+    owner = (principal is not None and pensioner is not None and principal.sees_pensioner(pensioner)) or (
+        pass_opens_pensioner(
+            db, secret=services.settings.secret_key.get_secret_value(), page_pass=page_pass,
+            pensioner_id=attempt.pensioner_id, now=now,
+        )
+    )
+    # evidence belongs to the paying region (staff assisting across regions never see it)
+    with_evidence = (
+        may_see_evidence(principal) and principal is not None and pensioner is not None
+        and principal.sees_region(pensioner.region_code)
+    )
     record = None
     if attempt.status == AttemptStatus.PASSED:
         record = db.scalar(
@@ -55,8 +66,9 @@ def read(
     if with_evidence and principal is not None:
         record_audit(
             db, actor_type=principal.kind, actor_id=principal.actor_id, action="evidence.read",
-            subject_type="attempt", subject_id=str(attempt.id), now=services.clock(),
-            ip=client_ip(request),
+            subject_type="attempt", subject_id=str(attempt.id), now=now, ip=client_ip(request),
         )
         db.commit()
-    return AttemptPublic.of(attempt, with_evidence=with_evidence, qualification=record, tries_left=left)
+    return AttemptPublic.of(
+        attempt, with_evidence=with_evidence, qualification=record, tries_left=left, owner=owner
+    )

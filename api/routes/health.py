@@ -38,4 +38,10 @@ def readyz(services: ServicesDep) -> JSONResponse:
     except Exception as exc:  # noqa: BLE001
         checks["storage"] = f"error: {type(exc).__name__}"
     ready = all(v == "ok" for v in checks.values())
-    return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+    # where rate limits are counted: "in_process" while Redis is unreachable (limits then
+    # hold per process; lockouts and tries live in the database and hold everywhere)
+    rate_limits = "redis" if checks["redis"] == "ok" else "in_process"
+    return JSONResponse(
+        {"ready": ready, "checks": checks, "rate_limits": rate_limits},
+        status_code=200 if ready else 503,
+    )

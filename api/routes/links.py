@@ -7,12 +7,13 @@ import datetime as dt
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Depends, Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from certify import issue_challenge
 from models import Channel, PensionerLink, QualificationRecord, StaffRole
+from service.admission import AdmissionRules
 from service.audit import record_audit
 from service.certification import open_session, tries_left
 from service.context import Services
@@ -32,6 +33,7 @@ from service.records import current_window
 
 from ..access import ENROL_SCOPE, visible_pensioner
 from ..auth import Principal, PrincipalDep
+from ..credentials import LinkPassDep
 from ..deps import DbDep, NowDep, ServicesDep, client_ip
 from ..schemas import SessionPublic
 from ..schemas_links import (
@@ -47,9 +49,6 @@ from ..schemas_links import (
 )
 
 router = APIRouter(tags=["pensioner links"])
-
-PassHeader = Annotated[str | None, Header(alias="X-Link-Pass", max_length=128)]
-
 
 def _issuer(principal: PrincipalDep) -> Principal:
     if principal.kind in ("operator", StaffRole.ADMIN, StaffRole.STAFF, StaffRole.REVIEWER):
@@ -198,9 +197,7 @@ def redeem(
     return LinkOpened(page_pass=opened.page_pass, link=_view(db, services, link, now))
 
 
-def _current(
-    db: DbDep, services: ServicesDep, now: NowDep, page_pass: PassHeader = None
-) -> PensionerLink:
+def _current(db: DbDep, services: ServicesDep, now: NowDep, page_pass: LinkPassDep) -> PensionerLink:
     return link_for_pass(
         db, secret=services.settings.secret_key.get_secret_value(), page_pass=page_pass, now=now
     )
@@ -254,7 +251,7 @@ def open_link_session(
         pensioner_id=link.pensioner_id,
         challenge=issue_challenge(with_digits=settings.challenge_with_digits),
         ttl_s=settings.session_ttl_s,
-        max_failed_attempts=settings.max_failed_attempts,
+        rules=AdmissionRules.of(settings),
         now=now,
         channel=Channel.SELF,
         device_id=body.device_id if body else None,

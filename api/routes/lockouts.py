@@ -30,24 +30,18 @@ def read(
     """Whether repeated failures locked the pensioner out of self-service, and until when."""
     visible_pensioner(db, principal, pensioner_id)
     state = lockout_state(
-        services.redis, pensioner_id=pensioner_id, now_s=now.timestamp(),
-        policy=LockoutPolicy.of(services.settings),
+        db, pensioner_id=pensioner_id, now=now, policy=LockoutPolicy.of(services.settings)
     )
-    until = state.locked_until_s
     return LockoutPublic(
-        locked=state.locked(now.timestamp()),
-        locked_until=dt.datetime.fromtimestamp(until, dt.UTC) if until else None,
-        recent_failures=state.recent_failures,
+        locked=state.locked, locked_until=state.locked_until, recent_failures=state.recent_failures
     )
 
 
 @router.delete("", status_code=204)
-def lift(
-    pensioner_id: uuid.UUID, db: DbDep, services: ServicesDep, now: NowDep, principal: CaseworkerDep
-) -> Response:
+def lift(pensioner_id: uuid.UUID, db: DbDep, now: NowDep, principal: CaseworkerDep) -> Response:
     """Lift the lock (staff have spoken to the pensioner); audited."""
     visible_pensioner(db, principal, pensioner_id)
-    clear_lockout(services.redis, pensioner_id=pensioner_id)
+    clear_lockout(db, pensioner_id=pensioner_id, now=now, lifted_by=principal.actor_id)
     record_audit(
         db, actor_type=principal.kind, actor_id=principal.actor_id, action="lockout.lift",
         subject_type="pensioner", subject_id=str(pensioner_id), now=now,

@@ -13,12 +13,12 @@ router = APIRouter(tags=["operations"])
 
 
 @router.get("/metrics", include_in_schema=False)
-def metrics(request: Request, credentials: BearerDep) -> Response:
+def metrics(request: Request, bearer: BearerDep) -> Response:
     """Requests, queue depth, job durations per stage, decisions by reason (text format).
     With `CERTIFY_METRICS_TOKEN` set, only for `Authorization: Bearer <that token>`."""
     token = request.app.state.services.settings.metrics_token
     if token is not None:
-        sent = credentials.credentials if credentials is not None else ""
-        if not secrets.compare_digest(sent.encode(), token.get_secret_value().encode()):
+        sent = (bearer or "").encode("utf-8", "surrogateescape")
+        if not secrets.compare_digest(sent, token.get_secret_value().encode()):
             raise UnauthorizedError("unauthorized", "metrics need the metrics token")
     return Response(generate_latest(request.app.state.metrics_registry), media_type=CONTENT_TYPE_LATEST)

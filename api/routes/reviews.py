@@ -12,12 +12,15 @@ from service.audit import record_audit
 from service.certificates import issue_certificates
 from service.certification import get_attempt, tries_left
 from service.errors import NotFoundError
+from service.links import pass_opens_pensioner
+from service.pensioners import get_pensioner
 from service.notify import announce_changes
 from service.records import Certification, certify_period, note_decision
 from service.reviews import REVIEW_PAGE_SIZE, REVIEW_REASONS, appeal_attempt, decide_review, get_review, list_reviews
 
 from ..agency_schemas import AppealCreate, AppealPublic, ReviewDecisionCreate, ReviewDetailPublic, ReviewItemPublic
-from ..auth import Principal, require_roles
+from ..auth import OptionalPrincipalDep, Principal, require_roles
+from ..credentials import LinkPassDep
 from ..deps import DbDep, NowDep, ServicesDep, client_ip
 from .evidence import audit_read, reference_photo_urls
 
@@ -111,20 +114,28 @@ def decide(
 @router.post("/attempts/{attempt_id}/appeal", status_code=201, response_model=AppealPublic)
 def appeal(
     attempt_id: uuid.UUID, request: Request, db: DbDep, services: ServicesDep, now: NowDep,
-    body: AppealCreate | None = None,
+    principal: OptionalPrincipalDep, page_pass: LinkPassDep, body: AppealCreate | None = None,
 ) -> AppealPublic:
     """Ask for a person to review a failed attempt once no tries are left this period.
 
-    Like reading the attempt, this needs only the attempt id (the pensioner's result
-    page has it), so the answer says nothing about the pensioner; a second appeal of
-    the same attempt is refused (409 `appeal_exists`).
+    Made from the pensioner's own result page (its `X-Link-Pass`) or by someone who sees
+    the pensioner; the attempt id alone is not enough (404). The answer says nothing
+    about the pensioner; a second appeal of the same attempt is refused (409
+    `appeal_exists`).
     """
     attempt = get_attempt(db, attempt_id)
+    pensioner = get_pensioner(db, attempt.pensioner_id)
+    if not (principal is not None and principal.sees_pensioner(pensioner)) and not pass_opens_pensioner(
+        db, secret=services.settings.secret_key.get_secret_value(), page_pass=page_pass,
+        pensioner_id=pensioner.id, now=now,
+    ):
+        raise NotFoundError("attempt_not_found", "no such attempt")
     left = tries_left(db, pensioner_id=attempt.pensioner_id, period=attempt.period,
                       limit=services.settings.max_failed_attempts)
     review = appeal_attempt(db, attempt=attempt, note=(body.note if body else None), now=now, tries_left=left)
     record_audit(
-        db, actor_type="pensioner", actor_id=f"attempt:{attempt.id}", action="review.appeal",
+        db, actor_type=principal.kind if principal else "pensioner",
+        actor_id=principal.actor_id if principal else f"attempt:{attempt.id}", action="review.appeal",
         subject_type="attempt", subject_id=str(attempt.id), now=now, reason="appeal after lockout",
         ip=client_ip(request),
     )

@@ -3,29 +3,27 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
 from certify import issue_challenge
+from models import Channel, StaffRole
 from models.db import session_scope
+from service.admission import AdmissionRules
 from service.certification import get_session_for_upload, open_session
+from service.errors import InvalidInputError
 from service.intake import accept_upload
+from service.nonce_guard import NonceGuard
 from service.storage import spool_directory
 
-from models import Channel, StaffRole
-from service.errors import ForbiddenError, GoneError, InvalidInputError, ServiceError
-from service.lockout import LockoutPolicy, ensure_not_locked, record_failure
-
 from ..access import CaseworkerDep, visible_pensioner
-from ..deps import DbDep, NowDep, ServicesDep
+from ..credentials import NonceDep
+from ..deps import DbDep, NowDep, ServicesDep, client_ip
 from ..schemas import AttemptPublic, SessionCreate, SessionPublic
 from ..uploads import spool_upload
 
 router = APIRouter(prefix="/v1/pensioners/{pensioner_id}/sessions", tags=["certification"])
-
-NonceHeader = Annotated[str | None, Header(alias="X-Session-Nonce", max_length=128)]
 
 
 @router.post("", status_code=201, response_model=SessionPublic)
@@ -50,18 +48,13 @@ def create(
         channel, assisted_by = Channel.ASSISTED, principal.actor_id
     elif channel == Channel.ASSISTED and not assisted_by:
         raise InvalidInputError("assisted_by_required", "an assisted session names the helper")
-    if channel == Channel.SELF:  # assisted sessions are how a locked-out pensioner gets help
-        ensure_not_locked(
-            services.redis, pensioner_id=pensioner_id, now_s=now.timestamp(),
-            policy=LockoutPolicy.of(settings),
-        )
     with_digits = settings.challenge_with_digits if body.with_digits is None else body.with_digits
     session = open_session(
         db,
         pensioner_id=pensioner_id,
         challenge=issue_challenge(with_digits=with_digits),
         ttl_s=settings.session_ttl_s,
-        max_failed_attempts=settings.max_failed_attempts,
+        rules=AdmissionRules.of(settings),
         now=now,
         channel=channel,
         assisted_by=assisted_by,
@@ -98,30 +91,22 @@ async def upload_video(
     session_id: uuid.UUID,
     request: Request,
     services: ServicesDep,
-    nonce: NonceHeader = None,
+    nonce: NonceDep,
 ) -> AttemptPublic:
     """Upload the recording (multipart field `video`, or the raw WebM/MP4 body).
 
     Authorised by the session's nonce (header X-Session-Nonce). Answers 202 with the
     attempt; poll GET /v1/attempts/{id} for the result.
     """
+    guard = NonceGuard.of(services, client_ip(request))
+    rules = AdmissionRules.of(services.settings)
 
-    policy = LockoutPolicy.of(services.settings)
-
-    def check_session() -> str:
-        now = services.clock()
+    def check_session() -> None:
         with session_scope(services.sessions) as db:
-            try:
-                session = get_session_for_upload(
-                    db, session_id=session_id, pensioner_id=pensioner_id, nonce=nonce, now=now
-                )
-            except (ForbiddenError, GoneError) as exc:  # a wrong nonce, an expired challenge
-                _count_failure(services, pensioner_id, exc, policy)
-                raise
-            channel = session.channel
-        if channel == Channel.SELF:
-            ensure_not_locked(services.redis, pensioner_id=pensioner_id, now_s=now.timestamp(), policy=policy)
-        return channel
+            get_session_for_upload(
+                db, session_id=session_id, pensioner_id=pensioner_id, nonce=nonce,
+                now=services.clock(), guard=guard, rules=rules,
+            )
 
     await run_in_threadpool(check_session)  # refuse before receiving megabytes
     spooled = await spool_upload(
@@ -139,17 +124,8 @@ async def upload_video(
             nonce=nonce,
             upload_path=spooled.path,
             content_type=spooled.content_type,
+            guard=guard,
         )
-    except InvalidInputError as exc:  # an unusable video
-        await run_in_threadpool(_count_failure, services, pensioner_id, exc, policy)
-        raise
     finally:
         spooled.discard()
     return AttemptPublic.of(attempt, with_evidence=False)
-
-
-def _count_failure(services, pensioner_id: uuid.UUID, exc: ServiceError, policy: LockoutPolicy) -> None:
-    record_failure(
-        services.redis, pensioner_id=pensioner_id, now_s=services.clock().timestamp(),
-        policy=policy, reason=exc.code,
-    )

@@ -18,7 +18,9 @@ from fastapi import APIRouter, Header, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from models.db import session_scope
+from service.admission import AdmissionRules
 from service.errors import InvalidInputError, TooLargeError
+from service.nonce_guard import NonceGuard
 from service.uploads import (
     check_open,
     complete_upload,
@@ -29,13 +31,13 @@ from service.uploads import (
     upload_state,
 )
 
-from ..deps import DbDep, NowDep, ServicesDep
+from ..credentials import NonceDep
+from ..deps import DbDep, NowDep, ServicesDep, client_ip
 from ..schemas import AttemptPublic
 from ..schemas_uploads import UploadCreate, UploadPublic
 
 router = APIRouter(tags=["certification"])
 
-NonceHeader = Annotated[str | None, Header(alias="X-Session-Nonce", max_length=128)]
 ChunkShaHeader = Annotated[str | None, Header(alias="X-Chunk-Sha256", max_length=64)]
 
 
@@ -53,7 +55,8 @@ def create(
     db: DbDep,
     services: ServicesDep,
     now: NowDep,
-    nonce: NonceHeader = None,
+    request: Request,
+    nonce: NonceDep,
 ) -> UploadPublic:
     """Start (or, for the same file, resume) a resumable upload of the session's recording."""
     settings = services.settings
@@ -68,6 +71,8 @@ def create(
         chunk_bytes=settings.upload_chunk_bytes,
         max_bytes=settings.max_upload_bytes,
         now=now,
+        guard=NonceGuard.of(services, client_ip(request)),
+        rules=AdmissionRules.of(settings),
     )
     if not created:
         response.status_code = 200
@@ -76,9 +81,13 @@ def create(
 
 
 @router.get("/v1/uploads/{upload_id}", response_model=UploadPublic)
-def read(upload_id: uuid.UUID, db: DbDep, nonce: NonceHeader = None) -> UploadPublic:
+def read(
+    upload_id: uuid.UUID, db: DbDep, services: ServicesDep, request: Request, nonce: NonceDep
+) -> UploadPublic:
     """The chunks received so far: a client that lost its connection resumes from here."""
-    upload = upload_for_client(db, upload_id=upload_id, nonce=nonce)
+    upload = upload_for_client(
+        db, upload_id=upload_id, nonce=nonce, guard=NonceGuard.of(services, client_ip(request))
+    )
     return UploadPublic.of(upload_state(db, upload=upload))
 
 
@@ -116,14 +125,15 @@ async def put_chunk(
     index: int,
     request: Request,
     services: ServicesDep,
-    nonce: NonceHeader = None,
+    nonce: NonceDep,
     chunk_sha256: ChunkShaHeader = None,
 ) -> UploadPublic:
     """One chunk (raw body). Sending a chunk the server already has changes nothing."""
+    guard = NonceGuard.of(services, client_ip(request))
 
     def expected_size() -> int:
         with session_scope(services.sessions) as db:
-            upload = upload_for_client(db, upload_id=upload_id, nonce=nonce)
+            upload = upload_for_client(db, upload_id=upload_id, nonce=nonce, guard=guard)
             check_open(db, upload=upload, now=services.clock())
             if not 0 <= index < upload.chunk_count:
                 raise InvalidInputError(
@@ -143,18 +153,22 @@ async def put_chunk(
         index=index,
         data=data,
         declared_sha256=chunk_sha256,
+        guard=guard,
     )
     return UploadPublic.of(state)
 
 
 @router.post("/v1/uploads/{upload_id}/complete", status_code=202, response_model=AttemptPublic)
 async def complete(
-    upload_id: uuid.UUID, services: ServicesDep, nonce: NonceHeader = None
+    upload_id: uuid.UUID, services: ServicesDep, request: Request, nonce: NonceDep
 ) -> AttemptPublic:
     """Reassemble the chunks and hand the recording to the certification queue.
 
     409 `upload_incomplete` lists the `missing` chunk indices. Completing again answers
     with the same attempt.
     """
-    attempt = await run_in_threadpool(complete_upload, services, upload_id=upload_id, nonce=nonce)
+    attempt = await run_in_threadpool(
+        complete_upload, services, upload_id=upload_id, nonce=nonce,
+        guard=NonceGuard.of(services, client_ip(request)),
+    )
     return AttemptPublic.of(attempt, with_evidence=False)

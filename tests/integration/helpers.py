@@ -65,3 +65,13 @@ def frame_as_jpeg(video: Path, at_s: float, out: Path) -> bytes:
     """One frame of a real clip, as a JPEG (a reference photo taken from the same person)."""
     ffmpeg("-ss", str(at_s), "-i", str(video), "-frames:v", "1", "-q:v", "2", str(out))
     return out.read_bytes()
+
+
+def link_pass(client: TestClient, pensioner_id: str, device_id: str = "phone-1") -> dict[str, str]:
+    """The pensioner's own phone: a one-time link made by the operator and opened, as
+    the X-Link-Pass header its page sends."""
+    link = client.post(f"/v1/pensioners/{pensioner_id}/links", headers=OPERATOR)
+    assert link.status_code == 201, link.text
+    opened = client.post("/v1/links/redeem", json={"token": link.json()["token"], "device_id": device_id})
+    assert opened.status_code == 200, opened.text
+    return {"X-Link-Pass": opened.json()["page_pass"]}

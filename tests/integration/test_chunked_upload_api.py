@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from api import create_app
 from models import Attempt, CertificationSession, Upload, UploadChunk
+from service.nonce_guard import NonceGuard
 from service.uploads import complete_upload, purge_abandoned_uploads
 from tests import media
 
@@ -272,7 +273,8 @@ def test_racing_completions_make_one_attempt(client, services, session, clip):
 
     def finish() -> None:
         try:
-            results.append(complete_upload(services, upload_id=uuid.UUID(upload["id"]), nonce=session["nonce"]).id)
+            results.append(complete_upload(services, upload_id=uuid.UUID(upload["id"]), nonce=session["nonce"],
+                                           guard=NonceGuard.of(services, "test")).id)
         except Exception as exc:  # noqa: BLE001 - collected and checked below
             results.append(exc)
 

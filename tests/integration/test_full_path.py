@@ -167,7 +167,7 @@ def test_attempts_run_out_and_sessions_are_refused(services_factory, shared_data
             _set_challenge(services, session["id"], "turn_left,turn_right")
             cut = cut_clip(clip, tmp_path / f"cut{start}.mp4", start_s=start)
             assert upload_video(client, session, cut).status_code == 202
-        run_worker_burst(services)
+            run_worker_burst(services)  # one undecided attempt at a time
         response = open_session(client, pensioner["id"])
         assert response.status_code == 409
         assert response.json()["error"]["code"] == "attempts_exhausted"

@@ -45,7 +45,8 @@ def test_request_ids_reach_the_response_and_the_json_logs(client, services):
 
 def test_readiness_checks_database_redis_and_storage(client):
     body = client.get("/readyz").json()
-    assert body == {"ready": True, "checks": {"database": "ok", "redis": "ok", "storage": "ok"}}
+    assert body == {"ready": True, "checks": {"database": "ok", "redis": "ok", "storage": "ok"},
+                    "rate_limits": "redis"}
 
 
 def test_metrics_can_require_a_token(services):

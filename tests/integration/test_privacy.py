@@ -167,9 +167,11 @@ def test_repeated_failures_lock_the_pensioner_out(services, client, clips):
     pensioner = _enrol(client, clips["photo"])
     session = open_session(client, pensioner["id"]).json()
     limit = services.settings.lockout_failures
-    for _ in range(limit - 1):
+    # a wrong nonce is the caller's failure, not the pensioner's: it never counts here
+    for _ in range(limit + 1):
+        assert upload_video(client, session, b"x" * 10, nonce="wrong").status_code == 403
+    for _ in range(limit):
         assert upload_video(client, session, b"\x00not a video" * 100).status_code == 422
-    assert upload_video(client, session, b"x" * 10, nonce="wrong").status_code == 403
     locked = upload_video(client, session, clips["pattern"])
     assert locked.status_code == 423
     body = locked.json()["error"]
@@ -252,15 +254,21 @@ def test_rate_limits_cover_upload_endpoints_added_later(limited):
     assert statuses[5] == 429
 
 
-def test_rate_limits_fail_open_without_redis(limited, clips):
+def test_rate_limits_hold_without_redis(limited, clips):
+    """Redis down: the limits are counted in the process instead of failing open, and
+    /readyz and /metrics say so."""
     services, client = limited
     services.__dict__["redis"] = type(services.redis).from_url("redis://127.0.0.1:1/0")  # nothing there
     try:
-        statuses = {client.post("/v1/pensioners/x/sessions/y/video", content=b"v",
-                                headers={"Content-Type": "video/mp4"}).status_code for _ in range(10)}
+        statuses = [client.post("/v1/pensioners/x/sessions/y/video", content=b"v",
+                                headers={"Content-Type": "video/mp4"}).status_code for _ in range(10)]
+        ready = client.get("/readyz").json()
+        metrics = client.get("/metrics").text
     finally:
         services.__dict__.pop("redis")
-    assert 429 not in statuses
+    assert 429 not in statuses[:5] and set(statuses[5:]) == {429}  # 5 per address here
+    assert ready["rate_limits"] == "in_process"
+    assert "certify_rate_limits_in_process 1.0" in metrics
 
 
 def test_key_rotation_rewraps_every_column_and_blob(services, client, clips):

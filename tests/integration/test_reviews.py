@@ -8,6 +8,7 @@ from sqlalchemy import select
 from models import AuditEvent, QualificationRecord
 
 from .agency_helpers import decided_attempt, login, make_pensioner, staff_account
+from .helpers import link_pass
 
 
 def _audit(services, action_prefix: str):
@@ -73,17 +74,22 @@ def test_reviewer_sees_evidence_decides_and_everything_is_audited(client, servic
 def test_appeal_after_lockout_and_a_failed_review(client, services):
     staff_account(services, username="li.reviewer", role="reviewer", region="110000")
     pid = make_pensioner(services, region="110105")
+    phone = link_pass(client, str(pid))
     first = decided_attempt(services, pid, status="failed", reasons=["no_blink"])
-    early = client.post(f"/v1/attempts/{first}/appeal", json={"note": "I did blink"})
+    early = client.post(f"/v1/attempts/{first}/appeal", json={"note": "I did blink"}, headers=phone)
     assert (early.status_code, early.json()["error"]["code"]) == (409, "appeal_tries_left")
     decided_attempt(services, pid, status="failed", reasons=["no_blink"])
     last = decided_attempt(services, pid, status="failed", reasons=["face_mismatch"])
 
-    appealed = client.post(f"/v1/attempts/{last}/appeal", json={"note": "please help, my eyes are weak"})
+    # the attempt id alone does not appeal: the pensioner's page pass (or staff) does
+    stranger = client.post(f"/v1/attempts/{last}/appeal", json={"note": "x"})
+    assert (stranger.status_code, stranger.json()["error"]["code"]) == (404, "attempt_not_found")
+    appealed = client.post(f"/v1/attempts/{last}/appeal", json={"note": "please help, my eyes are weak"},
+                           headers=phone)
     assert appealed.status_code == 201, appealed.text
     assert appealed.json()["kind"] == "appeal" and appealed.json()["state"] == "open"
     assert not {"name", "national_id_masked", "pensioner_id", "region_code"} & set(appealed.json())
-    assert client.post(f"/v1/attempts/{last}/appeal").json()["error"]["code"] == "appeal_exists"
+    assert client.post(f"/v1/attempts/{last}/appeal", headers=phone).json()["error"]["code"] == "appeal_exists"
 
     csrf = login(client, "li.reviewer")
     queue = client.get("/v1/reviews").json()
