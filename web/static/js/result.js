@@ -40,6 +40,8 @@ function reset() {
  *   finish   function or URL for "done" / "back to the case"
  *   finishKey the catalogue key of that button (default result.finish)
  *   helpPhone the number to call when no tries are left
+ *   headers  sent with every call about the attempt (the pensioner's X-Link-Pass: the
+ *            attempt id alone shows only its status and reasons)
  */
 export async function showResult(attemptId, options) {
   const started = Date.now();
@@ -52,7 +54,7 @@ export async function showResult(attemptId, options) {
   for (;;) {
     let attempt = null;
     try {
-      attempt = await api('GET', `/v1/attempts/${attemptId}`);
+      attempt = await api('GET', `/v1/attempts/${attemptId}`, { headers: options.headers });
     } catch (error) {
       if (!isTransient(error)) { render({ status: 'error', reasons: [] }, options); return null; }
     }
@@ -96,11 +98,11 @@ function certificateCard(certificate) {
 }
 
 /** The certificates a passed attempt earned, one per benefit scheme. */
-async function showCertificates(attemptId) {
+async function showCertificates(attemptId, headers) {
   const box = $('result-certificates');
   let certificates = [];
   try {
-    certificates = await api('GET', `/v1/attempts/${attemptId}/certificates`);
+    certificates = await api('GET', `/v1/attempts/${attemptId}/certificates`, { headers });
   } catch (error) {
     return; // the result stands without them; a reload asks again
   }
@@ -112,14 +114,14 @@ async function showCertificates(attemptId) {
 }
 
 /** After the last try: ask for a person to look at this recording (once). */
-async function appeal(attemptId) {
+async function appeal(attemptId, headers) {
   const second = $('result-second');
   const extra = $('result-extra');
   if (second.dataset.busy) return; // one request at a time; the button stays for a retry
   second.dataset.busy = '1';
   let sent = true;
   try {
-    await api('POST', `/v1/attempts/${attemptId}/appeal`, { json: {} });
+    await api('POST', `/v1/attempts/${attemptId}/appeal`, { json: {}, headers });
   } catch (error) {
     sent = error instanceof ApiError && error.code === 'appeal_exists';
     if (!sent) setText(extra, errorKey(error));
@@ -142,12 +144,12 @@ function render(attempt, options) {
     screen.classList.add('passed');
     icon('ok');
     setText($('result-title'), 'result.passed.title');
-    const until = attempt.qualification && attempt.qualification.valid_until;
+    const until = attempt.valid_until;
     if (until) setText($('result-lead'), 'result.passed.valid_until', { date: formatDate(until) });
     else setText($('result-lead'), 'result.passed.text');
     setText($('result-extra'), 'result.passed.text');
     $('result-extra').hidden = !until;
-    showCertificates(attempt.id);
+    showCertificates(attempt.id, options.headers);
     if (options.finish) button($('result-main'), options.finishKey || 'result.finish', null, options.finish);
   } else if (attempt.status === 'review') {
     icon('review');
@@ -180,7 +182,7 @@ function render(attempt, options) {
       tries.hidden = false;
       if (phone) button($('result-main'), 'common.call', { phone }, `tel:${phone}`);
       if (options.finish && options.staff) button($('result-second'), options.finishKey || 'result.finish', null, options.finish);
-      else button($('result-second'), 'result.appeal.button', null, () => appeal(attempt.id));
+      else button($('result-second'), 'result.appeal.button', null, () => appeal(attempt.id, options.headers));
     } else {
       if (left !== null && left !== undefined) {
         setText(tries, left === 1 ? 'result.tries_left_one' : 'result.tries_left', { n: left });

@@ -6,6 +6,7 @@ import { ApiError, api, deviceId, errorKey } from '../api.js';
 import { CaptureFlow } from '../capture.js';
 import { formatDate, initLanguageSwitch, pageData, setText } from '../i18n.js';
 import { listItems, removeItem } from '../outbox.js';
+import { currentPass, rememberCurrentPass } from '../pass.js';
 import { showResult } from '../result.js';
 import { showScreen } from '../screens.js';
 import { sha256Hex } from '../uploader.js';
@@ -13,7 +14,6 @@ import { sha256Hex } from '../uploader.js';
 const $ = (id) => document.getElementById(id);
 const config = pageData.config;
 const PASSES_KEY = 'certify.passes';
-const CURRENT_KEY = 'certify.currentPass';
 let pagePass = null;
 let view = null;
 let flow = null;
@@ -37,7 +37,7 @@ function remember(tokenKey, pass) {
     passes[tokenKey] = pass;
     localStorage.setItem(PASSES_KEY, JSON.stringify(passes));
   } catch (e) { /* storage may be off: the pass lives for this page only */ }
-  try { sessionStorage.setItem(CURRENT_KEY, pass); } catch (e) { /* same */ }
+  rememberCurrentPass(pass);
 }
 
 function passHeaders() { return { 'X-Link-Pass': pagePass }; }
@@ -103,6 +103,7 @@ async function refreshAndRoute() {
 function resultOptions() {
   return {
     helpPhone: config.help_phone,
+    headers: passHeaders(),
     onRetry: () => startCapture(),
     finish: () => refreshAndRoute(),
   };
@@ -185,7 +186,7 @@ async function init() {
       remember(tokenKey, pagePass);
       view = opened.link;
     } else {
-      try { pagePass = sessionStorage.getItem(CURRENT_KEY); } catch (e) { pagePass = null; }
+      pagePass = currentPass();
       if (!pagePass) {
         message({ icon: 'info', title: 'link.missing.title', text: 'link.missing.text' });
         return;
