@@ -25,7 +25,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from models import Pensioner, StaffRole, StaffUser
 from service.accounts import verify_api_key
 from service.errors import ForbiddenError, ServiceError
-from service.regions import region_matches, region_prefix
+from service.actors import regions_cover
+from service.regions import region_prefix
 from service.tokens import read_token
 
 from .deps import DbDep, ServicesDep
@@ -62,6 +63,8 @@ class UnauthorizedError(ServiceError):
 
 @dataclass(frozen=True)
 class Principal:
+    """An `Actor` (service/actors.py) behind a request."""
+
     kind: str
     """operator | staff | reviewer | admin | agency"""
     actor_id: str
@@ -75,9 +78,7 @@ class Principal:
         return self.kind in StaffRole.ALL
 
     def sees_region(self, code: str | None) -> bool:
-        if code is None:
-            return False
-        return "*" in self.regions or any(region_matches(code, r) for r in self.regions)
+        return regions_cover(self.regions, code)
 
     def sees_pensioner(self, pensioner: Pensioner) -> bool:
         """Paying region, or (for staff assisting away from home) the residence region."""

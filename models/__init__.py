@@ -11,7 +11,15 @@ from .certification import Attempt, AttemptStatus, CertificationSession, Channel
 from .jobs import EnrolmentJob, EnrolmentRow, ExportJob, JobState
 from .life_events import LifeEvent
 from .links import PensionerLink
-from .pensioner import FaceReference, Pensioner, ReferenceSource, ReferenceStatus
+from .pensioner import (
+    ClosedReason,
+    EnrolmentStatus,
+    FaceReference,
+    HoldReason,
+    Pensioner,
+    ReferenceSource,
+    ReferenceStatus,
+)
 from .qualification import (
     DEFAULT_SCHEME,
     FeedCounter,
@@ -56,6 +64,9 @@ __all__ = [
     "Channel",
     "DEFAULT_SCHEME",
     "FaceReference",
+    "EnrolmentStatus",
+    "HoldReason",
+    "ClosedReason",
     "Method",
     "Pensioner",
     "QualificationRecord",

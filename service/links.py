@@ -22,6 +22,7 @@ from models import Attempt, PensionerLink
 from .crypto import keyed_hash
 from .errors import ConflictError, ForbiddenError, GoneError, InvalidInputError, NotFoundError
 from .pensioners import get_pensioner
+from .records import check_certifiable
 
 __all__ = [
     "IssuedLink",
@@ -77,8 +78,10 @@ def create_link(
     ttl_s: int,
     now: dt.datetime,
 ) -> IssuedLink:
-    """A new link for one pensioner, valid for `ttl_s` seconds."""
+    """A new link for one pensioner, valid for `ttl_s` seconds (not for an enrolment on
+    hold or closed: it cannot be certified)."""
     pensioner = get_pensioner(db, pensioner_id)
+    check_certifiable(pensioner)
     if ttl_s <= 0:
         raise InvalidInputError("link_ttl_invalid", "a link must be valid for some time")
     token = secrets.token_urlsafe(LINK_TOKEN_BYTES)

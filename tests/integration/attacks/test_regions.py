@@ -206,6 +206,10 @@ def test_enrolling_an_id_another_region_enrolled_answers_like_a_new_enrolment_an
     assert first.json()["id"] not in probe.text and PAYING not in probe.text
     held = probe.json()["id"]
 
+    # the enroling staff see it on hold in their caseload; the other region sees nothing new
+    on_hold = sh_staff.get("/v1/cases", params={"state": "on_hold"}).json()
+    assert [c["pensioner_id"] for c in on_hold["items"]] == [held] and on_hold["counts"]["on_hold"] == 1
+    assert bj_staff.get("/v1/cases").json()["counts"]["on_hold"] == 0
     # a held enrolment cannot be certified: no session, no link, not in the agency feed
     assert _code(target.http.post(f"/v1/pensioners/{held}/sessions", json={}, headers=OPERATOR)) == (
         409, "enrolment_on_hold")
