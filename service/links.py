@@ -30,6 +30,7 @@ __all__ = [
     "create_link",
     "redeem_link",
     "link_for_pass",
+    "pensioner_of_pass",
     "record_consent",
     "revoke_link",
     "latest_attempt",
@@ -160,6 +161,17 @@ def link_for_pass(db: Session, *, secret: str, page_pass: str | None, now: dt.da
         raise ForbiddenError("link_pass_invalid", "open the link from your SMS or letter again")
     _check_usable(link, now)
     return link
+
+
+def pensioner_of_pass(
+    db: Session, *, secret: str, page_pass: str | None, now: dt.datetime
+) -> uuid.UUID | None:
+    """The pensioner whose usable link this page pass belongs to; None for no pass, an
+    unknown one, or one of an expired or withdrawn link (for reads that answer 404)."""
+    try:
+        return link_for_pass(db, secret=secret, page_pass=page_pass, now=now).pensioner_id
+    except (ForbiddenError, GoneError):
+        return None
 
 
 def record_consent(db: Session, *, link: PensionerLink, version: str, now: dt.datetime) -> None:
