@@ -229,6 +229,57 @@ class ReviewDecisionCreate(BaseModel):
     note: str | None = Field(None, max_length=2000)
 
 
+class EnrolmentBrief(BaseModel):
+    """One enrolment as a hold's reviewers see it."""
+
+    pensioner_id: uuid.UUID
+    name: str
+    national_id_masked: str
+    region_code: str
+    residence_region_code: str | None
+    enrolment_status: str
+    created_at: dt.datetime
+
+    @classmethod
+    def of(cls, pensioner: Any) -> EnrolmentBrief:
+        return cls(
+            pensioner_id=pensioner.id, name=pensioner.name, national_id_masked=pensioner.national_id_masked,
+            region_code=pensioner.region_code, residence_region_code=pensioner.residence_region_code,
+            enrolment_status=pensioner.enrolment_status, created_at=pensioner.created_at,
+        )
+
+
+class HoldReviewPublic(BaseModel):
+    """An enrolment on hold, for reviewers of either region: the held enrolment and the
+    earlier one it collides with, and what may be decided."""
+
+    review_id: uuid.UUID
+    kind: str
+    hold_reason: str | None
+    state: str
+    opened_at: dt.datetime
+    enrolment: EnrolmentBrief
+    """The new enrolment, on hold."""
+    other: EnrolmentBrief | None
+    """The earlier enrolment of the same national ID."""
+    may_decide: bool
+    """The caller sees both regions and may decide."""
+    decisions: dict[str, str]
+    decision: str | None = None
+    note: str | None = None
+    decided_by: str | None = None
+    decided_at: dt.datetime | None = None
+
+
+class HoldDecisionCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    decision: Literal["keep_new", "reject_new"] = Field(
+        description="keep_new: the person moved (the older enrolment is closed); reject_new: close the held one"
+    )
+    note: str | None = Field(None, max_length=2000)
+
+
 class AppealCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -369,6 +420,8 @@ class EnrolmentPublic(BaseModel):
 class EnrolmentRowPublic(BaseModel):
     line: int
     pensioner_id: uuid.UUID | None
+    enrolment_status: str | None = None
+    """Of the pensioner made: `active`, or `on_hold` (waits for a reviewer; cannot be certified yet)."""
     errors: list[dict[str, str]]
 
 

@@ -27,7 +27,8 @@ from sqlalchemy.orm import Session
 from models import Pensioner, StaffRole, StaffUser
 from service.accounts import verify_api_key
 from service.errors import ForbiddenError, ServiceError
-from service.regions import region_matches, region_prefix
+from service.actors import regions_cover
+from service.regions import region_prefix
 from service.settings import Settings
 from service.tokens import read_token
 
@@ -80,6 +81,8 @@ class UnauthorizedError(ServiceError):
 
 @dataclass(frozen=True)
 class Principal:
+    """An `Actor` (service/actors.py) behind a request."""
+
     kind: str
     """operator | staff | reviewer | admin | agency"""
     actor_id: str
@@ -93,9 +96,7 @@ class Principal:
         return self.kind in StaffRole.ALL
 
     def sees_region(self, code: str | None) -> bool:
-        if code is None:
-            return False
-        return "*" in self.regions or any(region_matches(code, r) for r in self.regions)
+        return regions_cover(self.regions, code)
 
     def sees_pensioner(self, pensioner: Pensioner) -> bool:
         """Paying region, or (for staff assisting away from home) the residence region."""

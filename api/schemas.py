@@ -110,6 +110,8 @@ class PensionerPublic(BaseModel):
     region_code: str
     residence_region_code: str | None
     birth_date: dt.date
+    enrolment_status: str
+    """`active`; `on_hold` (waits for a reviewer: cannot be certified yet); `closed`."""
     references: list[ReferencePublic]
     created_at: dt.datetime
 
@@ -122,6 +124,7 @@ class PensionerPublic(BaseModel):
             region_code=pensioner.region_code,
             residence_region_code=pensioner.residence_region_code,
             birth_date=pensioner.birth_date,
+            enrolment_status=pensioner.enrolment_status,
             references=[ReferencePublic.of(r) for r in pensioner.references],
             created_at=pensioner.created_at,
         )

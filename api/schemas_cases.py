@@ -114,6 +114,9 @@ class PendingReference(BaseModel):
     active_photo_urls: list[str]
     mine: bool
     """Captured by the caller: someone else must decide it."""
+    may_approve: bool
+    """The caller may approve it: not its taker, and of the paying region (a reviewer of
+    it when the photo was taken outside the paying region)."""
 
 
 class ReferenceReject(BaseModel):

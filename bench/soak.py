@@ -115,6 +115,7 @@ def _enrol(services, count: int, photo: bytes) -> list[uuid.UUID]:
     from certify import check_reference_photo, load_image
     from models.db import session_scope
     from service.national_id import compose_national_id
+    from service.actors import OPERATOR
     from service.pensioners import add_reference, create_pensioner
 
     check = check_reference_photo(load_image(photo), backend=services.face_backend())
@@ -126,7 +127,7 @@ def _enrol(services, count: int, photo: bytes) -> list[uuid.UUID]:
             birth = dt.date(1940, 1, 1) + dt.timedelta(days=i // 900)
             pensioner = create_pensioner(
                 db, keyring=services.keyring, secret=services.settings.secret_key.get_secret_value(),
-                name=f"soak {i}", national_id=compose_national_id("110105", birth, i % 900 + 1),
+                enrolled_by=OPERATOR, name=f"soak {i}", national_id=compose_national_id("110105", birth, i % 900 + 1),
                 region_code="110105", now=now,
             )
             add_reference(

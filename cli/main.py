@@ -242,6 +242,7 @@ def enrol(
 ) -> None:
     """Enrol one pensioner with one or more reference photos (all or nothing)."""
     from models.db import session_scope
+    from service.actors import OPERATOR
     from service.context import build_services
     from service.errors import ServiceError
     from service.pensioners import create_pensioner
@@ -255,6 +256,7 @@ def enrol(
                 db,
                 keyring=services.keyring,
                 secret=services.settings.secret_key.get_secret_value(),
+                enrolled_by=OPERATOR,
                 name=name,
                 national_id=national_id,
                 region_code=region,
@@ -265,7 +267,7 @@ def enrol(
                 try:
                     enrol_photo(
                         db, services=services, pensioner_id=pensioner.id,
-                        photo=photo.read_bytes(), now=now, created_by="cli",
+                        photo=photo.read_bytes(), now=now, added_by=OPERATOR,
                     )
                 except ServiceError as exc:
                     raise ServiceError(exc.code, f"{photo}: {exc.message}") from None

@@ -12,7 +12,15 @@ from .jobs import EnrolmentJob, EnrolmentRow, ExportJob, JobState
 from .life_events import LifeEvent
 from .links import PensionerLink
 from .lockouts import SelfServiceFailure, SelfServiceLock
-from .pensioner import FaceReference, Pensioner, ReferenceSource, ReferenceStatus
+from .pensioner import (
+    ClosedReason,
+    EnrolmentStatus,
+    FaceReference,
+    HoldReason,
+    Pensioner,
+    ReferenceSource,
+    ReferenceStatus,
+)
 from .qualification import (
     DEFAULT_SCHEME,
     FeedCounter,
@@ -57,6 +65,9 @@ __all__ = [
     "Channel",
     "DEFAULT_SCHEME",
     "FaceReference",
+    "EnrolmentStatus",
+    "HoldReason",
+    "ClosedReason",
     "Method",
     "Pensioner",
     "QualificationRecord",

@@ -5,21 +5,64 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import Date, ForeignKey, LargeBinary, String
+from sqlalchemy import Boolean, Date, ForeignKey, Index, LargeBinary, String, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, JSONValue, new_id, utcnow
 
-__all__ = ["Pensioner", "FaceReference", "ReferenceSource", "ReferenceStatus"]
+__all__ = [
+    "Pensioner",
+    "FaceReference",
+    "ReferenceSource",
+    "ReferenceStatus",
+    "EnrolmentStatus",
+    "HoldReason",
+    "ClosedReason",
+]
+
+
+class EnrolmentStatus:
+    ACTIVE = "active"
+    ON_HOLD = "on_hold"
+    """Waits for a reviewer (`hold_reason` says why): it cannot be certified, has no
+    qualification records and is not in the agencies' feeds until it is released."""
+    CLOSED = "closed"
+    """Ended (`closed_reason`): kept for the record, never certified again."""
+
+    ALL = (ACTIVE, ON_HOLD, CLOSED)
+
+
+class HoldReason:
+    """Why an enrolment was put on hold (each opens a review item for reviewers)."""
+
+    DUPLICATE_NATIONAL_ID = "duplicate_national_id"
+    """The national ID number is already enrolled in a region the enroler does not see."""
+
+
+class ClosedReason:
+    SUPERSEDED = "superseded"
+    """A reviewer kept a newer enrolment of the same person (who moved) instead."""
+    HOLD_REJECTED = "hold_rejected"
+    """A reviewer rejected this enrolment while it was on hold."""
+
+
+_ACTIVE_ONLY = text(f"enrolment_status = '{EnrolmentStatus.ACTIVE}'")
 
 
 class Pensioner(Base):
     __tablename__ = "pensioners"
+    __table_args__ = (
+        Index(
+            "uq_pensioners_active_national_id_hash", "national_id_hash", unique=True,
+            sqlite_where=_ACTIVE_ONLY, postgresql_where=_ACTIVE_ONLY,
+        ),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     name: Mapped[str] = mapped_column(String(100))
-    national_id_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    """Keyed hash of the national ID number, for lookups and uniqueness."""
+    national_id_hash: Mapped[str] = mapped_column(String(64), index=True)
+    """Keyed hash of the national ID number, for lookups; unique among active enrolments
+    (held and closed ones may repeat it)."""
     national_id_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
     national_id_masked: Mapped[str] = mapped_column(String(18))
     birth_date: Mapped[dt.date] = mapped_column(Date)
@@ -31,6 +74,15 @@ class Pensioner(Base):
     """Where the pensioner lives when away from the paying region (cross-region)."""
     external_ref: Mapped[str | None] = mapped_column(String(64), index=True)
     """The paying agency's own reference for the pensioner (its pension account number)."""
+    enrolment_status: Mapped[str] = mapped_column(
+        String(16), default=EnrolmentStatus.ACTIVE, server_default=EnrolmentStatus.ACTIVE
+    )
+    """active | on_hold | closed (EnrolmentStatus)."""
+    hold_reason: Mapped[str | None] = mapped_column(String(32))
+    """Why the enrolment was (or is) on hold (HoldReason), kept for reviewers."""
+    closed_at: Mapped[dt.datetime | None]
+    closed_reason: Mapped[str | None] = mapped_column(String(32))
+    """Why the enrolment was closed (ClosedReason)."""
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -70,6 +122,9 @@ class FaceReference(Base):
     attempt_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("attempts.id"))
     created_by: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    added_outside_paying_region: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """Added by someone who does not see the pensioner's paying region (staff of the
+    region the pensioner lives in): only a reviewer of the paying region may approve it."""
     decided_by: Mapped[str | None] = mapped_column(String(64))
     """Who approved or rejected a pending (staff-captured) photo: never its creator."""
     decided_at: Mapped[dt.datetime | None]

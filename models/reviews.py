@@ -1,4 +1,5 @@
-"""The manual review queue: attempts the engine sent to review, and appeals after lockout."""
+"""The manual review queue: attempts the engine sent to review, appeals after lockout, and
+enrolments put on hold (for example a national ID already enrolled in another region)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,12 @@ class ReviewKind:
     """The engine's decision was `review` (scores between the thresholds)."""
     APPEAL = "appeal"
     """The pensioner (or staff) asked for a person to look at a failed attempt."""
+    DUPLICATE_ENROLMENT = "duplicate_enrolment"
+    """An enrolment is on hold because its national ID is enrolled in another region:
+    keep it (the person moved; the older enrolment is closed) or reject it."""
+
+    ATTEMPTS = frozenset({ENGINE, APPEAL})
+    """Kinds about an attempt (the others are about an enrolment on hold)."""
 
 
 class ReviewState:
@@ -29,16 +36,20 @@ class Review(Base):
     __tablename__ = "reviews"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
-    attempt_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("attempts.id"), unique=True)
-    """One review per attempt: a second appeal of the same attempt is refused."""
+    attempt_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("attempts.id"), unique=True)
+    """One review per attempt: a second appeal of the same attempt is refused. None for
+    a review of an enrolment on hold."""
     pensioner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("pensioners.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(16))
+    """The pensioner of the attempt, or the enrolment on hold."""
+    other_pensioner_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("pensioners.id"))
+    """For an enrolment on hold: the earlier enrolment it collides with."""
+    kind: Mapped[str] = mapped_column(String(32))
     state: Mapped[str] = mapped_column(String(16), default=ReviewState.OPEN, index=True)
     appeal_note: Mapped[str | None] = mapped_column(Text)
     opened_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
     decided_by: Mapped[str | None] = mapped_column(String(64))
     decided_at: Mapped[dt.datetime | None]
     decision: Mapped[str | None] = mapped_column(String(16))
-    """passed | failed"""
+    """passed | failed (an attempt); keep_new | reject_new (an enrolment on hold)"""
     reason: Mapped[str | None] = mapped_column(String(64))
     note: Mapped[str | None] = mapped_column(Text)

@@ -1,8 +1,10 @@
 """Bulk enrolment: a CSV of pensioners (and a zip of reference photos) as a background job.
 
 Every row is checked first without writing anything (required fields, national ID with
-its check digit, duplicates inside the file and against the database, region codes
-and the requester's regions, schemes, phone, photo present in the zip). Then each row
+its check digit, duplicates inside the file and against the requester's regions'
+enrolments, region codes and the requester's regions, schemes, phone, photo present in
+the zip). A national ID enrolled only in regions the requester does not see is not
+told apart: its row is enrolled on hold for a reviewer (service/holds.py). Then each row
 that passed is enrolled in its own transaction: the pensioner, its schemes, its
 records, its reference photo (exactly one face) and the row's outcome are committed
 together or not at all, so a failing row never leaves a half-made pensioner. The job
@@ -31,9 +33,10 @@ from pathlib import PurePosixPath
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from models import EnrolmentJob, EnrolmentRow, JobState, Pensioner, ReferenceSource, ReferenceStatus, Scheme
+from models import EnrolmentJob, EnrolmentRow, EnrolmentStatus, JobState, Pensioner, Scheme
 from models.db import session_scope
 
+from .actors import SystemActor, regions_cover
 from .context import Services
 from .errors import ServiceError
 from .national_id import NationalIdError, parse_national_id
@@ -239,8 +242,7 @@ def run_enrolment_job(services: Services, job_id: uuid.UUID) -> str:
                 except NationalIdError:
                     pass
             for start in range(0, len(numbers), 1000):
-                hashes |= set(db.scalars(select(Pensioner.national_id_hash).where(
-                    Pensioner.national_id_hash.in_(numbers[start:start + 1000]))))
+                hashes |= _enrolled_hashes(db, numbers[start:start + 1000], regions=regions)
             job = db.get(EnrolmentJob, job_id)
             job.rows_total = len(rows)
             db.commit()
@@ -265,6 +267,17 @@ def run_enrolment_job(services: Services, job_id: uuid.UUID) -> str:
     return JobState.DONE
 
 
+def _enrolled_hashes(db, hashes: Sequence[str], *, regions: Sequence[str]) -> set[str]:
+    """Which of these national ID hashes are enrolled where the requester can see them
+    (those rows are refused as `pensioner_exists`). IDs enrolled only in other regions
+    are not told apart from new ones: their rows are enrolled on hold (create_pensioner)."""
+    rows = db.execute(
+        select(Pensioner.national_id_hash, Pensioner.region_code, Pensioner.residence_region_code).where(
+            Pensioner.national_id_hash.in_(list(hashes)), Pensioner.enrolment_status != EnrolmentStatus.CLOSED)
+    ).all()
+    return {h for h, paying, residence in rows if regions_cover(regions, paying) or regions_cover(regions, residence)}
+
+
 def _record_failure(services: Services, job_id: uuid.UUID, line: int, errors: Sequence[RowError]) -> None:
     with session_scope(services.sessions) as db:
         db.add(EnrolmentRow(id=uuid.uuid4(), job_id=job_id, line=line, errors=[e.to_json() for e in errors]))
@@ -276,19 +289,19 @@ def _enrol_row(services: Services, job_id: uuid.UUID, row: CsvRow, *, photo: byt
                regions: Sequence[str]) -> None:
     v = row.values
     schemes = [s.strip() for s in v.get("schemes", "").split(";") if s.strip()] or ["basic_pension"]
+    requester = SystemActor(kind="bulk", actor_id=f"bulk:{job_id}", regions=tuple(regions))
     with session_scope(services.sessions) as db:
         now = services.clock()
         try:
             pensioner = create_pensioner(
                 db, keyring=services.keyring, secret=services.settings.secret_key.get_secret_value(),
-                name=v["name"], national_id=v["national_id"], region_code=v["region_code"],
+                enrolled_by=requester, name=v["name"], national_id=v["national_id"], region_code=v["region_code"],
                 phone=v.get("phone") or None, residence_region_code=v.get("residence_region_code") or None,
                 now=now, schemes=schemes, external_ref=v.get("external_ref") or None,
             )
             if photo is not None:
                 enrol_photo(db, services=services, pensioner_id=pensioner.id, photo=photo, now=now,
-                            source=ReferenceSource.ENROLMENT, status=ReferenceStatus.ACTIVE,
-                            created_by=f"bulk:{job_id}")
+                            added_by=requester)
             db.add(EnrolmentRow(id=uuid.uuid4(), job_id=job_id, line=row.line, pensioner_id=pensioner.id, errors=[]))
             _bump(services, job_id, created=1, db=db)
             db.commit()

@@ -14,6 +14,11 @@ sweep opens each new period). Precedence, first match wins:
     overdue     the deadline passed (the record is overdue, or payments are suspended)
     failed      the latest attempt failed (tries are left)
     due         none of the above: certification is due this period
+
+before all of them, from the enrolment itself:
+
+    on_hold     the enrolment waits for a reviewer (service/holds.py): not certifiable yet
+    closed      the enrolment was closed (never listed; a single case still shows it)
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from sqlalchemy.orm import Session, aliased
 from models import (
     Attempt,
     AttemptStatus,
+    EnrolmentStatus,
     Pensioner,
     QualificationRecord,
     RecordStatus,
@@ -46,7 +52,7 @@ __all__ = [
     "MAX_CASELOAD_PAGE_SIZE",
 ]
 
-CASE_STATES = ("overdue", "locked", "failed", "due", "processing", "review", "certified")
+CASE_STATES = ("overdue", "locked", "failed", "due", "processing", "review", "on_hold", "certified")
 """Every state a case can be in, most urgent first (the order staff tabs are shown in)."""
 
 CASELOAD_PAGE_SIZE = 50
@@ -132,6 +138,8 @@ def _cases(*, today: dt.date, max_failed: int, fallback_period: str) -> Select:
         .correlate_except(other).scalar_subquery()
     )
     state = case(
+        (Pensioner.enrolment_status == EnrolmentStatus.ON_HOLD, "on_hold"),
+        (Pensioner.enrolment_status == EnrolmentStatus.CLOSED, "closed"),
         (record.status.in_([RecordStatus.CERTIFIED, RecordStatus.RESTORED]), "certified"),
         (last_status == AttemptStatus.REVIEW, "review"),
         (last_status.in_([AttemptStatus.QUEUED, AttemptStatus.PROCESSING]), "processing"),
@@ -204,7 +212,7 @@ def caseload(
     period = period_for(now)
     cases = (
         _cases(today=now.date(), max_failed=max_failed, fallback_period=period)
-        .where(_region_filter(region_prefixes))
+        .where(_region_filter(region_prefixes), Pensioner.enrolment_status != EnrolmentStatus.CLOSED)
     )
     if query:
         cases = cases.where(Pensioner.name.contains(query.strip(), autoescape=True))

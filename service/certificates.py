@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from models import Certificate, Pensioner, QualificationRecord, RecordStatus
 
+from . import tokens
 from .agencies import issuer_for_region, signing_key
 from .crypto import Keyring
 from .errors import ConflictError
@@ -47,7 +48,12 @@ __all__ = [
     "verify_token",
     "issue_certificates",
     "revoke_certificate",
+    "qr_access_token",
+    "qr_access_allows",
 ]
+
+QR_ACCESS_PURPOSE = "certificate-qr"
+"""Purpose of the signed capability in a certificate's QR image address."""
 
 CERTIFICATE_PREFIX = "CRT1"
 """Version tag of the certificate format."""
@@ -220,3 +226,24 @@ def revoke_certificate(
     certificate.revoked_by = revoked_by[:64]
     certificate.revoke_reason = reason.strip()[:200]
     return certificate
+
+
+def qr_access_token(
+    secret: str, *, certificate_id: uuid.UUID, attempt_id: uuid.UUID, ttl_s: int, now: dt.datetime
+) -> str:
+    """A capability to fetch one certificate's QR image (of one attempt) for `ttl_s`
+    seconds: for an `<img src>`, which cannot send a credential."""
+    return tokens.sign_token(
+        secret, purpose=QR_ACCESS_PURPOSE, payload={"c": str(certificate_id), "a": str(attempt_id)},
+        ttl_s=ttl_s, now=now,
+    )
+
+
+def qr_access_allows(
+    secret: str, *, token: str | None, certificate_id: uuid.UUID, attempt_id: uuid.UUID, now: dt.datetime
+) -> bool:
+    """True when `token` is an unexpired capability for this certificate of this attempt."""
+    if not token or not token.isascii() or len(token) > 512:
+        return False
+    payload = tokens.read_token(secret, purpose=QR_ACCESS_PURPOSE, token=token, now=now)
+    return payload is not None and payload.get("c") == str(certificate_id) and payload.get("a") == str(attempt_id)

@@ -33,7 +33,7 @@ from .errors import ConflictError, ForbiddenError, GoneError, InvalidInputError,
 from .life_events import certified_by_data_match
 from .nonce_guard import NonceGuard
 from .pensioners import get_pensioner
-from .records import Certification, certify_period, current_window, note_decision
+from .records import Certification, certify_period, check_certifiable, current_window, note_decision
 from .reviews import open_review
 from .storage import StoredBlob
 
@@ -81,6 +81,7 @@ def open_session(
     when that recording may still arrive by resumable upload (None: the same as ttl_s).
     """
     pensioner = get_pensioner(db, pensioner_id)
+    check_certifiable(pensioner)  # 409 enrolment_on_hold / enrolment_closed
     if channel not in (Channel.SELF, Channel.ASSISTED):
         raise InvalidInputError("channel_invalid", "channel must be 'self' or 'assisted'")
     if channel == Channel.ASSISTED and not assisted_by:

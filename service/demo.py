@@ -10,6 +10,7 @@ from pathlib import Path
 from models.db import session_scope
 
 from .context import Services
+from .actors import SystemActor
 from .errors import ServiceError
 from .national_id import compose_national_id
 from .pensioners import create_pensioner, find_pensioner_by_national_id
@@ -18,6 +19,9 @@ from .references import enrol_photo
 __all__ = ["DEMO_PENSIONERS", "load_demo_data", "DemoPensioner"]
 
 log = logging.getLogger(__name__)
+
+DEMO = SystemActor(kind="operator", actor_id="demo")
+"""The demo data is enrolled as the operator would (every region)."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,7 @@ def load_demo_data(services: Services, data_dir: Path) -> int:
                     db,
                     keyring=services.keyring,
                     secret=secret,
+                    enrolled_by=DEMO,
                     name=demo.name,
                     national_id=number,
                     region_code=demo.region_code,
@@ -70,7 +75,7 @@ def load_demo_data(services: Services, data_dir: Path) -> int:
                         pensioner_id=pensioner.id,
                         photo=(data_dir / photo).read_bytes(),
                         now=now,
-                        created_by="demo",
+                        added_by=DEMO,
                     )
             except (ServiceError, OSError) as exc:
                 log.warning("demo pensioner %s not enrolled: %s", demo.name, exc)

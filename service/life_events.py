@@ -16,12 +16,12 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import LifeEvent, Method, Pensioner, QualificationRecord, RecordStatus
+from models import EnrolmentStatus, LifeEvent, Method, Pensioner, QualificationRecord, RecordStatus
 
 from .agencies import DATA_MATCH_SOURCES, rules_for_region
 from .certificates import issue_certificates
 from .crypto import Keyring
-from .pensioners import national_id_hash
+from .pensioners import find_pensioner_by_national_id
 from .records import Certification, certify_period
 from .periods import window_for
 from .regions import region_matches
@@ -54,7 +54,7 @@ def _find(db: Session, item: LifeEventIn, *, secret: str) -> Pensioner | None:
     if item.pensioner_id is not None:
         return db.get(Pensioner, item.pensioner_id)
     if item.national_id:
-        return db.scalar(select(Pensioner).where(Pensioner.national_id_hash == national_id_hash(secret, item.national_id)))
+        return find_pensioner_by_national_id(db, secret=secret, national_id=item.national_id)
     return None
 
 
@@ -79,6 +79,10 @@ def import_life_events(
         pensioner = _find(db, item, secret=secret)
         if pensioner is None or not ("*" in regions or any(region_matches(pensioner.region_code, r) for r in regions)):
             report.errors.append({"index": index, "code": "pensioner_not_found", "message": "no such pensioner in your regions"})
+            continue
+        if pensioner.enrolment_status != EnrolmentStatus.ACTIVE:
+            report.errors.append({"index": index, "code": f"enrolment_{pensioner.enrolment_status}",
+                                  "message": "this enrolment is not certified (on hold or closed)"})
             continue
         if item.source not in DATA_MATCH_SOURCES:
             report.errors.append({"index": index, "code": "source_invalid",

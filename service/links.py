@@ -29,6 +29,7 @@ from .errors import (
     ServiceError,
 )
 from .pensioners import get_pensioner
+from .records import check_certifiable
 
 __all__ = [
     "IssuedLink",
@@ -36,7 +37,7 @@ __all__ = [
     "create_link",
     "redeem_link",
     "link_for_pass",
-    "pass_opens_pensioner",
+    "pensioner_of_pass",
     "record_consent",
     "revoke_link",
     "latest_attempt",
@@ -85,8 +86,10 @@ def create_link(
     ttl_s: int,
     now: dt.datetime,
 ) -> IssuedLink:
-    """A new link for one pensioner, valid for `ttl_s` seconds."""
+    """A new link for one pensioner, valid for `ttl_s` seconds (not for an enrolment on
+    hold or closed: it cannot be certified)."""
     pensioner = get_pensioner(db, pensioner_id)
+    check_certifiable(pensioner)
     if ttl_s <= 0:
         raise InvalidInputError("link_ttl_invalid", "a link must be valid for some time")
     token = secrets.token_urlsafe(LINK_TOKEN_BYTES)
@@ -167,17 +170,15 @@ def link_for_pass(db: Session, *, secret: str, page_pass: str | None, now: dt.da
     return link
 
 
-def pass_opens_pensioner(
-    db: Session, *, secret: str, page_pass: str | None, pensioner_id: uuid.UUID, now: dt.datetime
-) -> bool:
-    """Whether the page pass belongs to a usable link of this pensioner (their own phone)."""
-    if not page_pass:
-        return False
+def pensioner_of_pass(
+    db: Session, *, secret: str, page_pass: str | None, now: dt.datetime
+) -> uuid.UUID | None:
+    """The pensioner whose usable link this page pass belongs to; None for no pass, an
+    unknown one, or one of an expired or withdrawn link (for reads that answer 404)."""
     try:
-        link = link_for_pass(db, secret=secret, page_pass=page_pass, now=now)
+        return link_for_pass(db, secret=secret, page_pass=page_pass, now=now).pensioner_id
     except ServiceError:
-        return False
-    return link.pensioner_id == pensioner_id
+        return None
 
 
 def record_consent(db: Session, *, link: PensionerLink, version: str, now: dt.datetime) -> None:

@@ -7,20 +7,25 @@ import uuid
 from collections.abc import Collection, Sequence
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import case, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models import (
     DEFAULT_SCHEME,
+    EnrolmentStatus,
     FaceReference,
+    HoldReason,
     Pensioner,
     QualificationRecord,
     RecordStatus,
     ReferenceStatus,
 )
 
+from .actors import Actor, sees_pensioner
 from .crypto import Keyring, keyed_hash
 from .errors import ConflictError, InvalidInputError, NotFoundError
+from .holds import hold_enrolment
 from .national_id import NationalIdError, parse_national_id
 from .records import check_schemes, current_window, ensure_records, set_schemes, window_of_label
 from .regions import is_region_code
@@ -56,6 +61,7 @@ def create_pensioner(
     *,
     keyring: Keyring,
     secret: str,
+    enrolled_by: Actor,
     name: str,
     national_id: str,
     region_code: str,
@@ -66,7 +72,13 @@ def create_pensioner(
     external_ref: str | None = None,
 ) -> Pensioner:
     """Validate and add a pensioner, with a `due` qualification record per scheme for
-    the current period (calendar year or rolling window, as the agency configures)."""
+    the current period (calendar year or rolling window, as the agency configures).
+
+    A national ID already enrolled where `enrolled_by` can see it is refused (409
+    `pensioner_exists`). One enrolled only in regions it cannot see is not told: the new
+    enrolment is made on hold for a reviewer of both regions (service/holds.py), and
+    looks like any other enrolment to the enroler except for `enrolment_status`.
+    """
     name = name.strip()
     if not name:
         raise InvalidInputError("name_required", "the pensioner's name is empty")
@@ -81,36 +93,71 @@ def create_pensioner(
             )
     schemes = check_schemes(schemes)
     id_hash = national_id_hash(secret, parsed.number)
-    if db.scalar(select(Pensioner.id).where(Pensioner.national_id_hash == id_hash)):
-        raise ConflictError("pensioner_exists", "a pensioner with this national ID already exists")
-    pensioner = Pensioner(
-        id=uuid.uuid4(),
-        name=name,
-        national_id_hash=id_hash,
-        national_id_masked=parsed.masked,
-        birth_date=parsed.birth_date,
-        sex=parsed.sex,
-        region_code=region_code,
-        residence_region_code=residence_region_code,
-        external_ref=(external_ref or "").strip()[:64] or None,
-        created_at=now,
-        updated_at=now,
-    )
-    pensioner.national_id_encrypted = keyring.encrypt_text(
-        parsed.number, context=encryption_context("national_id", pensioner.id)
-    )
-    if phone:
-        pensioner.phone_encrypted = keyring.encrypt_text(
-            phone.strip(), context=encryption_context("phone", pensioner.id)
+    for last_try in (False, True):
+        collides_with = _enrolled_elsewhere(db, id_hash=id_hash, enrolled_by=enrolled_by)
+        pensioner = Pensioner(
+            id=uuid.uuid4(),
+            name=name,
+            national_id_hash=id_hash,
+            national_id_masked=parsed.masked,
+            birth_date=parsed.birth_date,
+            sex=parsed.sex,
+            region_code=region_code,
+            residence_region_code=residence_region_code,
+            external_ref=(external_ref or "").strip()[:64] or None,
+            enrolment_status=EnrolmentStatus.ACTIVE if collides_with is None else EnrolmentStatus.ON_HOLD,
+            created_at=now,
+            updated_at=now,
         )
-    db.add(pensioner)
-    db.flush()
+        pensioner.national_id_encrypted = keyring.encrypt_text(
+            parsed.number, context=encryption_context("national_id", pensioner.id)
+        )
+        if phone:
+            pensioner.phone_encrypted = keyring.encrypt_text(
+                phone.strip(), context=encryption_context("phone", pensioner.id)
+            )
+        if db.get_bind().dialect.name == "sqlite":
+            # pysqlite opens its transaction only at the first write, so a savepoint here
+            # would be the outermost one and releasing it would commit; a racing duplicate
+            # (two writers checking before either inserts) fails on the unique index instead
+            db.add(pensioner)
+            db.flush()
+            break
+        try:
+            with db.begin_nested():
+                db.add(pensioner)
+                db.flush()
+            break
+        except IntegrityError:
+            # an active enrolment of this ID committed meanwhile: decide again, once
+            if last_try:
+                raise
     set_schemes(db, pensioner_id=pensioner.id, schemes=schemes, now=now)
+    if collides_with is not None:
+        hold_enrolment(
+            db, pensioner=pensioner, reason=HoldReason.DUPLICATE_NATIONAL_ID,
+            other_pensioner_id=collides_with.id, now=now,
+        )
+        return pensioner  # records are opened when a reviewer releases it
     ensure_records(
         db, pensioner=pensioner, window=current_window(db, pensioner=pensioner, now=now), now=now,
         schemes=schemes,
     )
     return pensioner
+
+
+def _enrolled_elsewhere(db: Session, *, id_hash: str, enrolled_by: Actor) -> Pensioner | None:
+    """The enrolment (not closed) with this national ID hash that a new one collides
+    with: one `enrolled_by` can see is refused with 409 `pensioner_exists`; one it cannot
+    see is returned (the active one first), and None when there is none."""
+    enrolled = db.scalars(
+        select(Pensioner)
+        .where(Pensioner.national_id_hash == id_hash, Pensioner.enrolment_status != EnrolmentStatus.CLOSED)
+        .order_by(case((Pensioner.enrolment_status == EnrolmentStatus.ACTIVE, 0), else_=1), Pensioner.created_at)
+    ).all()
+    if any(sees_pensioner(enrolled_by, p) for p in enrolled):
+        raise ConflictError("pensioner_exists", "a pensioner with this national ID already exists")
+    return enrolled[0] if enrolled else None
 
 
 def get_pensioner(db: Session, pensioner_id: uuid.UUID) -> Pensioner:
@@ -121,8 +168,12 @@ def get_pensioner(db: Session, pensioner_id: uuid.UUID) -> Pensioner:
 
 
 def find_pensioner_by_national_id(db: Session, *, secret: str, national_id: str) -> Pensioner | None:
+    """The active enrolment with this national ID (held and closed ones may repeat it)."""
     return db.scalar(
-        select(Pensioner).where(Pensioner.national_id_hash == national_id_hash(secret, national_id))
+        select(Pensioner).where(
+            Pensioner.national_id_hash == national_id_hash(secret, national_id),
+            Pensioner.enrolment_status == EnrolmentStatus.ACTIVE,
+        )
     )
 
 
@@ -154,6 +205,7 @@ def add_reference(
     quality: dict[str, float] | None = None,
     attempt_id: uuid.UUID | None = None,
     created_by: str | None = None,
+    added_outside_paying_region: bool = False,
 ) -> FaceReference:
     vector = np.asarray(embedding, dtype=EMBEDDING_DTYPE).reshape(-1)
     if vector.shape != (128,) or not np.all(np.isfinite(vector)):
@@ -170,6 +222,7 @@ def add_reference(
         attempt_id=attempt_id,
         created_by=created_by,
         created_at=now,
+        added_outside_paying_region=added_outside_paying_region,
     )
     reference.embedding_encrypted = keyring.encrypt(
         vector.tobytes(), context=encryption_context("embedding", reference.id).encode()

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from models import (
     DEFAULT_SCHEME,
     Attempt,
+    EnrolmentStatus,
     Pensioner,
     PensionerScheme,
     QualificationRecord,
@@ -37,6 +38,7 @@ from .errors import ConflictError, InvalidInputError
 from .periods import PeriodWindow, calendar_window, rolling_window, valid_until, window_for
 
 __all__ = [
+    "check_certifiable",
     "Certification",
     "check_schemes",
     "schemes_of",
@@ -56,6 +58,18 @@ __all__ = [
 
 SWEEP_BATCH = 500
 """Records (or pensioners) handled per transaction by the scheduled sweep."""
+
+
+def check_certifiable(pensioner: Pensioner, *, closed_ok: bool = False) -> None:
+    """Refuse to certify an enrolment on hold (409 `enrolment_on_hold`) or closed (409
+    `enrolment_closed`, unless `closed_ok`: an attempt made before it was closed may
+    still be settled). The answer names no other enrolment."""
+    if pensioner.enrolment_status == EnrolmentStatus.ON_HOLD:
+        raise ConflictError(
+            "enrolment_on_hold", "this enrolment waits for a reviewer's check before it can be certified"
+        )
+    if pensioner.enrolment_status == EnrolmentStatus.CLOSED and not closed_ok:
+        raise ConflictError("enrolment_closed", "this enrolment is closed and is no longer certified")
 
 
 def schemes_of(db: Session, pensioner_id: uuid.UUID) -> list[str]:
@@ -178,8 +192,10 @@ def certify_period(
     """Certify every scheme's record for `period`, and settle earlier open records.
 
     Returns the records that changed (already satisfied ones keep their first
-    certification and are not returned).
+    certification and are not returned). Never for an enrolment on hold, nor (except
+    to settle an attempt made before) for a closed one.
     """
+    check_certifiable(pensioner, closed_ok=how.attempt_id is not None)
     window = window_of_label(period)
     current = ensure_records(db, pensioner=pensioner, window=window, now=now)
     earlier = db.scalars(
@@ -248,7 +264,12 @@ def open_current_periods(
 
     Returns (records created, last pensioner id seen or None when done).
     """
-    query = select(Pensioner).order_by(Pensioner.id).limit(limit)
+    query = (
+        select(Pensioner)
+        .where(Pensioner.enrolment_status == EnrolmentStatus.ACTIVE)  # held: no records until released
+        .order_by(Pensioner.id)
+        .limit(limit)
+    )
     if after is not None:
         query = query.where(Pensioner.id > after)
     pensioners = db.scalars(query).all()

@@ -1,8 +1,15 @@
-"""The second pair of eyes on staff-captured reference photos. Data functions; never commit.
+"""The second pair of eyes on new reference photos. Data functions; never commit.
 
 A photo taken by community staff is stored `pending`; it becomes `active` (used for
 matching) only when a different person (another staff member or a reviewer) approves it,
 and it can be rejected instead. The person who captured a photo can never decide it.
+
+A reference decides whose face certifies a pension, so a change needs the region that
+pays it: a photo added by anyone who does not see the pensioner's paying region (staff,
+an administrator or an enrolment key of the region the pensioner lives in) is always
+stored `pending`, and only a reviewer (or administrator, or the operator) who sees the
+paying region may approve it. Nobody outside the paying region approves any photo.
+Whoever may see a pending photo (other than its taker) may reject it.
 """
 
 from __future__ import annotations
@@ -10,19 +17,24 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from certify import CURRENT_THRESHOLDS
-from models import FaceReference, Pensioner, ReferenceStatus
+from models import FaceReference, Pensioner, ReferenceSource, ReferenceStatus, StaffRole
 
+from .actors import REVIEWING_KINDS, Actor, sees_region
 from .crypto import Keyring
 from .errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
 from .pensioners import active_embeddings, embedding_of
 
 __all__ = [
+    "ReferenceIntake",
+    "intake_for",
+    "may_approve",
     "pending_references",
     "decide_reference",
     "distance_to_active",
@@ -32,6 +44,48 @@ __all__ = [
 ]
 
 MAX_DECISION_REASON_CHARS = 200
+
+
+@dataclass(frozen=True, slots=True)
+class ReferenceIntake:
+    """How a new reference photo enters: its source and status, and whether it came
+    from outside the pensioner's paying region."""
+
+    source: str
+    status: str
+    outside_paying_region: bool
+
+
+def intake_for(pensioner: Pensioner, *, added_by: Actor) -> ReferenceIntake:
+    """Staff photos, and every photo from outside the paying region, wait for approval."""
+    outside = not sees_region(added_by, pensioner.region_code)
+    by_staff = added_by.kind == StaffRole.STAFF
+    return ReferenceIntake(
+        source=ReferenceSource.STAFF_CAPTURE if by_staff else ReferenceSource.ENROLMENT,
+        status=ReferenceStatus.PENDING if by_staff or outside else ReferenceStatus.ACTIVE,
+        outside_paying_region=outside,
+    )
+
+
+def _approval_refusal(reference: FaceReference, pensioner: Pensioner, decider: Actor) -> ForbiddenError | None:
+    if reference.created_by is not None and reference.created_by == decider.actor_id:
+        return ForbiddenError("approver_is_creator", "a photo must be approved by someone other than who took it")
+    if not sees_region(decider, pensioner.region_code):
+        return ForbiddenError(
+            "paying_region_approval_required",
+            "a new reference photo is approved by the region that pays the pension",
+        )
+    if reference.added_outside_paying_region and decider.kind not in REVIEWING_KINDS:
+        return ForbiddenError(
+            "paying_region_approval_required",
+            "this photo was taken outside the paying region: a reviewer of the paying region approves it",
+        )
+    return None
+
+
+def may_approve(reference: FaceReference, pensioner: Pensioner, decider: Actor) -> bool:
+    """Whether `decider` may approve this pending photo (for the approvals page)."""
+    return reference.status == ReferenceStatus.PENDING and _approval_refusal(reference, pensioner, decider) is None
 
 
 def get_reference(db: Session, reference_id: uuid.UUID) -> FaceReference:
@@ -89,24 +143,32 @@ def decide_reference(
     db: Session,
     *,
     reference: FaceReference,
-    decided_by: str,
+    pensioner: Pensioner,
+    decider: Actor,
     approve: bool,
     now: dt.datetime,
     reason: str | None = None,
 ) -> FaceReference:
-    """Approve (-> active) or reject a pending photo; never by the person who took it."""
+    """Approve (-> active) or reject a pending photo; never by the person who took it,
+    and approved only by the paying region (see the module docstring)."""
     if reference.status != ReferenceStatus.PENDING:
         raise ConflictError(
             "reference_not_pending", f"this photo is {reference.status}, not waiting for approval"
         )
-    if reference.created_by is not None and reference.created_by == decided_by:
+    if reference.pensioner_id != pensioner.id:
+        raise ValueError("the reference photo belongs to another pensioner")
+    if approve:
+        refusal = _approval_refusal(reference, pensioner, decider)
+        if refusal is not None:
+            raise refusal
+    elif reference.created_by is not None and reference.created_by == decider.actor_id:
         raise ForbiddenError(
             "approver_is_creator", "a photo must be approved by someone other than who took it"
         )
     if not approve and not (reason or "").strip():
         raise InvalidInputError("reason_required", "say why the photo is rejected")
     reference.status = ReferenceStatus.ACTIVE if approve else ReferenceStatus.REJECTED
-    reference.decided_by = decided_by[:64]
+    reference.decided_by = decider.actor_id[:64]
     reference.decided_at = now
     reference.decision_reason = (reason or "").strip()[:MAX_DECISION_REASON_CHARS] or None
     return reference

@@ -13,9 +13,11 @@ from sqlalchemy.orm import Session
 from certify import CURRENT_THRESHOLDS, Assessment, ImageError, check_reference_photo, load_image
 from models import Attempt, FaceReference, ReferenceSource, ReferenceStatus
 
+from .actors import Actor
 from .context import Services
 from .errors import InvalidInputError
 from .pensioners import active_embeddings, add_reference, get_pensioner
+from .reference_review import intake_for
 
 __all__ = ["enrol_photo", "add_fresh_reference", "PHOTO_PROBLEMS", "MAX_FRESH_REFERENCES"]
 
@@ -42,12 +44,15 @@ def enrol_photo(
     pensioner_id: uuid.UUID,
     photo: bytes,
     now: dt.datetime,
-    source: str = ReferenceSource.ENROLMENT,
-    status: str = ReferenceStatus.ACTIVE,
-    created_by: str | None = None,
+    added_by: Actor,
 ) -> FaceReference:
-    """Check a reference photo (exactly one face, big enough) and store its embedding."""
+    """Check a reference photo (exactly one face, big enough) and store its embedding.
+
+    Who adds it decides whether it is used at once or waits for a second person
+    (`intake_for`: staff photos, and every photo from outside the paying region, wait).
+    """
     pensioner = get_pensioner(db, pensioner_id)
+    intake = intake_for(pensioner, added_by=added_by)
     try:
         rgb = load_image(photo)
     except ImageError as exc:
@@ -66,12 +71,13 @@ def enrol_photo(
         reference_id=reference_id,
         embedding=check.embedding,
         model_version=check.model_version,
-        source=source,
-        status=status,
+        source=intake.source,
+        status=intake.status,
         photo_key=key,
         face_box=check.face_box,
         quality=dict(check.quality),
-        created_by=created_by,
+        created_by=added_by.actor_id[:64],
+        added_outside_paying_region=intake.outside_paying_region,
         now=now,
     )
 

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Select, func, literal_column, or_, select
 from sqlalchemy.orm import Session
 
-from models import Certificate, Pensioner, QualificationRecord, RecordStatus, Scheme
+from models import Certificate, EnrolmentStatus, Pensioner, QualificationRecord, RecordStatus, Scheme
 
 from .errors import InvalidInputError
 
@@ -116,6 +116,8 @@ def _query(filters: ResultFilters, prefixes: Sequence[str] | None, columns=_COLU
         .select_from(QualificationRecord)
         .join(Pensioner, Pensioner.id == QualificationRecord.pensioner_id)
         .outerjoin(Certificate, Certificate.record_id == QualificationRecord.id)
+        # an enrolment on hold is not certifiable: none of its records is in the feed
+        .where(Pensioner.enrolment_status != EnrolmentStatus.ON_HOLD)
     )
     if prefixes is not None:
         query = query.where(_region_condition(prefixes))

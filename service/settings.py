@@ -89,6 +89,12 @@ class Settings(BaseSettings):
     public_base_url: str = ""
     """The address pensioners open (e.g. https://certify.example.gov.cn), used to compose
     link URLs for SMS and letters; empty gives site-relative URLs."""
+    certificate_qr_url_ttl_s: int = 600
+    """How long the QR image address of a certificate (`qr_url` of
+    `GET /v1/attempts/{id}/certificates`) works. An `<img>` cannot send the pensioner's
+    link pass, so the address carries a signed capability for that one image, handed
+    only to a caller who may read the certificate; long enough for the result page to
+    load it, short enough that a copied address soon stops working."""
     help_phone: str = "12333"
     """Shown to pensioners who need help (12333 is the national social security hotline)."""
     challenge_with_digits: bool = False

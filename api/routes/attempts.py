@@ -10,7 +10,7 @@ from sqlalchemy import select
 from models import AttemptStatus, Pensioner, QualificationRecord
 from service.audit import record_audit
 from service.certification import get_attempt, tries_left
-from service.links import pass_opens_pensioner
+from service.links import pensioner_of_pass
 
 from ..access import may_see_evidence
 from ..auth import OptionalPrincipalDep
@@ -42,10 +42,9 @@ def read(
     now = services.clock()
     pensioner = db.get(Pensioner, attempt.pensioner_id)
     owner = (principal is not None and pensioner is not None and principal.sees_pensioner(pensioner)) or (
-        pass_opens_pensioner(
-            db, secret=services.settings.secret_key.get_secret_value(), page_pass=page_pass,
-            pensioner_id=attempt.pensioner_id, now=now,
-        )
+        pensioner_of_pass(
+            db, secret=services.settings.secret_key.get_secret_value(), page_pass=page_pass, now=now
+        ) == attempt.pensioner_id
     )
     # evidence belongs to the paying region (staff assisting across regions never see it)
     with_evidence = (

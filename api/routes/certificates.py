@@ -5,21 +5,33 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
 from models import Agency, Certificate, Pensioner, QualificationRecord
 from service.agencies import public_key_of
 from service.audit import record_audit
-from service.certificates import CertificateError, read_token, revoke_certificate, verify_token
+from service.certificates import (
+    CertificateError,
+    qr_access_allows,
+    qr_access_token,
+    read_token,
+    revoke_certificate,
+    verify_token,
+)
 from service.certification import get_attempt
+from service.context import Services
 from service.errors import ForbiddenError, NotFoundError
+from service.links import pensioner_of_pass
 from service.qr import qr_png
 
 from ..agency_schemas import CertificatePublic, CertificateRevoke, VerifyCreate, VerifyPublic
-from ..auth import Principal, PrincipalDep, require_scope
-from ..deps import DbDep, NowDep, client_ip
+from ..auth import OptionalPrincipalDep, Principal, PrincipalDep, require_scope
+from ..credentials import LinkPassDep
+from ..deps import DbDep, NowDep, ServicesDep, client_ip
 
 router = APIRouter(prefix="/v1", tags=["agency: certificates"])
 
@@ -105,8 +117,36 @@ def verify(body: VerifyCreate, db: DbDep, now: NowDep) -> VerifyPublic:
     return VerifyPublic(valid=True, code="ok", payload=verified.payload)
 
 
-def _attempt_certificates(db, attempt_id: uuid.UUID) -> list[Certificate]:
+"""The page pass of the pensioner's own browser (see api/routes/links.py)."""
+
+
+def may_read_results(principal: Principal | None, pensioner: Pensioner) -> bool:
+    """A credential of the pensioner's paying region that reads results: its staff,
+    reviewers and administrators, an agency key with `results:read`, or the operator.
+    (Staff of the region the pensioner lives in assist, but the result is the paying
+    region's.)"""
+    if principal is None or not principal.sees_region(pensioner.region_code):
+        return False
+    if principal.kind == "agency":
+        return "results:read" in principal.scopes
+    return principal.kind in _READERS
+
+
+def _attempt_certificates(
+    db, services: Services, now, principal: Principal | None, page_pass: str | None, attempt_id: uuid.UUID
+) -> list[Certificate]:
+    """The certificates of an attempt the caller may read: the pensioner's own browser
+    (a link pass of that pensioner), or `may_read_results`. Anyone else: 404."""
     attempt = get_attempt(db, attempt_id)
+    pensioner = db.get(Pensioner, attempt.pensioner_id)
+    allowed = pensioner is not None and (
+        may_read_results(principal, pensioner)
+        or pensioner_of_pass(
+            db, secret=services.settings.secret_key.get_secret_value(), page_pass=page_pass, now=now
+        ) == pensioner.id
+    )
+    if not allowed:
+        raise NotFoundError("attempt_not_found", "no such attempt")
     return list(
         db.scalars(
             select(Certificate)
@@ -117,21 +157,66 @@ def _attempt_certificates(db, attempt_id: uuid.UUID) -> list[Certificate]:
     )
 
 
+_PRIVATE = {"Cache-Control": "private, no-store"}
+
+
 @router.get("/attempts/{attempt_id}/certificates", response_model=list[CertificatePublic])
-def of_attempt(attempt_id: uuid.UUID, db: DbDep) -> list[CertificatePublic]:
-    """The certificates a passed attempt earned (one per scheme), for the pensioner's
-    result page: like the attempt itself, readable by whoever holds the attempt id."""
+def of_attempt(
+    attempt_id: uuid.UUID, response: Response, db: DbDep, services: ServicesDep, now: NowDep,
+    principal: OptionalPrincipalDep, page_pass: LinkPassDep,
+) -> list[CertificatePublic]:
+    """The certificates a passed attempt earned (one per scheme), for the result page.
+
+    For the pensioner's own browser (header `X-Link-Pass`: the page pass of a link of
+    that pensioner) and for credentials that see the pensioner's paying region (its
+    staff, reviewers, administrators; an agency key with `results:read`; the operator).
+    Anyone else, the staff of the region the pensioner lives in included, gets 404
+    `attempt_not_found`. Each `qr_url` carries a capability for that image, valid
+    `CERTIFY_CERTIFICATE_QR_URL_TTL_S` seconds (an `<img>` sends no header)."""
+    certificates = _attempt_certificates(db, services, now, principal, page_pass, attempt_id)
+    secret = services.settings.secret_key.get_secret_value()
+    ttl_s = services.settings.certificate_qr_url_ttl_s
+    response.headers.update(_PRIVATE)
     return [
-        CertificatePublic.of(c, qr_url=f"/v1/attempts/{attempt_id}/certificates/{c.id}/qr.png")
-        for c in _attempt_certificates(db, attempt_id)
+        CertificatePublic.of(
+            c,
+            qr_url=f"/v1/attempts/{attempt_id}/certificates/{c.id}/qr.png?"
+            + urlencode({"access": qr_access_token(secret, certificate_id=c.id, attempt_id=attempt_id,
+                                                   ttl_s=ttl_s, now=now)}),
+        )
+        for c in certificates
     ]
 
 
 @router.get("/attempts/{attempt_id}/certificates/{certificate_id}/qr.png", response_class=Response,
             responses={200: {"content": {"image/png": {}}}})
-def attempt_qr(attempt_id: uuid.UUID, certificate_id: uuid.UUID, db: DbDep) -> Response:
-    """The QR code (PNG) of one certificate of the attempt, for the result page."""
-    for certificate in _attempt_certificates(db, attempt_id):
+def attempt_qr(
+    attempt_id: uuid.UUID, certificate_id: uuid.UUID, db: DbDep, services: ServicesDep, now: NowDep,
+    principal: OptionalPrincipalDep, page_pass: LinkPassDep,
+    access: Annotated[str | None, Query(max_length=512, description="the capability in `qr_url`")] = None,
+) -> Response:
+    """The QR code (PNG) of one certificate of the attempt, for the result page: with the
+    capability of its `qr_url`, or for a caller who may read the certificates. Otherwise
+    404 `certificate_not_found`."""
+    secret = services.settings.secret_key.get_secret_value()
+    if qr_access_allows(secret, token=access, certificate_id=certificate_id, attempt_id=attempt_id, now=now):
+        certificates = _certificates_of(db, attempt_id)
+    else:
+        try:
+            certificates = _attempt_certificates(db, services, now, principal, page_pass, attempt_id)
+        except NotFoundError:
+            certificates = []
+    for certificate in certificates:
         if certificate.id == certificate_id:
-            return Response(qr_png(certificate.qr_token), media_type="image/png")
+            return Response(qr_png(certificate.qr_token), media_type="image/png", headers=_PRIVATE)
     raise NotFoundError("certificate_not_found", "no such certificate")
+
+
+def _certificates_of(db, attempt_id: uuid.UUID) -> list[Certificate]:
+    return list(
+        db.scalars(
+            select(Certificate)
+            .join(QualificationRecord, QualificationRecord.id == Certificate.record_id)
+            .where(QualificationRecord.attempt_id == attempt_id)
+        )
+    )

@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 
-from models import EnrolmentJob, EnrolmentRow, JobState
+from models import EnrolmentJob, EnrolmentRow, JobState, Pensioner
 from models.db import session_scope
 from service.audit import record_audit
 from service.errors import InvalidInputError, NotFoundError
@@ -106,10 +106,19 @@ def rows(
     offset: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
 ) -> list[EnrolmentRowPublic]:
-    """Per-row outcomes in file order: the pensioner made, or the errors (field, code)."""
+    """Per-row outcomes in file order: the pensioner made (and its `enrolment_status`: a
+    national ID enrolled only in regions the key does not see is enrolled `on_hold`), or
+    the errors (field, code)."""
     job = _visible(db, principal, job_id)
-    query = select(EnrolmentRow).where(EnrolmentRow.job_id == job.id)
+    query = (
+        select(EnrolmentRow, Pensioner.enrolment_status)
+        .outerjoin(Pensioner, Pensioner.id == EnrolmentRow.pensioner_id)
+        .where(EnrolmentRow.job_id == job.id)
+    )
     if errors_only:
         query = query.where(EnrolmentRow.pensioner_id.is_(None))
-    found = db.scalars(query.order_by(EnrolmentRow.line).offset(offset).limit(limit)).all()
-    return [EnrolmentRowPublic(line=r.line, pensioner_id=r.pensioner_id, errors=list(r.errors or [])) for r in found]
+    found = db.execute(query.order_by(EnrolmentRow.line).offset(offset).limit(limit)).all()
+    return [
+        EnrolmentRowPublic(line=r.line, pensioner_id=r.pensioner_id, enrolment_status=status, errors=list(r.errors or []))
+        for r, status in found
+    ]

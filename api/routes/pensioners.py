@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from models import QualificationRecord, ReferenceSource, ReferenceStatus, StaffRole
+from models import QualificationRecord
 from models.db import session_scope
 from service.audit import record_audit
 from service.errors import ForbiddenError
@@ -28,13 +28,20 @@ router = APIRouter(prefix="/v1/pensioners", tags=["pensioners"])
 def create(
     body: PensionerCreate, db: DbDep, services: ServicesDep, now: NowDep, principal: EnrolerDep
 ) -> PensionerPublic:
-    """Enrol a pensioner (the national ID number is checked with its GB 11643 check digit)."""
+    """Enrol a pensioner (the national ID number is checked with its GB 11643 check digit).
+
+    A national ID the caller's regions already enrolled answers 409 `pensioner_exists`.
+    One enrolled only in other regions is not told apart from a new one: the enrolment
+    is made with `enrolment_status: on_hold`, cannot be certified, and waits for a
+    reviewer of both regions (`/v1/reviews/enrolments`).
+    """
     if not principal.sees_region(body.region_code):
         raise ForbiddenError("region_forbidden", "you cannot enrol pensioners of this region")
     pensioner = create_pensioner(
         db,
         keyring=services.keyring,
         secret=services.settings.secret_key.get_secret_value(),
+        enrolled_by=principal,
         name=body.name,
         national_id=body.national_id,
         region_code=body.region_code,
@@ -47,6 +54,7 @@ def create(
     record_audit(
         db, actor_type=principal.kind, actor_id=principal.actor_id, action="pensioner.create",
         subject_type="pensioner", subject_id=str(pensioner.id), now=now,
+        details={"enrolment_status": pensioner.enrolment_status, "hold_reason": pensioner.hold_reason},
     )
     db.commit()
     return PensionerPublic.of(pensioner)
@@ -80,7 +88,9 @@ async def add_photo(
 ) -> ReferencePublic:
     """Add a reference photo (multipart field `photo`): exactly one face, big enough.
 
-    A photo taken by community staff waits (`pending`) until a second person approves it.
+    A photo taken by community staff waits (`pending`) until a second person approves it;
+    so does every photo added by someone outside the pensioner's paying region, until a
+    reviewer of the paying region approves it.
     """
 
     def check_visible() -> None:
@@ -101,17 +111,9 @@ async def add_photo(
 
     def enrol() -> ReferencePublic:
         with session_scope(services.sessions) as db:
-            by_staff = principal.kind == StaffRole.STAFF
             now = services.clock()
             reference = enrol_photo(
-                db,
-                services=services,
-                pensioner_id=pensioner_id,
-                photo=photo,
-                now=now,
-                source=ReferenceSource.STAFF_CAPTURE if by_staff else ReferenceSource.ENROLMENT,
-                status=ReferenceStatus.PENDING if by_staff else ReferenceStatus.ACTIVE,
-                created_by=principal.actor_id,
+                db, services=services, pensioner_id=pensioner_id, photo=photo, now=now, added_by=principal
             )
             record_audit(
                 db, actor_type=principal.kind, actor_id=principal.actor_id,

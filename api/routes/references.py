@@ -16,6 +16,7 @@ from service.reference_review import (
     distance_to_active,
     get_reference,
     likeness,
+    may_approve,
     pending_references,
 )
 from service.storage import BlobNotFoundError
@@ -68,6 +69,7 @@ def list_pending(
                 likeness=likeness(distance),
                 active_photo_urls=[f"/v1/references/{r.id}/photo" for r in active[-2:]],
                 mine=reference.created_by == principal.actor_id,
+                may_approve=may_approve(reference, pensioner, principal),
             )
         )
     return items
@@ -108,9 +110,9 @@ def _decide(
     reference_id: uuid.UUID, approve: bool, reason: str | None, request: Request,
     db: DbDep, now: NowDep, principal: Principal,
 ) -> ReferenceView:
-    reference, _ = _visible(db, principal, reference_id)
+    reference, pensioner = _visible(db, principal, reference_id)
     decide_reference(
-        db, reference=reference, decided_by=principal.actor_id, approve=approve, reason=reason, now=now
+        db, reference=reference, pensioner=pensioner, decider=principal, approve=approve, reason=reason, now=now
     )
     record_audit(
         db, actor_type=principal.kind, actor_id=principal.actor_id,
@@ -128,7 +130,9 @@ def approve(
     reference_id: uuid.UUID, request: Request, db: DbDep, now: NowDep, principal: CaseworkerDep
 ) -> ReferenceView:
     """Approve a pending photo: it is used for matching from now on. Not by its taker
-    (403 `approver_is_creator`)."""
+    (403 `approver_is_creator`), and only by the pensioner's paying region: a photo taken
+    outside it (where the pensioner lives) only by a reviewer of the paying region
+    (403 `paying_region_approval_required`)."""
     return _decide(reference_id, True, None, request, db, now, principal)
 
 

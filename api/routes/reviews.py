@@ -1,4 +1,4 @@
-"""The manual review queue for reviewers, and appeals after a lockout."""
+"""The manual review queue for reviewers, appeals after a lockout, and enrolments on hold."""
 
 from __future__ import annotations
 
@@ -12,13 +12,23 @@ from service.audit import record_audit
 from service.certificates import issue_certificates
 from service.certification import get_attempt, tries_left
 from service.errors import NotFoundError
-from service.links import pass_opens_pensioner
+from service.holds import HOLD_DECISIONS, decide_hold, get_hold, list_holds, may_decide_hold
+from service.links import pensioner_of_pass
 from service.pensioners import get_pensioner
 from service.notify import announce_changes
 from service.records import Certification, certify_period, note_decision
 from service.reviews import REVIEW_PAGE_SIZE, REVIEW_REASONS, appeal_attempt, decide_review, get_review, list_reviews
 
-from ..agency_schemas import AppealCreate, AppealPublic, ReviewDecisionCreate, ReviewDetailPublic, ReviewItemPublic
+from ..agency_schemas import (
+    AppealCreate,
+    AppealPublic,
+    EnrolmentBrief,
+    HoldDecisionCreate,
+    HoldReviewPublic,
+    ReviewDecisionCreate,
+    ReviewDetailPublic,
+    ReviewItemPublic,
+)
 from ..auth import OptionalPrincipalDep, Principal, require_roles
 from ..credentials import LinkPassDep
 from ..deps import DbDep, NowDep, ServicesDep, client_ip
@@ -45,6 +55,67 @@ def _visible(db, principal: Principal, attempt_id: uuid.UUID):
     if not principal.sees_region(pensioner.region_code):
         raise NotFoundError("review_not_found", "no review for this attempt")
     return review, attempt, pensioner
+
+
+def _hold_item(review, held, other, principal: Principal) -> HoldReviewPublic:
+    return HoldReviewPublic(
+        review_id=review.id, kind=review.kind, hold_reason=held.hold_reason, state=review.state,
+        opened_at=review.opened_at, enrolment=EnrolmentBrief.of(held),
+        other=EnrolmentBrief.of(other) if other is not None else None,
+        may_decide=review.state == ReviewState.OPEN and may_decide_hold(principal, held, other),
+        decisions=HOLD_DECISIONS, decision=review.decision, note=review.note, decided_by=review.decided_by,
+        decided_at=review.decided_at,
+    )
+
+
+def _visible_hold(db, principal: Principal, review_id: uuid.UUID):
+    review, held, other = get_hold(db, review_id=review_id)
+    if not (principal.sees_region(held.region_code) or (other is not None and principal.sees_region(other.region_code))):
+        raise NotFoundError("review_not_found", "no such review")
+    return review, held, other
+
+
+# declared before /reviews/{attempt_id}, which would otherwise take "enrolments" for an id
+@router.get("/reviews/enrolments", response_model=list[HoldReviewPublic])
+def holds(
+    db: DbDep, principal: ReviewerDep,
+    state: Annotated[str, Query(pattern="^(open|decided)$")] = ReviewState.OPEN,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=200)] = REVIEW_PAGE_SIZE,
+) -> list[HoldReviewPublic]:
+    """Enrolments on hold (oldest first) where either enrolment is paid in the reviewer's
+    regions: for example a national ID enrolled again in another region. Each names both
+    enrolments; a reviewer who sees both regions (`may_decide`) decides."""
+    rows = list_holds(db, prefixes=principal.region_prefixes(), state=state, limit=limit, offset=offset)
+    return [_hold_item(*row, principal) for row in rows]
+
+
+@router.get("/reviews/enrolments/{review_id}", response_model=HoldReviewPublic)
+def hold(review_id: uuid.UUID, db: DbDep, principal: ReviewerDep) -> HoldReviewPublic:
+    return _hold_item(*_visible_hold(db, principal, review_id), principal)
+
+
+@router.post("/reviews/enrolments/{review_id}/decision", response_model=HoldReviewPublic)
+def decide_on_hold(
+    review_id: uuid.UUID, body: HoldDecisionCreate, request: Request, db: DbDep, services: ServicesDep,
+    now: NowDep, principal: ReviewerDep,
+) -> HoldReviewPublic:
+    """Decide an enrolment on hold, as a reviewer who sees both regions (else 403
+    `hold_needs_both_regions`): `keep_new` (the person moved: the held enrolment becomes
+    certifiable, the older one is closed) or `reject_new` (the held one is closed). Audited."""
+    review, held, other = _visible_hold(db, principal, review_id)
+    decide_hold(db, review=review, held=held, other=other, decision=body.decision, note=body.note,
+                decider=principal, now=now)
+    record_audit(
+        db, actor_type=principal.kind, actor_id=principal.actor_id, action="enrolment.hold_decide",
+        subject_type="pensioner", subject_id=str(held.id), now=now, reason=body.note, ip=client_ip(request),
+        details={"review_id": str(review.id), "kind": review.kind, "decision": body.decision,
+                 "other_pensioner_id": str(other.id) if other is not None else None,
+                 "other_status": other.enrolment_status if other is not None else None},
+    )
+    db.commit()
+    announce_changes(services)
+    return _hold_item(review, held, other, principal)
 
 
 @router.get("/reviews", response_model=list[ReviewItemPublic])
@@ -125,10 +196,9 @@ def appeal(
     """
     attempt = get_attempt(db, attempt_id)
     pensioner = get_pensioner(db, attempt.pensioner_id)
-    if not (principal is not None and principal.sees_pensioner(pensioner)) and not pass_opens_pensioner(
-        db, secret=services.settings.secret_key.get_secret_value(), page_pass=page_pass,
-        pensioner_id=pensioner.id, now=now,
-    ):
+    if not (principal is not None and principal.sees_pensioner(pensioner)) and pensioner_of_pass(
+        db, secret=services.settings.secret_key.get_secret_value(), page_pass=page_pass, now=now,
+    ) != pensioner.id:
         raise NotFoundError("attempt_not_found", "no such attempt")
     left = tries_left(db, pensioner_id=attempt.pensioner_id, period=attempt.period,
                       limit=services.settings.max_failed_attempts)

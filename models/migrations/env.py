@@ -43,15 +43,27 @@ def run_migrations() -> None:
     engine = make_engine(url)
     try:
         with engine.connect() as connection:
+            sqlite = connection.dialect.name == "sqlite"
+            if sqlite:
+                # SQLite's own procedure for changing a table: foreign keys are not enforced
+                # while batch mode recreates a table other tables refer to (DROP TABLE would
+                # check, and refuse, every row that refers to it); they are checked at the end.
+                # The pragma is a no-op inside a transaction, hence before the first one.
+                connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+                connection.commit()
             context.configure(
                 connection=connection,
                 target_metadata=target_metadata,
-                render_as_batch=connection.dialect.name == "sqlite",
+                render_as_batch=sqlite,
                 compare_type=True,
                 render_item=render_item,
             )
             with context.begin_transaction():
                 context.run_migrations()
+                if sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise RuntimeError(f"the migrations left rows whose foreign keys are broken: {broken[:5]}")
     finally:
         engine.dispose()
 

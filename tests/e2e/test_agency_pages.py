@@ -1,6 +1,6 @@
 """The agency pages in a real browser (headless Chromium) against the running app:
 a reviewer signs in, opens a review with real key frames and reference photo, decides
-it; an admin lists results, in Chinese and in English. Screenshots are saved to
+it, and rejects an enrolment held because its ID was enrolled elsewhere; an admin lists results, in Chinese and in English. Screenshots are saved to
 docs/screenshots/agency-*.png (listed in the README)."""
 
 from __future__ import annotations
@@ -14,8 +14,10 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
-from models import AuditEvent, FaceReference, QualificationRecord
+from models import AuditEvent, FaceReference, Pensioner, QualificationRecord
+from service.actors import SystemActor
 from service.agencies import create_agency
+from service.pensioners import create_pensioner, national_id_of
 from tests.conftest import REPO_ROOT
 from tests.integration.agency_helpers import PASSWORD, decided_attempt, make_pensioner, staff_account
 from tests.integration.conftest import (  # noqa: F401 - fixtures
@@ -85,6 +87,13 @@ def _seed(services, shared_data) -> uuid.UUID:
                             assisted_by="staff-07" if index == 3 else None)
         elif status == "failed":
             decided_attempt(services, pid, status="failed", reasons=["too_dark", "no_blink"])
+    # Haidian's key enrols the ID Chaoyang enrolled for 王建国: held for a reviewer of Beijing
+    with services.sessions() as db:
+        number = national_id_of(db.get(Pensioner, reviewed), keyring=services.keyring)
+        create_pensioner(db, keyring=services.keyring, secret=services.settings.secret_key.get_secret_value(),
+                         enrolled_by=SystemActor("agency", "apikey:haidian", ("110108",)), name="王建国",
+                         national_id=number, region_code="110108", now=services.clock())
+        db.commit()
     return attempt
 
 
@@ -119,6 +128,18 @@ def test_review_queue_and_results_pages(services_factory, shared_data, browser):
             reads = db.scalars(select(AuditEvent.action).where(AuditEvent.subject_id == str(attempt))).all()
         assert methods == {"review"}
         assert reads.count("evidence.read.key_frame") == 3 and "review.decide" in reads
+
+        # the enrolment on hold: both enrolments named, rejected by the province's reviewer
+        page.click("#holds tr.clickable")
+        page.wait_for_selector("#hold-decision")
+        assert "身份证号已在其他地区登记" in page.inner_text("#detail") and "110108" in page.inner_text("#detail")
+        page.select_option("#hold-decision select[name=decision]", "reject_new")
+        page.click("#hold-decision button[type=submit]")
+        page.wait_for_selector("#holds td.muted")
+        with services.sessions() as db:
+            statuses = dict(db.execute(select(Pensioner.region_code, Pensioner.enrolment_status)
+                                       .where(Pensioner.name == "王建国")).all())
+        assert statuses == {"110105": "active", "110108": "closed"}
 
         page.click("#logout")
         page.wait_for_selector("#login:not([hidden])")

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 from models import Attempt, AttemptStatus, CertificationSession, Channel
 from service.accounts import create_api_key, create_staff
+from service.actors import OPERATOR
 from service.certification import Outcome, record_outcome
 from service.context import Services
 from service.national_id import compose_national_id
@@ -45,7 +46,7 @@ def make_pensioner(
     with services.sessions() as db:
         pensioner = create_pensioner(
             db, keyring=services.keyring, secret=services.settings.secret_key.get_secret_value(),
-            name=name, national_id=national_id(region), region_code=region,
+            enrolled_by=OPERATOR, name=name, national_id=national_id(region), region_code=region,
             residence_region_code=residence, now=now or services.clock(), schemes=schemes,
             external_ref=external_ref,
         )

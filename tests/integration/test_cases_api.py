@@ -108,7 +108,7 @@ def test_caseload_states_and_region_isolation(client, services, staff):
     }
     assert "冯九" not in states  # another region's pensioner does not exist for this account
     assert body["counts"] == {"overdue": 2, "locked": 1, "failed": 1, "due": 2, "processing": 1,
-                              "review": 1, "certified": 1}
+                              "review": 1, "on_hold": 0, "certified": 1}
     assert body["total"] == 9 and body["period"] == period
     by_name = {item["name"]: item for item in body["items"]}
     assert by_name["李四"]["tries_left"] == 0 and by_name["孙三"]["tries_left"] == services.settings.max_failed_attempts - 1

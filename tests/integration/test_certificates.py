@@ -12,6 +12,7 @@ from tests.conftest import REPO_ROOT
 from tests.qr import decode_qr_png
 
 from .agency_helpers import api_key, decided_attempt, make_pensioner
+from .helpers import OPERATOR
 
 
 def _tamper(token: str) -> str:
@@ -27,8 +28,10 @@ def test_certificate_issue_verify_qr_and_offline_check(client, services, tmp_pat
     pid = make_pensioner(services, region="110105", schemes=("basic_pension", "work_injury"))
     attempt = decided_attempt(services, pid, status="passed")
 
-    # the pensioner's result page: certificates of the attempt, by attempt id
-    mine = client.get(f"/v1/attempts/{attempt}/certificates")
+    # the result page: certificates of the attempt (for the pensioner's browser or a
+    # credential of the paying region; tests/integration/attacks/test_regions.py has who not)
+    assert client.get(f"/v1/attempts/{attempt}/certificates").status_code == 404
+    mine = client.get(f"/v1/attempts/{attempt}/certificates", headers=key)
     assert mine.status_code == 200
     certificates = mine.json()
     assert sorted(c["payload"]["scheme"] for c in certificates) == ["basic_pension", "work_injury"]
@@ -92,7 +95,7 @@ def test_certificate_issue_verify_qr_and_offline_check(client, services, tmp_pat
 def test_no_certificate_without_certification(client, services):
     pid = make_pensioner(services)
     attempt = decided_attempt(services, pid, status="failed", reasons=["no_face"])
-    assert client.get(f"/v1/attempts/{attempt}/certificates").json() == []
+    assert client.get(f"/v1/attempts/{attempt}/certificates", headers=OPERATOR).json() == []
 
 
 def test_an_agency_revokes_a_certificate_and_verification_says_so(client, services):
@@ -105,7 +108,7 @@ def test_an_agency_revokes_a_certificate_and_verification_says_so(client, servic
     elsewhere = api_key(services, regions=["310000"], scopes=["records:write"])
     pid = make_pensioner(services, region="110105")
     attempt = decided_attempt(services, pid, status="passed")
-    certificate = client.get(f"/v1/attempts/{attempt}/certificates").json()[0]
+    certificate = client.get(f"/v1/attempts/{attempt}/certificates", headers=reader).json()[0]
     url = f"/v1/certificates/{certificate['id']}/revoke"
     reason = {"reason": "died on 2026-03-02, reported by the civil registry"}
 

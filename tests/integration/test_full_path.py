@@ -103,7 +103,7 @@ def test_live_video_passes_and_certifies_the_period(services_factory, shared_dat
             decided = db.query(AuditEvent).filter_by(action="attempt.decide", subject_id=attempt_id).one()
             assert decided.actor_type == "system" and decided.details["decision"] == "passed"
             assert db.query(Certificate).filter_by(pensioner_id=row.pensioner_id).count() == 1
-        certificates = client.get(f"/v1/attempts/{attempt_id}/certificates").json()
+        certificates = client.get(f"/v1/attempts/{attempt_id}/certificates", headers=OPERATOR).json()
         assert certificates[0]["payload"]["method"] == "self"
     print(f"\n[{'+'.join(stack)}] upload to result: {elapsed_s:.2f} s")
 

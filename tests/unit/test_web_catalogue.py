@@ -24,6 +24,10 @@ _HTTP_AND_HANDLER_CODES = {
 }
 """Codes made by api/errors.py and api/uploads.py without a literal *Error("code") call."""
 
+_SHARED_CODES = {"enrolment_on_hold", "enrolment_closed"}
+"""Codes raised in service/records.py (check_certifiable) that the pages meet when they
+open a session or make a link."""
+
 
 PAGE_FACING_MODULES = (
     "api/errors.py", "api/uploads.py", "api/auth.py", "api/access.py",
@@ -72,7 +76,7 @@ def test_every_engine_reason_has_a_title_and_advice():
 
 
 def test_every_api_error_code_is_translated():
-    codes = _raised_codes() | _HTTP_AND_HANDLER_CODES
+    codes = _raised_codes() | _HTTP_AND_HANDLER_CODES | _SHARED_CODES
     assert {"link_used", "upload_incomplete", "upload_deadline_passed", "chunk_conflict"} <= codes
     for lang in LANGUAGES:
         messages = catalogue(lang)
@@ -96,7 +100,7 @@ def test_every_key_the_pages_use_exists(lang):
     missing = sorted(k for k in used if k not in messages and not k.endswith(".") and not k.startswith(dynamic_prefixes))
     assert missing == []
     # keys built at run time from a code: every value they can take is present
-    for state in ("overdue", "locked", "failed", "due", "processing", "review", "certified"):
+    for state in ("overdue", "locked", "failed", "due", "processing", "review", "on_hold", "closed", "certified"):
         assert f"state.{state}" in messages and f"state.help.{state}" in messages
     for hint in ("position", "too_dark", "too_bright", "backlit", "no_face", "multiple_faces",
                  "closer", "farther", "center", "ok", "steady"):

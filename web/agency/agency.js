@@ -23,6 +23,9 @@ const TEXT = {
     audit_notice: "查看生物特征证据会记入审计日志（理由：人工复核）。", rows_shown: "条",
     r_same_person_live: "本人、活体", r_different_person: "非本人", r_not_live: "非活体（照片/屏幕/面具）",
     r_challenge_not_done: "未完成指定动作", r_unusable_video: "视频无法判断",
+    holds: "登记待核查", k_duplicate_enrolment: "身份证号已在其他地区登记", new_enrolment: "新登记（待核查）",
+    other_enrolment: "已有登记", keep_new: "保留新登记（本人已迁居，关闭原登记）", reject_new: "不予登记（关闭新登记）",
+    needs_both: "需要能查看两个地区的审核人员处理。", es_active: "有效", es_on_hold: "待核查", es_closed: "已关闭",
   },
   en: {
     title_results: "Certification results", title_reviews: "Manual review", brand: "Pension certification · Agency",
@@ -45,6 +48,9 @@ const TEXT = {
     audit_notice: "Viewing biometric evidence is written to the audit log (reason: manual review).", rows_shown: "rows",
     r_same_person_live: "Same person, live", r_different_person: "Different person", r_not_live: "Not live (photo/screen/mask)",
     r_challenge_not_done: "Challenge not performed", r_unusable_video: "Video unusable",
+    holds: "Enrolments on hold", k_duplicate_enrolment: "National ID enrolled in another region", new_enrolment: "New enrolment (on hold)",
+    other_enrolment: "Earlier enrolment", keep_new: "Keep the new one (the person moved; close the earlier one)", reject_new: "Reject (close the new one)",
+    needs_both: "A reviewer who sees both regions decides this.", es_active: "Active", es_on_hold: "On hold", es_closed: "Closed",
   },
 };
 
@@ -175,8 +181,10 @@ function resultsPage() {
 // ---- review page --------------------------------------------------------------------
 function reviewsPage() {
   let items = [];
+  let holds = [];
   let selected = null;
   let detail = null;
+  let hold = null;
   const evidence = (url) => url + "?reason=" + encodeURIComponent("manual review");
   function renderList() {
     $("#queue tbody").innerHTML = items.length ? items.map((r) => `<tr class="clickable ${selected === r.attempt_id ? "selected" : ""}" data-id="${esc(r.attempt_id)}">
@@ -186,8 +194,42 @@ function reviewsPage() {
       : `<tr><td colspan="5" class="muted">${esc(t("none"))}</td></tr>`;
     document.querySelectorAll("#queue tr.clickable").forEach((row) => row.addEventListener("click", () => open(row.dataset.id)));
   }
+  function renderHolds() {
+    $("#holds tbody").innerHTML = holds.length ? holds.map((h) => `<tr class="clickable ${selected === h.review_id ? "selected" : ""}" data-hold="${esc(h.review_id)}">
+      <td>${esc(h.enrolment.name)}<br><span class="muted">${esc(h.enrolment.national_id_masked)}</span></td>
+      <td>${esc(h.enrolment.region_code)}</td><td>${esc(h.other ? h.other.region_code : "–")}</td>
+      <td class="nowrap">${esc(h.opened_at.slice(0, 16).replace("T", " "))}</td></tr>`).join("")
+      : `<tr><td colspan="4" class="muted">${esc(t("none"))}</td></tr>`;
+    document.querySelectorAll("#holds tr.clickable").forEach((row) => row.addEventListener("click", () => openHold(row.dataset.hold)));
+  }
+  function renderHold() {
+    const h = hold;
+    const brief = (e, label) => e ? `<dt>${esc(t(label))}</dt><dd>${esc(e.name)} · ${esc(e.national_id_masked)} · ${esc(e.region_code)}
+      · ${esc(t("es_" + e.enrolment_status))} · ${esc(e.created_at.slice(0, 10))}</dd>` : "";
+    $("#detail").innerHTML = `<h2>${esc(t("k_" + h.kind))}</h2>
+      <dl class="scores">${brief(h.enrolment, "new_enrolment")}${brief(h.other, "other_enrolment")}</dl>
+      ${h.state !== "open" ? `<p>${esc(t(h.decision))} · ${esc(h.decided_by || "")}${h.note ? " · " + esc(h.note) : ""}</p>`
+        : h.may_decide ? `<form id="hold-decision" class="filters">
+        <label>${esc(t("decide"))}<select name="decision"><option value="keep_new">${esc(t("keep_new"))}</option><option value="reject_new">${esc(t("reject_new"))}</option></select></label>
+        <label>${esc(t("note"))}<input name="note" maxlength="2000"></label>
+        <button type="submit">${esc(t("submit"))}</button><span id="decision-msg"></span>
+      </form>` : `<p class="muted">${esc(t("needs_both"))}</p>`}`;
+    const form = $("#hold-decision");
+    if (form) {
+      form.addEventListener("submit", async (event) => {
+        event.preventDefault();
+        const data = new FormData(form);
+        try {
+          hold = await api(`/v1/reviews/enrolments/${h.review_id}/decision`, { method: "POST", body: JSON.stringify({ decision: data.get("decision"), note: data.get("note") || null }) });
+          await loadList(); renderDetail();
+          $("#flash").textContent = `${t("decided_ok")}: ${h.enrolment.name} ${h.enrolment.national_id_masked}`;
+        } catch (e) { $("#decision-msg").innerHTML = `<span class="error">${esc(e.code)}: ${esc(e.message)}</span>`; }
+      });
+    }
+  }
   function renderDetail() {
     const box = $("#detail");
+    if (hold) { renderHold(); return; }
     if (!detail) { box.innerHTML = `<p class="muted">${esc(t("pick"))}</p>`; return; }
     const d = detail;
     const scores = Object.entries(d.scores || {}).map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(typeof v === "number" ? v.toFixed(3) : v)}</dd>`).join("");
@@ -221,18 +263,26 @@ function reviewsPage() {
     }
   }
   async function open(id) {
-    selected = id; renderList();
+    selected = id; hold = null; renderList(); renderHolds();
     $("#flash").textContent = "";
     try { detail = await api(`/v1/reviews/${id}`); } catch (e) { detail = null; $("#error").textContent = e.message; }
     renderDetail();
   }
+  async function openHold(id) {
+    selected = id; detail = null; renderList(); renderHolds();
+    $("#flash").textContent = "";
+    try { hold = await api(`/v1/reviews/enrolments/${id}`); } catch (e) { hold = null; $("#error").textContent = e.message; }
+    renderDetail();
+  }
   async function loadList() {
-    try { items = await api("/v1/reviews?state=" + $("#state").value); $("#error").textContent = ""; }
+    const state = $("#state").value;
+    try { items = await api("/v1/reviews?state=" + state); $("#error").textContent = ""; }
     catch (e) { items = []; $("#error").textContent = `${e.code || ""} ${e.message}`; }
-    renderList();
+    try { holds = await api("/v1/reviews/enrolments?state=" + state); } catch (e) { holds = []; }
+    renderList(); renderHolds();
   }
   $("#state").addEventListener("change", loadList);
-  setupChrome("reviews", (relabel) => { if (relabel) { renderList(); renderDetail(); } else { loadList(); renderDetail(); } });
+  setupChrome("reviews", (relabel) => { if (relabel) { renderList(); renderHolds(); renderDetail(); } else { loadList(); renderDetail(); } });
 }
 
 window.certifyAgency = { resultsPage, reviewsPage };

@@ -3,9 +3,9 @@ settings, on SQLite and on PostgreSQL, with the machine's Redis server."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from service.context import Services
-from tests.integration.agency_helpers import make_pensioner, staff_account
+from tests.integration.agency_helpers import PASSWORD, api_key, make_pensioner, staff_account
 from tests.integration.live_server import live_server
 
 OPERATOR_TOKEN = "test-operator-token"
@@ -29,6 +29,7 @@ class Target:
     services: Services
     http: httpx.Client
     data: Path
+    _browsers: list[httpx.Client] = field(default_factory=list)
 
     def pensioner(self, *, region: str = "110105", residence: str | None = None, photo: str | None = "people/barack_obama/1.jpg") -> str:
         """A pensioner of `region` with an active reference photo (operator enrolment)."""
@@ -45,20 +46,45 @@ class Target:
     def staff(self, username: str, *, region: str = "110105", role: str = "staff") -> None:
         staff_account(self.services, username=username, role=role, region=region)
 
+    def signed_in(self, username: str) -> httpx.Client:
+        """A browser of this staff account: its session and CSRF cookies (Secure in
+        production, so they are sent as a browser behind TLS would send them) and the
+        CSRF header on every request."""
+        browser = httpx.Client(base_url=self.url, timeout=60)
+        self._browsers.append(browser)
+        response = browser.post("/v1/auth/login", json={"username": username, "password": PASSWORD})
+        assert response.status_code == 200, response.text
+        cookies = {name: response.cookies[name] for name in ("certify_session", "certify_csrf")}
+        browser.headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
+        browser.headers["X-CSRF-Token"] = cookies["certify_csrf"]
+        return browser
+
+    def key(self, *, regions: Sequence[str], scopes: Sequence[str]) -> dict[str, str]:
+        """Headers of a new agency API key with these regions and scopes."""
+        return api_key(self.services, regions=regions, scopes=scopes)
+
+    def link_pass(self, pensioner_id: str) -> dict[str, str]:
+        """Headers of the pensioner's own browser: a one-time link made by the operator
+        and redeemed, so this pass is the one only that browser holds."""
+        made = self.http.post(f"/v1/pensioners/{pensioner_id}/links", headers=OPERATOR)
+        assert made.status_code == 201, made.text
+        redeemed = self.http.post("/v1/links/redeem", json={"token": made.json()["token"]})
+        assert redeemed.status_code == 200, redeemed.text
+        return {"X-Link-Pass": redeemed.json()["page_pass"]}
+
+    def close(self) -> None:
+        for browser in self._browsers:
+            browser.close()
+
     def operator_session(self, pensioner_id: str, **body: Any) -> dict[str, Any]:
         response = self.http.post(f"/v1/pensioners/{pensioner_id}/sessions", json=body, headers=OPERATOR)
         assert response.status_code == 201, response.text
         return response.json()
 
     def phone(self, pensioner_id: str) -> dict[str, str]:
-        """The pensioner's own phone: a link made by the operator, opened, consented to;
-        returns the X-Link-Pass header its page sends."""
-        link = self.http.post(f"/v1/pensioners/{pensioner_id}/links", headers=OPERATOR)
-        assert link.status_code == 201, link.text
-        opened = self.http.post("/v1/links/redeem", json={"token": link.json()["token"], "device_id": "phone"})
-        assert opened.status_code == 200, opened.text
-        headers = {"X-Link-Pass": opened.json()["page_pass"]}
-        version = opened.json()["link"]["consent_version"]
+        """The pensioner's own phone, past the consent: the X-Link-Pass its page sends."""
+        headers = self.link_pass(pensioner_id)
+        version = self.http.get("/v1/links/current", headers=headers).json()["consent_version"]
         agreed = self.http.post("/v1/links/current/consent", json={"version": version, "agree": True}, headers=headers)
         assert agreed.status_code == 200, agreed.text
         return headers
@@ -83,7 +109,9 @@ def target_with(request, services_factory, shared_data) -> Iterator[Callable[...
             services = services_factory(request.param, "server", **{**PRODUCTION, **settings})
             url = stack.enter_context(live_server(services))
             http = stack.enter_context(httpx.Client(base_url=url, timeout=60))
-            return Target(url=url, services=services, http=http, data=shared_data)
+            target = Target(url=url, services=services, http=http, data=shared_data)
+            stack.callback(target.close)
+            return target
 
         yield start
 

@@ -58,6 +58,11 @@ function card(item) {
   confirm.type = 'button';
   rejectBox.append(reason, confirm);
   actions.append(approve, reject);
+  if (!item.may_approve) {
+    // taken outside the pensioner's paying region: a reviewer there approves it
+    approve.hidden = true;
+    li.append(tEl('p', 'notice warn paying-region', 'error.paying_region_approval_required'));
+  }
   li.append(actions, rejectBox, outcome);
 
   const decide = async (url, body, doneKey) => {

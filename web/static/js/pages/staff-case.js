@@ -59,7 +59,7 @@ function render() {
   if (c.state === 'certified' && c.valid_until) help.append(' ', tEl('span', '', 'staff.cases.valid_until', { date: formatDate(c.valid_until) }));
   else help.append(' ', tEl('span', '', 'staff.cases.tries_left', { n: c.tries_left }));
   $('assist').href = `/staff/cases/${id}/assist`;
-  $('assist').hidden = c.state === 'certified' || c.state === 'processing';
+  $('assist').hidden = ['certified', 'processing', 'on_hold', 'closed'].includes(c.state);
   $('photo').href = `/staff/cases/${id}/photo`;
   $('attempts').replaceChildren(...detail.attempts.map(attemptRow));
   $('no-attempts').hidden = detail.attempts.length > 0;

@@ -5,7 +5,7 @@ import { formatDate, formatDateTime, onLanguageChange, setText, t } from '../i18
 import { el, initStaff, staffApi, tEl } from '../staff.js';
 
 const $ = (id) => document.getElementById(id);
-const STATES = ['overdue', 'locked', 'failed', 'due', 'processing', 'review', 'certified'];
+const STATES = ['overdue', 'locked', 'failed', 'due', 'processing', 'review', 'on_hold', 'certified'];
 const PAGE = 50;
 const params = new URLSearchParams(window.location.search);
 let state = STATES.includes(params.get('state')) ? params.get('state') : null;
