@@ -20,6 +20,7 @@ from models.db import make_engine, make_session_factory
 
 from .blob_crypto import EncryptedBlobStore
 from .crypto import Keyring
+from .jobs import LANES, Lane, queue_name
 from .queue import connect_redis, make_queue
 from .settings import Settings
 from .storage import BlobStore, LocalBlobStore
@@ -50,8 +51,17 @@ class Services:
         return connect_redis(self.settings.redis_url)
 
     @cached_property
+    def queues(self) -> dict[Lane, Queue]:
+        """One queue per lane, in priority order (see service/jobs.py)."""
+        return {lane: make_queue(self.redis, queue_name(self.settings.queue_name, lane)) for lane in LANES}
+
+    def queue_for(self, lane: Lane) -> Queue:
+        return self.queues[lane]
+
+    @property
     def queue(self) -> Queue:
-        return make_queue(self.redis, self.settings.queue_name)
+        """The certification queue (the most urgent lane)."""
+        return self.queues[Lane.CERTIFY]
 
     def face_backend(self) -> FaceBackend:
         """The face models, loaded on first use and then kept for the life of the process."""
@@ -69,7 +79,7 @@ class Services:
             return
         self.engine.dispose(close=False)
         self.__dict__.pop("redis", None)
-        self.__dict__.pop("queue", None)
+        self.__dict__.pop("queues", None)
         self.pid = os.getpid()
 
     def close(self) -> None:

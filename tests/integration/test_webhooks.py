@@ -63,7 +63,7 @@ def _drain(services, done, timeout_s: float = 30.0) -> None:
     install_services(services)
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        worker = SimpleWorker([services.queue], connection=services.redis, serializer=JSONSerializer)
+        worker = SimpleWorker(list(services.queues.values()), connection=services.redis, serializer=JSONSerializer)
         worker.work(burst=True, with_scheduler=True, logging_level="WARNING")
         if done():
             return

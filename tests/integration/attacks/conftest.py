@@ -3,6 +3,9 @@ settings, on SQLite and on PostgreSQL, with the machine's Redis server."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +15,7 @@ import httpx
 import pytest
 
 from service.context import Services
+from tests.conftest import REPO_ROOT
 from tests.integration.agency_helpers import make_pensioner, staff_account
 from tests.integration.live_server import live_server
 
@@ -48,6 +52,37 @@ class Target:
         response = self.http.post(f"/v1/pensioners/{pensioner_id}/sessions", json=body, headers=OPERATOR)
         assert response.status_code == 201, response.text
         return response.json()
+
+    def upload(self, pensioner_id: str, video: str = "videos/frontal_mouth_open_m5.mp4") -> str:
+        """Open an operator session and upload a real clip to it; returns the attempt id."""
+        session = self.operator_session(pensioner_id)
+        response = self.http.post(
+            session["upload_url"], headers={"X-Session-Nonce": session["nonce"]},
+            files={"video": ("clip.mp4", (self.data / video).read_bytes(), "video/mp4")},
+        )
+        assert response.status_code == 202, response.text
+        return response.json()["id"]
+
+    def environment(self) -> dict[str, str]:
+        """The environment of a `certify` process configured like this target."""
+        s = self.services.settings
+        return dict(
+            os.environ,
+            CERTIFY_ENVIRONMENT=s.environment,
+            DATABASE_URL=s.database_url,
+            REDIS_URL=s.redis_url or "",
+            CERTIFY_VAR_DIR=str(s.var_dir),
+            CERTIFY_QUEUE_NAME=s.queue_name,
+            CERTIFY_SECRET_KEY=s.secret_key.get_secret_value(),
+            CERTIFY_DATA_KEYS=s.data_keys.get_secret_value(),
+            CERTIFY_API_TOKEN=s.api_token.get_secret_value(),
+            CERTIFY_JOB_RETRY_INTERVALS_S=str(list(s.job_retry_intervals_s)),
+        )
+
+    def cli(self, *args: str, timeout_s: float = 300) -> subprocess.CompletedProcess:
+        """Run `certify ARGS...` as its own process (e.g. `worker --burst`), like a deployment."""
+        return subprocess.run([sys.executable, "-m", "cli.main", *args], cwd=REPO_ROOT, env=self.environment(),
+                              capture_output=True, text=True, timeout=timeout_s)
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
