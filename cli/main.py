@@ -570,8 +570,10 @@ def bulk_enrol(
     for row in refused[:20]:
         typer.echo(f"  line {row['line']}: " + "; ".join(f"{e['field']}: {e['code']}" for e in row["errors"]))
     if errors_out is not None:
+        from service.csv_cells import SafeCsvWriter
+
         with errors_out.open("w", newline="", encoding="utf-8") as out:
-            writer = csv.writer(out)
+            writer = SafeCsvWriter(csv.writer(out))  # messages quote the file: no formulas
             writer.writerow(["line", "field", "code", "message"])
             for row in refused:
                 for e in row["errors"]:
