@@ -20,6 +20,7 @@ from models.db import make_engine, make_session_factory
 
 from .blob_crypto import EncryptedBlobStore
 from .crypto import Keyring
+from .destinations import Resolver, resolve_host
 from .jobs import LANES, Lane, queue_name
 from .queue import connect_redis, make_queue
 from .settings import Settings
@@ -40,6 +41,9 @@ class Services:
     keyring: Keyring
     clock: Callable[[], dt.datetime] = utcnow
     """The current time (UTC); tests replace it to move past expiries."""
+    resolve: Resolver = resolve_host
+    """Host name to addresses, once per outgoing request (webhooks); tests replace it to
+    answer for names no DNS server of theirs knows."""
     pid: int = field(default_factory=os.getpid)
     _backend: FaceBackend | None = field(default=None, repr=False)
     _backend_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)

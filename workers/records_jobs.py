@@ -142,6 +142,7 @@ def deliver_webhook(delivery_id: str) -> str:
             accepted = attempt_delivery(
                 db, delivery=delivery, webhook=webhook, keyring=services.keyring, now=services.clock(),
                 client=client, allow_private=services.settings.webhooks_may_reach_private,
+                resolve=services.resolve,
             )
         error = delivery.last_error
         db.commit()

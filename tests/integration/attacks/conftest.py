@@ -6,7 +6,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -86,7 +87,19 @@ class Target:
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
-def target(request, services_factory, shared_data) -> Iterator[Target]:
-    services = services_factory(request.param, "server", **PRODUCTION)
-    with live_server(services) as url, httpx.Client(base_url=url, timeout=60) as http:
-        yield Target(url=url, services=services, http=http, data=shared_data)
+def target_factory(request, services_factory, shared_data) -> Iterator[Callable[..., Target]]:
+    """Makes the target with production settings changed by the keyword arguments given
+    (e.g. an opt-out an attack needs switched); one target per test."""
+    with ExitStack() as stack:
+        def make(**settings: Any) -> Target:
+            services = services_factory(request.param, "server", **{**PRODUCTION, **settings})
+            url = stack.enter_context(live_server(services))
+            http = stack.enter_context(httpx.Client(base_url=url, timeout=60))
+            return Target(url=url, services=services, http=http, data=shared_data)
+
+        yield make
+
+
+@pytest.fixture
+def target(target_factory) -> Target:
+    return target_factory()
