@@ -2,10 +2,10 @@
 
 Jobs go to three queues, by priority (the names derive from `Settings.queue_name`):
 
-    lane      queue (default)   jobs                                          who waits
-    certify   certify           certifications                                a pensioner, on the result page
-    notify    certify-notify    webhook fan-out and deliveries                an agency's receiver
-    bulk      certify-bulk      bulk enrolments, exports, the records sweep   an agency clerk, minutes to hours
+    lane     queue (default)  jobs                                         who waits
+    certify  certify          certifications                               a pensioner, for the result
+    notify   certify-notify   webhook fan-out and deliveries               an agency's receiver
+    bulk     certify-bulk     bulk enrolments, exports, the records sweep  a clerk, minutes to hours
 
 A worker listens to its queues in this order and always takes the first job of the
 first queue that has one, so a free worker never starts an export while a pensioner's
@@ -221,7 +221,9 @@ RECORDS_SWEEP = JobKind(
 """The scheduled records sweep (key: the interval boundary it runs at, so it runs once
 however many processes schedule it)."""
 
-JOB_KINDS: tuple[JobKind, ...] = (CERTIFICATION, WEBHOOK_FAN_OUT, WEBHOOK_DELIVERY, EXPORT, ENROLMENT, RECORDS_SWEEP)
+JOB_KINDS: tuple[JobKind, ...] = (
+    CERTIFICATION, WEBHOOK_FAN_OUT, WEBHOOK_DELIVERY, EXPORT, ENROLMENT, RECORDS_SWEEP,
+)
 """The whole table."""
 
 _ENDED = frozenset(
