@@ -6,7 +6,7 @@ X-Request-ID response header. Metrics use a registry per app (no process globals
 
     certify_http_requests_total{method,route,status}      requests, by route template
     certify_http_request_duration_seconds{method,route}   latency histogram
-    certify_queue_jobs{state}                             RQ queue depth by state
+    certify_queue_jobs{queue,state}                       depth of each RQ queue by state
     certify_attempts{status}                              attempts not yet decided
     certify_job_stage_duration_ms{stage}                  engine timings, all workers
     certify_decisions_total{status,reason}                outcomes by reason, all workers
@@ -45,13 +45,16 @@ class _DeploymentCollector:
 
     def collect(self):  # noqa: ANN201 - prometheus_client protocol
         services = self.services
-        queue_depth = GaugeMetricFamily("certify_queue_jobs", "Jobs in the certification queue", labels=["state"])
+        queue_depth = GaugeMetricFamily(
+            "certify_queue_jobs", "Jobs in each RQ queue (certifications, webhooks, bulk jobs) by state",
+            labels=["queue", "state"],
+        )
         try:
-            queue = services.queue
-            queue_depth.add_metric(["queued"], queue.count)
-            queue_depth.add_metric(["started"], StartedJobRegistry(queue=queue).count)
-            queue_depth.add_metric(["scheduled"], ScheduledJobRegistry(queue=queue).count)
-            queue_depth.add_metric(["failed"], FailedJobRegistry(queue=queue).count)
+            for queue in services.queues.values():
+                queue_depth.add_metric([queue.name, "queued"], queue.count)
+                queue_depth.add_metric([queue.name, "started"], StartedJobRegistry(queue=queue).count)
+                queue_depth.add_metric([queue.name, "scheduled"], ScheduledJobRegistry(queue=queue).count)
+                queue_depth.add_metric([queue.name, "failed"], FailedJobRegistry(queue=queue).count)
             stages = read_stage_histograms(services.redis)
             decisions = read_decisions(services.redis)
             redis_ok = True

@@ -44,16 +44,41 @@ def db_upgrade(revision: str = "head") -> None:
     typer.echo(f"database at {revision}: {settings.database_url.split('@')[-1]}")
 
 
+def _lanes(values: list[str] | None):
+    from service.jobs import LANES, parse_lanes
+
+    if not values:
+        return LANES
+    try:
+        return parse_lanes(values)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--queues") from None
+
+
+QueuesOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--queues",
+        help="Listen only to these queues (certify, notify, bulk; comma-separated or repeated), "
+        "always in that order of priority. Default: all three.",
+    ),
+]
+
+
 @app.command()
 def worker(
-    burst: Annotated[bool, typer.Option(help="Stop when the queue is empty.")] = False,
+    burst: Annotated[bool, typer.Option(help="Stop when the queues are empty.")] = False,
     simple: Annotated[bool, typer.Option(help="Run jobs in this process (no fork).")] = False,
+    queues: QueuesOption = None,
 ) -> None:
-    """Run one RQ worker: loads the face models once, then processes certification jobs."""
+    """Run one RQ worker: loads the face models once, then takes jobs from the queues in
+    priority order: certifications, then webhooks, then bulk jobs (enrolments, exports,
+    the records sweep). `--queues certify` dedicates it to certifications."""
     from workers.worker import run_worker
 
+    lanes = _lanes(queues)
     _logging()
-    run_worker(get_settings(), burst=burst, simple=simple)
+    run_worker(get_settings(), burst=burst, simple=simple, lanes=lanes)
 
 
 def _maintain_forever(settings: Settings, stop: threading.Event) -> None:
@@ -103,7 +128,9 @@ def maintain(
 def serve(
     host: str = "127.0.0.1",
     port: int = 8000,
-    workers: Annotated[int, typer.Option(help="Worker processes to start (0: none).")] = 1,
+    workers: Annotated[int, typer.Option(
+        help="Worker processes to start (0: none). With two or more, the first one takes only certifications."
+    )] = 1,
     demo: Annotated[bool, typer.Option(help="Enrol demo pensioners from the data folder.")] = True,
 ) -> None:
     """Run everything: migrations, embedded Redis if REDIS_URL is unset, workers, the API."""
@@ -128,10 +155,14 @@ def serve(
     if demo and settings.demo_data:
         load_demo_data(services, settings.data_dir)
 
+    from service.jobs import embedded_worker_lanes
+
     env = dict(os.environ, REDIS_URL=settings.redis_url or "", DATABASE_URL=settings.database_url)
     children = [
-        subprocess.Popen([sys.executable, "-m", "cli.main", "worker"], env=env)
-        for _ in range(workers)
+        subprocess.Popen(
+            [sys.executable, "-m", "cli.main", "worker", "--queues", ",".join(lanes)], env=env
+        )
+        for lanes in embedded_worker_lanes(workers)
     ]
     stop = threading.Event()
     dispatcher = threading.Thread(target=_maintain_forever, args=(settings, stop), daemon=True)
@@ -541,8 +572,10 @@ def bulk_enrol(
     for row in refused[:20]:
         typer.echo(f"  line {row['line']}: " + "; ".join(f"{e['field']}: {e['code']}" for e in row["errors"]))
     if errors_out is not None:
+        from service.csv_cells import SafeCsvWriter
+
         with errors_out.open("w", newline="", encoding="utf-8") as out:
-            writer = csv.writer(out)
+            writer = SafeCsvWriter(csv.writer(out))  # messages quote the file: no formulas
             writer.writerow(["line", "field", "code", "message"])
             for row in refused:
                 for e in row["errors"]:

@@ -20,6 +20,8 @@ from models.db import make_engine, make_session_factory
 
 from .blob_crypto import EncryptedBlobStore
 from .crypto import Keyring
+from .destinations import Resolver, resolve_host
+from .jobs import LANES, Lane, queue_name
 from .limits import RateLimiter
 from .queue import connect_redis, make_queue
 from .settings import Settings
@@ -40,6 +42,9 @@ class Services:
     keyring: Keyring
     clock: Callable[[], dt.datetime] = utcnow
     """The current time (UTC); tests replace it to move past expiries."""
+    resolve: Resolver = resolve_host
+    """Host name to addresses, once per outgoing request (webhooks); tests replace it to
+    answer for names no DNS server of theirs knows."""
     pid: int = field(default_factory=os.getpid)
     _backend: FaceBackend | None = field(default=None, repr=False)
     _backend_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -56,8 +61,17 @@ class Services:
         return RateLimiter(lambda: self.redis, clock=lambda: self.clock().timestamp())
 
     @cached_property
+    def queues(self) -> dict[Lane, Queue]:
+        """One queue per lane, in priority order (see service/jobs.py)."""
+        return {lane: make_queue(self.redis, queue_name(self.settings.queue_name, lane)) for lane in LANES}
+
+    def queue_for(self, lane: Lane) -> Queue:
+        return self.queues[lane]
+
+    @property
     def queue(self) -> Queue:
-        return make_queue(self.redis, self.settings.queue_name)
+        """The certification queue (the most urgent lane)."""
+        return self.queues[Lane.CERTIFY]
 
     def face_backend(self) -> FaceBackend:
         """The face models, loaded on first use and then kept for the life of the process."""
@@ -75,7 +89,7 @@ class Services:
             return
         self.engine.dispose(close=False)
         self.__dict__.pop("redis", None)
-        self.__dict__.pop("queue", None)
+        self.__dict__.pop("queues", None)
         self.__dict__.pop("limiter", None)
         self.pid = os.getpid()
 

@@ -19,7 +19,7 @@ from models import Attempt, AttemptStatus
 from models.db import session_scope
 
 from .context import Services
-from .queue import enqueue_certification
+from .jobs import CERTIFICATION, enqueue_job
 
 __all__ = ["enqueue_attempt", "enqueue_pending"]
 
@@ -32,14 +32,9 @@ def enqueue_attempt(services: Services, attempt_id: uuid.UUID, *, again: bool = 
     `again`: the attempt was enqueued before and its job was lost; `enqueued_at` is moved
     to now so the watchdog gives the new job its full time.
     """
-    settings = services.settings
     try:
-        enqueue_certification(
-            services.queue,
-            attempt_id,
-            timeout_s=settings.job_timeout_s,
-            retry_intervals_s=settings.job_retry_intervals_s,
-        )
+        # an ended job hash under the attempt's job id is replaced (CERTIFICATION.replace_ended)
+        enqueue_job(services, CERTIFICATION, key=attempt_id)
     except (RedisError, OSError) as exc:
         log.warning("attempt %s not enqueued yet (queue unavailable: %s)", attempt_id, exc)
         return False

@@ -55,7 +55,8 @@ _REASONS_AT = RESULT_FIELDS.index("reasons")
 
 
 def format_csv(rows: Sequence[Sequence[str | None]], *, header: bool = False) -> str:
-    """Text rows (as stream_results gives them) as CSV; reason codes joined by ";"."""
+    """Text rows (as stream_results(for_csv=True) gives them: cells already neutralised
+    against formula injection by the database) as CSV; reason codes joined by ";"."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     if header:
@@ -142,7 +143,8 @@ def export_chunks(
 
     On PostgreSQL the database writes the CSV or the JSON lines itself (COPY);
     otherwise rows are read through a server-side cursor and formatted here. Both read
-    one snapshot.
+    one snapshot. CSV cells that would start a spreadsheet formula get a leading `'`
+    (service/csv_cells.py); NDJSON keeps the values as they are.
     """
     if fmt not in EXPORT_FORMATS:
         raise InvalidInputError("format_invalid", f"format must be one of {list(EXPORT_FORMATS)}")
@@ -157,7 +159,7 @@ def export_chunks(
             if on_rows is not None:
                 on_rows(done)
         return
-    for batch in read_ahead(stream_results(db, filters=filters, prefixes=prefixes)):
+    for batch in read_ahead(stream_results(db, filters=filters, prefixes=prefixes, for_csv=fmt == "csv")):
         yield (format_csv(batch) if fmt == "csv" else format_ndjson(batch)).encode()
         done += len(batch)
         if on_rows is not None:

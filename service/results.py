@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from models import Certificate, EnrolmentStatus, Pensioner, QualificationRecord, RecordStatus, Scheme
 
+from .csv_cells import neutralised_sql
 from .errors import InvalidInputError
 
 __all__ = [
@@ -213,11 +214,21 @@ def count_results(db: Session, *, filters: ResultFilters, prefixes: Sequence[str
     return int(db.scalar(query) or 0)
 
 
-def _text_columns(dialect: str) -> list[Any]:
+_TYPED_TEXT_FIELDS = frozenset({"national_id_masked", "external_ref", "name", "assisted_by"})
+"""Fields holding text that people typed (names, the agency's references, usernames):
+neutralised in CSV exports. Every other field is an id, a date, a timestamp, a path or
+a code the service itself chose and validated (status, scheme, reasons, region), which
+never starts with a formula trigger; leaving them alone keeps the million-row stream
+fast (the reasons column is a subquery)."""
+
+
+def _text_columns(dialect: str, *, for_csv: bool = False) -> list[Any]:
     """The export's columns rendered as text by the database, in RESULT_FIELDS order.
 
     Exports move a million rows: formatting UUIDs, timestamps and reason lists in SQL
-    (instead of building Python objects per value) keeps the stream fast.
+    (instead of building Python objects per value) keeps the stream fast. `for_csv`:
+    stored text that starts with a formula trigger gets a leading `'` (service/csv_cells.py),
+    in SQL, so that PostgreSQL's COPY and the SQLite stream write the same safe cells.
     """
     r, p, c = "qualification_records", "pensioners", "certificates"
     if dialect == "postgresql":
@@ -257,6 +268,9 @@ def _text_columns(dialect: str) -> list[Any]:
         evidence,
     ]
     assert len(sql) == len(RESULT_FIELDS)
+    if for_csv:
+        sql = [neutralised_sql(expression) if name in _TYPED_TEXT_FIELDS else expression
+               for name, expression in zip(RESULT_FIELDS, sql, strict=True)]
     return [literal_column(expression) for expression in sql]
 
 
@@ -266,12 +280,14 @@ def stream_results(
     filters: ResultFilters,
     prefixes: Sequence[str] | None,
     batch_rows: int = EXPORT_BATCH_ROWS,
+    for_csv: bool = False,
 ) -> Iterator[Sequence[Sequence[str | None]]]:
     """Every matching row in change order as text values (RESULT_FIELDS order, reason
     codes joined by ";"), in batches, from one statement (one snapshot) read through a
-    server-side cursor: constant memory however many rows there are."""
+    server-side cursor: constant memory however many rows there are. `for_csv`: cells
+    neutralised against formula injection."""
     connection = db.connection()
-    columns = _text_columns(connection.dialect.name)
+    columns = _text_columns(connection.dialect.name, for_csv=for_csv)
     result = connection.execution_options(stream_results=True, yield_per=batch_rows).execute(
         _query(filters, prefixes, columns=columns).order_by(QualificationRecord.change_seq)
     )
@@ -309,8 +325,10 @@ def copy_results_csv(
     db: Session, *, filters: ResultFilters, prefixes: Sequence[str] | None
 ) -> Iterator[bytes]:
     """PostgreSQL only: the same rows as CSV (no header) written by the server itself
-    (COPY ... TO STDOUT), streamed in chunks: the fastest path for big exports."""
-    query = _query(filters, prefixes, columns=_text_columns("postgresql")).order_by(QualificationRecord.change_seq)
+    (COPY ... TO STDOUT), streamed in chunks: the fastest path for big exports. Cells
+    are neutralised against formula injection in the query."""
+    columns = _text_columns("postgresql", for_csv=True)
+    query = _query(filters, prefixes, columns=columns).order_by(QualificationRecord.change_seq)
     return _copy(db, query, "FORMAT csv")
 
 

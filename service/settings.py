@@ -49,7 +49,11 @@ class Settings(BaseSettings):
     )
 
     queue_name: str = "certify"
+    """The certification queue; webhooks and bulk jobs (enrolments, exports, the sweep) go
+    to `<queue_name>-notify` and `<queue_name>-bulk`, which workers take after it
+    (service/jobs.py)."""
     job_timeout_s: int = 300
+    """How long one certification job may run before RQ stops it."""
     job_retry_intervals_s: tuple[int, ...] = (0, 30, 120)
     """Waits between RQ retries of a job that crashed (not of a decided attempt). The
     first retry is immediate (a dead worker needs no wait, and needs no scheduler); the

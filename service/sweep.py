@@ -14,22 +14,17 @@ import uuid
 from dataclasses import dataclass
 
 from redis.exceptions import RedisError
-from rq import Queue
-from rq.exceptions import DuplicateJobError
 
 from models.db import session_scope
 
 from .audit import record_audit
 from .context import Services
+from .jobs import RECORDS_SWEEP, enqueue_job
 from .records import SWEEP_BATCH, mark_overdue, open_current_periods, suspend_overdue
 
-__all__ = ["SWEEP_JOB", "SweepReport", "run_sweep", "sweep_job_id", "schedule_next_sweep"]
+__all__ = ["SweepReport", "run_sweep", "sweep_job_id", "schedule_next_sweep"]
 
 log = logging.getLogger(__name__)
-
-SWEEP_JOB = "workers.records_jobs.sweep_records"
-"""Dotted path of the sweep job function."""
-SWEEP_TIMEOUT_S = 3600
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,26 +83,19 @@ def next_boundary(now: dt.datetime, interval_s: int) -> dt.datetime:
     return dt.datetime.fromtimestamp(seconds, dt.UTC)
 
 
+def _boundary_key(at: dt.datetime) -> str:
+    return f"{at:%Y%m%dT%H%M%S}"
+
+
 def sweep_job_id(at: dt.datetime) -> str:
-    return f"records-sweep-{at:%Y%m%dT%H%M%S}"
+    return RECORDS_SWEEP.job_id(_boundary_key(at))
 
 
-def schedule_next_sweep(services: Services, *, queue: Queue | None = None) -> dt.datetime | None:
+def schedule_next_sweep(services: Services) -> dt.datetime | None:
     """Schedule the sweep at the next interval boundary (once, whoever asks); returns when."""
-    queue = queue or services.queue
     at = next_boundary(services.clock(), services.settings.records_sweep_interval_s)
     try:
-        queue.enqueue_at(
-            at,
-            SWEEP_JOB,
-            job_id=sweep_job_id(at),
-            unique=True,
-            job_timeout=SWEEP_TIMEOUT_S,
-            result_ttl=24 * 3600,
-            description=f"records sweep at {at.isoformat()}",
-        )
-    except DuplicateJobError:
-        pass
+        enqueue_job(services, RECORDS_SWEEP, key=_boundary_key(at), at=at)
     except (RedisError, OSError) as exc:
         log.warning("could not schedule the records sweep: %s", exc)
         return None

@@ -56,17 +56,18 @@ class RecoveryReport:
 
 
 def cleanup_abandoned_jobs(services: Services) -> None:
-    """Let RQ retry (or fail) jobs whose worker stopped sending heartbeats."""
-    registry = StartedJobRegistry(queue=services.queue)
-    registry.cleanup()
+    """Let RQ retry (or fail) jobs whose worker stopped sending heartbeats, on every queue
+    (a queue whose only workers died has nobody else to do it)."""
+    for queue in services.queues.values():
+        StartedJobRegistry(queue=queue).cleanup()
 
 
 def enqueue_due_retries(services: Services) -> bool:
-    """Move due retries from RQ's scheduled registry to the queue when no worker's
-    scheduler holds the queue's scheduler lock (its worker died with it); False if a
-    live scheduler owns it."""
+    """Move due retries and scheduled jobs (the records sweep) from RQ's scheduled
+    registries to their queues when no worker's scheduler holds the queues' scheduler
+    locks (their workers died); False if live schedulers own every one."""
     scheduler = RQScheduler(
-        [services.queue], connection=services.redis, serializer=JSONSerializer,
+        list(services.queues.values()), connection=services.redis, serializer=JSONSerializer,
         name=f"certify-maintenance-{uuid.uuid4().hex[:8]}",
         logging_level=logging.WARNING,
     )

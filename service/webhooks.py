@@ -15,10 +15,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
-import ipaddress
 import json
 import secrets
-import socket
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -31,6 +29,16 @@ from sqlalchemy.orm import Session
 from models import DeliveryStatus, FeedCounter, Pensioner, RecordEvent, Webhook, WebhookDelivery
 
 from .crypto import Keyring
+from .destinations import (
+    DestinationRefusedError,
+    Resolver,
+    address_refusal,
+    destination_refusal,
+    literal_address,
+    post_to,
+    resolve_destination,
+    resolve_host,
+)
 from .errors import InvalidInputError
 from .regions import is_region_code, region_matches
 
@@ -69,41 +77,6 @@ def secret_context(webhook_id: uuid.UUID) -> str:
     return f"webhook-secret:{webhook_id}"
 
 
-def _literal_address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    try:
-        return ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return None
-
-
-def _resolve(host: str, port: int) -> list[str]:
-    return [info[4][0] for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)]
-
-
-def destination_refusal(url: str, *, allow_private: bool, resolve=_resolve) -> str | None:
-    """Why a POST to this URL must not be made (None: it may). Unless `allow_private`,
-    every address the host names or resolves to must be a public one: no loopback,
-    private, link-local (cloud metadata), multicast or reserved address."""
-    if allow_private:
-        return None
-    parsed = urlparse(url)
-    host = parsed.hostname or ""
-    literal = _literal_address(host)
-    try:
-        addresses = [literal] if literal else [
-            ipaddress.ip_address(a.split("%", 1)[0])
-            for a in resolve(host, parsed.port or (443 if parsed.scheme == "https" else 80))
-        ]
-    except (OSError, UnicodeError) as exc:
-        return f"cannot resolve {host}: {exc}"
-    blocked = sorted({str(a) for a in addresses if not a.is_global})
-    if blocked:
-        return f"{host} is not a public address ({', '.join(blocked)})"
-    if not addresses:
-        return f"{host} has no address"
-    return None
-
-
 def create_webhook(
     db: Session,
     *,
@@ -121,8 +94,8 @@ def create_webhook(
     parsed = urlparse(url)
     if parsed.scheme not in ("http", "https") or not parsed.hostname:
         raise InvalidInputError("url_invalid", "the webhook URL must be http(s)://host/...")
-    literal = _literal_address(parsed.hostname)
-    if literal is not None and not allow_private and not literal.is_global:
+    literal = literal_address(parsed.hostname)
+    if literal is not None and not allow_private and address_refusal(literal) is not None:
         raise InvalidInputError("url_not_public", "the webhook URL must point to a public address")
     if not is_region_code(region_code):
         raise InvalidInputError("region_code_invalid", "region must be a six-digit division code")
@@ -218,11 +191,12 @@ def sign(secret: str, *, timestamp: int, body: bytes) -> str:
 
 def attempt_delivery(
     db: Session, *, delivery: WebhookDelivery, webhook: Webhook, keyring: Keyring, now: dt.datetime,
-    client: httpx.Client, allow_private: bool = False,
+    client: httpx.Client, allow_private: bool = False, resolve: Resolver = resolve_host,
 ) -> bool:
     """POST the delivery once; logs the try on the row. True when the receiver took it.
-    Redirects are not followed, and a host that resolves to a non-public address is not
-    contacted unless `allow_private`."""
+    The host is resolved once (`resolve`) and the POST goes to one of the addresses
+    checked (service/destinations.py); a host with a non-public address is not contacted
+    unless `allow_private`. Redirects are not followed."""
     body = json.dumps(delivery.payload, ensure_ascii=False, separators=(",", ":")).encode()
     timestamp = int(now.timestamp())
     headers = {
@@ -234,13 +208,14 @@ def attempt_delivery(
     }
     delivery.tries += 1
     delivery.last_try_at = now
-    refusal = destination_refusal(webhook.url, allow_private=allow_private)
-    if refusal:
+    try:
+        destination = resolve_destination(webhook.url, allow_private=allow_private, resolve=resolve)
+    except DestinationRefusedError as exc:
         delivery.last_status_code = None
-        delivery.last_error = f"not sent: {refusal}"[:2000]
+        delivery.last_error = f"not sent: {exc}"[:2000]
         return False
     try:
-        response = client.post(webhook.url, content=body, headers=headers, timeout=DELIVERY_TIMEOUT_S)
+        response = post_to(client, destination, content=body, headers=headers, timeout_s=DELIVERY_TIMEOUT_S)
     except httpx.HTTPError as exc:
         delivery.last_status_code = None
         delivery.last_error = f"{type(exc).__name__}: {exc}"[:2000]

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from models import DeliveryStatus, Webhook, WebhookDelivery
 from models.db import session_scope
 from service.exports import run_export_job
-from service.jobs_queue import enqueue_delivery
+from service.jobs import enqueue_delivery
 from service.sweep import run_sweep, schedule_next_sweep
 from service.webhooks import WebhookDeliveryError, attempt_delivery, fan_out
 
@@ -104,7 +104,7 @@ def _requeue_stuck_jobs() -> int:
     down when they were made) are enqueued again (their job ids make this idempotent)."""
     from models import EnrolmentJob, ExportJob, JobState
     from service.errors import UnavailableError
-    from service.jobs_queue import enqueue_enrolment, enqueue_export
+    from service.jobs import enqueue_enrolment, enqueue_export
 
     services = current_services()
     cutoff = services.clock() - dt.timedelta(seconds=UNSENT_DELIVERY_AGE_S)
@@ -142,6 +142,7 @@ def deliver_webhook(delivery_id: str) -> str:
             accepted = attempt_delivery(
                 db, delivery=delivery, webhook=webhook, keyring=services.keyring, now=services.clock(),
                 client=client, allow_private=services.settings.webhooks_may_reach_private,
+                resolve=services.resolve,
             )
         error = delivery.last_error
         db.commit()

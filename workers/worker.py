@@ -1,4 +1,8 @@
-"""The worker entry point: load the face models once, then take jobs from the queue.
+"""The worker entry point: load the face models once, then take jobs from the queues.
+
+A worker listens to its lanes in priority order (service/jobs.py: certifications, then
+webhooks, then bulk jobs) and always takes the next job of the most urgent queue that
+has one. By default it listens to all of them; `lanes` dedicates it to some.
 
 By default each job runs in a forked work horse (RQ's Worker): the models, loaded in the
 parent before the first fork, are shared copy-on-write, and a crash inside a job (a bad
@@ -10,6 +14,7 @@ from __future__ import annotations
 import logging
 import socket
 import uuid
+from collections.abc import Sequence
 
 from rq import SimpleWorker, Worker
 from rq.job import Job
@@ -17,6 +22,7 @@ from rq.serializers import JSONSerializer
 
 from service.context import build_services
 from service.dispatch import enqueue_pending
+from service.jobs import LANES, Lane
 from service.settings import Settings
 from service.sweep import schedule_next_sweep
 
@@ -45,11 +51,18 @@ class CertifyWorker(Worker):
         return interval + int(self.heartbeat_grace_s)
 
 
-def run_worker(settings: Settings, *, burst: bool = False, simple: bool = False) -> bool:
+def run_worker(
+    settings: Settings, *, burst: bool = False, simple: bool = False, lanes: Sequence[Lane] = LANES,
+) -> bool:
+    """Run one worker on `lanes` (in priority order, whatever order they are given in)."""
     services = build_services(settings)
     install_services(services)
-    services.face_backend()  # once per process, before any fork
-    log.info("face models loaded; worker listening on queue %r", settings.queue_name)
+    lanes = [lane for lane in LANES if lane in set(lanes)]
+    queues = [services.queue_for(lane) for lane in lanes]
+    if set(lanes) - {Lane.NOTIFY}:  # certifications and bulk enrolments look at faces
+        services.face_backend()  # once per process, before any fork
+        log.info("face models loaded")
+    log.info("worker listening on %s (in this order)", ", ".join(repr(q.name) for q in queues))
     try:
         sent = enqueue_pending(services)
         if sent:
@@ -59,7 +72,7 @@ def run_worker(settings: Settings, *, burst: bool = False, simple: bool = False)
     schedule_next_sweep(services)  # the records sweep runs on RQ's scheduler from now on
     worker_class = SimpleWorker if simple else CertifyWorker
     worker = worker_class(
-        [services.queue],
+        queues,
         connection=services.redis,
         serializer=JSONSerializer,
         name=f"certify-{socket.gethostname()}-{uuid.uuid4().hex[:8]}",

@@ -15,7 +15,7 @@ from models import EnrolmentJob, EnrolmentRow, JobState, Pensioner
 from models.db import session_scope
 from service.audit import record_audit
 from service.errors import InvalidInputError, NotFoundError
-from service.jobs_queue import enqueue_enrolment
+from service.jobs import enqueue_enrolment
 
 from ..access import EnrolerDep
 from ..agency_schemas import EnrolmentPublic, EnrolmentRowPublic

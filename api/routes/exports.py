@@ -12,7 +12,7 @@ from models import ExportJob, JobState
 from service.audit import record_audit
 from service.errors import ConflictError, GoneError, NotFoundError
 from service.exports import MEDIA_TYPES, create_export_job
-from service.jobs_queue import enqueue_export
+from service.jobs import enqueue_export
 from service.regions import region_matches
 from service.results import ResultFilters
 

@@ -221,7 +221,8 @@ def enrolled(client, shared_data) -> dict:
 
 
 def run_worker_burst(services: Services) -> None:
-    """Process every queued job with a real RQ SimpleWorker, then return."""
+    """Process every queued job (every queue, in priority order) with a real RQ
+    SimpleWorker, then return."""
     install_services(services)
-    worker = SimpleWorker([services.queue], connection=services.redis, serializer=JSONSerializer)
+    worker = SimpleWorker(list(services.queues.values()), connection=services.redis, serializer=JSONSerializer)
     worker.work(burst=True, logging_level="WARNING")

@@ -20,7 +20,8 @@ def test_metrics_show_requests_queue_stages_and_decisions(client, services):
     text = client.get("/metrics").text
     assert 'certify_http_requests_total{method="GET",route="/healthz",status="200"} 1.0' in text
     assert 'route="/v1/attempts/{attempt_id}",status="404"' in text  # templates, not raw paths
-    assert 'certify_queue_jobs{state="queued"} 0.0' in text
+    for queue in ("certify", "certify-notify", "certify-bulk"):
+        assert f'certify_queue_jobs{{queue="{queue}",state="queued"}} 0.0' in text
     assert 'certify_attempts{status="queued"} 0.0' in text
     assert 'certify_job_stage_duration_ms_bucket{le="500",stage="track"} 1.0' in text
     assert 'certify_job_stage_duration_ms_bucket{le="250",stage="track"} 0.0' in text

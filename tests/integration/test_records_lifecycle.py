@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from models import Certificate, QualificationRecord, RecordEvent
 from service.agencies import create_agency
+from service.jobs import Lane
 from service.sweep import run_sweep, schedule_next_sweep, sweep_job_id
 
 from .agency_helpers import decided_attempt, make_pensioner
@@ -139,16 +140,17 @@ def test_the_sweep_is_scheduled_once_on_rqs_scheduler_and_reschedules_itself(ser
     first = schedule_next_sweep(services)
     assert first == dt.datetime(2026, 12, 31, 23, 0, tzinfo=dt.UTC)
     assert schedule_next_sweep(services) == first  # a second scheduler changes nothing
-    registry = ScheduledJobRegistry(queue=services.queue)
+    bulk = services.queue_for(Lane.BULK)  # the sweep is a bulk job, never ahead of certifications
+    registry = ScheduledJobRegistry(queue=bulk)
     assert registry.get_job_ids() == [sweep_job_id(first)]
     assert registry.get_scheduled_time(sweep_job_id(first)).replace(tzinfo=dt.UTC) == first
 
     # the scheduled time arrives: RQ's scheduler moves the job to the queue, a worker runs it
     _at(services, dt.datetime(2027, 1, 2, 0, 5, tzinfo=dt.UTC))
-    services.queue.enqueue_job(services.queue.fetch_job(sweep_job_id(first)))
+    bulk.enqueue_job(bulk.fetch_job(sweep_job_id(first)))
     registry.remove(sweep_job_id(first))
     run_worker_burst(services)
-    job = services.queue.fetch_job(sweep_job_id(first))
+    job = bulk.fetch_job(sweep_job_id(first))
     assert job.get_status() == "finished", job.exc_info
     assert job.return_value() == {"opened": 1, "overdue": 1, "suspended": 0, "deliveries": 0, "resent": 0, "jobs_requeued": 0}
     assert registry.get_job_ids() == [sweep_job_id(dt.datetime(2027, 1, 2, 1, 0, tzinfo=dt.UTC))]

@@ -6,9 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from rq import SimpleWorker
@@ -18,37 +16,7 @@ from service.notify import announce_changes
 from workers.runtime import install_services
 
 from .agency_helpers import api_key, decided_attempt, make_pensioner
-
-
-class Receiver:
-    """A real HTTP server on a free local port; answers from a script per path."""
-
-    def __init__(self, script: dict[str, list[int]]) -> None:
-        self.script = {path: list(codes) for path, codes in script.items()}
-        self.requests: list[dict] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
-                codes = receiver.script.get(self.path, [200])
-                code = codes.pop(0) if len(codes) > 1 else codes[0]
-                self.send_response(code)
-                self.end_headers()
-                self.wfile.write(b"ok" if code < 300 else b"try later")
-
-            def log_message(self, *args) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+from .receiver import Receiver
 
 
 @pytest.fixture
@@ -63,7 +31,7 @@ def _drain(services, done, timeout_s: float = 30.0) -> None:
     install_services(services)
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        worker = SimpleWorker([services.queue], connection=services.redis, serializer=JSONSerializer)
+        worker = SimpleWorker(list(services.queues.values()), connection=services.redis, serializer=JSONSerializer)
         worker.work(burst=True, with_scheduler=True, logging_level="WARNING")
         if done():
             return

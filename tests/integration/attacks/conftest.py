@@ -3,6 +3,9 @@ settings, on SQLite and on PostgreSQL, with the machine's Redis server."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -13,6 +16,7 @@ import httpx
 import pytest
 
 from service.context import Services
+from tests.conftest import REPO_ROOT
 from tests.integration.agency_helpers import PASSWORD, api_key, make_pensioner, staff_account
 from tests.integration.live_server import live_server
 
@@ -99,13 +103,41 @@ class Target:
     def clip(self, name: str = "videos/frontal_mouth_open_m5.mp4") -> bytes:
         return (self.data / name).read_bytes()
 
+    def certify_clip(self, pensioner_id: str, video: str = "videos/frontal_mouth_open_m5.mp4") -> str:
+        """Open an operator session and upload a real clip to it; returns the attempt id."""
+        response = self.upload(self.operator_session(pensioner_id), self.clip(video))
+        assert response.status_code == 202, response.text
+        return response.json()["id"]
+
+    def environment(self) -> dict[str, str]:
+        """The environment of a `certify` process configured like this target."""
+        s = self.services.settings
+        return dict(
+            os.environ,
+            CERTIFY_ENVIRONMENT=s.environment,
+            DATABASE_URL=s.database_url,
+            REDIS_URL=s.redis_url or "",
+            CERTIFY_VAR_DIR=str(s.var_dir),
+            CERTIFY_QUEUE_NAME=s.queue_name,
+            CERTIFY_SECRET_KEY=s.secret_key.get_secret_value(),
+            CERTIFY_DATA_KEYS=s.data_keys.get_secret_value(),
+            CERTIFY_API_TOKEN=s.api_token.get_secret_value(),
+            CERTIFY_JOB_RETRY_INTERVALS_S=str(list(s.job_retry_intervals_s)),
+        )
+
+    def cli(self, *args: str, timeout_s: float = 300) -> subprocess.CompletedProcess:
+        """Run `certify ARGS...` as its own process (e.g. `worker --burst`), like a deployment."""
+        return subprocess.run([sys.executable, "-m", "cli.main", *args], cwd=REPO_ROOT, env=self.environment(),
+                              capture_output=True, text=True, timeout=timeout_s)
+
 
 @pytest.fixture(params=["sqlite", "postgres"])
-def target_with(request, services_factory, shared_data) -> Iterator[Callable[..., Target]]:
-    """Starts the target with some settings changed (for example smaller limits)."""
+def target_factory(request, services_factory, shared_data) -> Iterator[Callable[..., Target]]:
+    """Makes the target with production settings changed by the keyword arguments given
+    (e.g. an opt-out an attack needs switched); one target per test."""
     with ExitStack() as stack:
 
-        def start(**settings: Any) -> Target:
+        def make(**settings: Any) -> Target:
             services = services_factory(request.param, "server", **{**PRODUCTION, **settings})
             url = stack.enter_context(live_server(services))
             http = stack.enter_context(httpx.Client(base_url=url, timeout=60))
@@ -113,9 +145,9 @@ def target_with(request, services_factory, shared_data) -> Iterator[Callable[...
             stack.callback(target.close)
             return target
 
-        yield start
+        yield make
 
 
 @pytest.fixture
-def target(target_with) -> Target:
-    return target_with()
+def target(target_factory) -> Target:
+    return target_factory()

@@ -45,8 +45,8 @@ def test_duplicate_credential_headers_are_refused(target: Target):
     assert _put(target, upload, data, [("X-Session-Nonce", nonce)]).status_code == 200
 
 
-def test_an_unverified_bearer_buys_no_bucket(target_with):
-    target = target_with(rate_limit_ip_per_window=6, rate_limit_token_per_window=100)
+def test_an_unverified_bearer_buys_no_bucket(target_factory):
+    target = target_factory(rate_limit_ip_per_window=6, rate_limit_token_per_window=100)
     pensioner = target.pensioner()  # the operator's key has its own bucket
     session, upload, data = _chunked(target, pensioner)  # 1 from this address
     nonce = session["nonce"]

@@ -62,8 +62,8 @@ def test_wrong_nonces_never_lock_the_pensioner_out(target: Target):
     assert target.upload(fresh, target.clip()).status_code == 202
 
 
-def test_wrong_nonces_are_limited_per_session_and_per_client(target_with):
-    target = target_with(wrong_nonces_per_session=3, wrong_nonces_per_client=5)
+def test_wrong_nonces_are_limited_per_session_and_per_client(target_factory):
+    target = target_factory(wrong_nonces_per_session=3, wrong_nonces_per_client=5)
     pensioner = target.pensioner()
     session = target.operator_session(pensioner, channel="self")
     codes = [target.upload(session, b"x", nonce=f"guess-{i}").status_code for i in range(4)]
@@ -136,8 +136,8 @@ def test_undecided_attempts_count_toward_the_tries(target: Target):
     assert target.http.get("/v1/links/current", headers=phone).json()["tries_left"] == 0
 
 
-def test_limits_and_locks_hold_when_redis_is_down_or_restarted(target_with):
-    target = target_with(wrong_nonces_per_client=5)
+def test_limits_and_locks_hold_when_redis_is_down_or_restarted(target_factory):
+    target = target_factory(wrong_nonces_per_client=5)
     pensioner = target.pensioner()
     session = target.operator_session(pensioner, channel="self")
     _lock_by_unusable_uploads(target, session)
