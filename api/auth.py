@@ -6,9 +6,10 @@
     admin      manages accounts (all regions below their region code)
     agency     an API key: scopes + regions
 
-Staff sign in with username and password (argon2 hashes); the session is a signed,
-expiring HttpOnly cookie, and unsafe requests made with it must echo the CSRF cookie
-in an X-CSRF-Token header (double submit).
+Staff sign in with username and password (argon2 hashes); the sign-in is a database
+row (service/staff_sessions.py) whose id the HttpOnly session cookie carries, signed,
+and unsafe requests made with the cookie must send the sign-in's CSRF token (an HMAC of
+its id, readable by the pages from the certify_csrf cookie) in an X-CSRF-Token header.
 """
 
 from __future__ import annotations
@@ -22,10 +23,14 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from models import Pensioner, StaffRole, StaffUser
+from sqlalchemy.orm import Session
+
+from models import Pensioner, StaffRole, StaffSession, StaffUser
 from service.accounts import verify_api_key
+from service.context import Services
 from service.errors import ForbiddenError, ServiceError
 from service.regions import region_matches, region_prefix
+from service.staff_sessions import csrf_token_matches, live_staff_session
 from service.tokens import read_token
 
 from .deps import DbDep, ServicesDep
@@ -39,16 +44,15 @@ __all__ = [
     "SESSION_COOKIE",
     "CSRF_COOKIE",
     "SESSION_PURPOSE",
-    "SESSION_TTL_S",
     "UnauthorizedError",
+    "read_staff_cookie",
+    "check_csrf",
     "BearerDep",
 ]
 
 SESSION_COOKIE = "certify_session"
 CSRF_COOKIE = "certify_csrf"
 SESSION_PURPOSE = "staff-session"
-SESSION_TTL_S = 8 * 3600
-"""A staff sign-in lasts one working day."""
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _bearer = HTTPBearer(auto_error=False)
@@ -124,22 +128,50 @@ def get_principal(
             scopes=frozenset(key.scopes),
             display_name=key.agency,
         )
+    return _cookie_principal(request, services, db)
+
+
+def read_staff_cookie(
+    request: Request, services: Services, db: Session
+) -> tuple[StaffSession, StaffUser] | None:
+    """The live sign-in behind the request's session cookie and its account; None when
+    there is no cookie, its signature or expiry fails, or the sign-in has ended (logout,
+    new password, deactivated account, idle too long)."""
     cookie = request.cookies.get(SESSION_COOKIE)
     if not cookie:
         return None
+    settings = services.settings
+    now = services.clock()
     payload = read_token(
         settings.secret_key.get_secret_value(), purpose=SESSION_PURPOSE, token=cookie, now=now
     )
-    if payload is None:
+    session_id = _uuid(payload.get("sid")) if payload is not None else None
+    if session_id is None:
         return None
-    user = db.get(StaffUser, _uuid(payload.get("sub")))
-    if user is None or not user.active:
+    found = live_staff_session(db, session_id=session_id, now=now, idle_s=settings.staff_session_idle_s)
+    if found is not None and found[0] in db.dirty:
+        db.commit()  # last_seen_at
+    return found
+
+
+def check_csrf(request: Request, services: Services, staff_session: StaffSession) -> None:
+    """Unsafe requests made with the cookie must carry this sign-in's CSRF token."""
+    if request.method in _SAFE_METHODS:
+        return
+    sent = request.headers.get("X-CSRF-Token", "")
+    secret = services.settings.secret_key.get_secret_value()
+    if not csrf_token_matches(secret, staff_session.id, sent):
+        raise ForbiddenError(
+            "csrf_failed", f"send the X-CSRF-Token header with the value of the {CSRF_COOKIE} cookie"
+        )
+
+
+def _cookie_principal(request: Request, services: Services, db: Session) -> Principal | None:
+    found = read_staff_cookie(request, services, db)
+    if found is None:
         return None
-    if request.method not in _SAFE_METHODS:
-        sent = request.headers.get("X-CSRF-Token", "")
-        expected = request.cookies.get(CSRF_COOKIE, "")
-        if not expected or not secrets.compare_digest(sent.encode(), expected.encode()):
-            raise ForbiddenError("csrf_failed", "send the X-CSRF-Token header with the cookie value")
+    staff_session, user = found
+    check_csrf(request, services, staff_session)
     return _staff_principal(user)
 
 

@@ -385,6 +385,55 @@ def staff_add(
         services.close()
 
 
+def _change_staff(username: str, change) -> None:  # noqa: ANN001 - change(db, user, now) -> int
+    from models.db import session_scope
+    from service.accounts import get_staff_by_username
+    from service.context import build_services
+    from service.errors import ServiceError
+
+    services = build_services(get_settings())
+    try:
+        with session_scope(services.sessions) as db:
+            user = get_staff_by_username(db, username)
+            ended = change(db, user, services.clock())
+            db.commit()
+            typer.echo(json.dumps({"username": user.username, "active": user.active, "sign_ins_ended": ended}))
+    except ServiceError as exc:
+        typer.echo(f"error: {exc.code}: {exc.message}", err=True)
+        raise typer.Exit(2) from None
+    finally:
+        services.close()
+
+
+@staff_app.command("password")
+def staff_password(
+    username: Annotated[str, typer.Option()],
+    password: Annotated[
+        str, typer.Option(prompt="New password", hide_input=True, confirmation_prompt=True)
+    ] = "",
+) -> None:
+    """Set a new password; every sign-in made with the old one ends at once."""
+    from service.accounts import set_staff_password
+
+    _change_staff(username, lambda db, user, now: set_staff_password(db, user=user, password=password, now=now))
+
+
+@staff_app.command("deactivate")
+def staff_deactivate(username: Annotated[str, typer.Option()]) -> None:
+    """Deactivate an account: it cannot sign in, and its sign-ins end at once."""
+    from service.accounts import set_staff_active
+
+    _change_staff(username, lambda db, user, now: set_staff_active(db, user=user, active=False, now=now))
+
+
+@staff_app.command("activate")
+def staff_activate(username: Annotated[str, typer.Option()]) -> None:
+    """Activate an account again (it signs in anew)."""
+    from service.accounts import set_staff_active
+
+    _change_staff(username, lambda db, user, now: set_staff_active(db, user=user, active=True, now=now))
+
+
 @apikey_app.command("create")
 def apikey_create(
     agency: Annotated[str, typer.Option(help="Agency name")],

@@ -20,6 +20,7 @@ from models.db import make_engine, make_session_factory
 
 from .blob_crypto import EncryptedBlobStore
 from .crypto import Keyring
+from .login_throttle import KeyedLocks
 from .queue import connect_redis, make_queue
 from .settings import Settings
 from .storage import BlobStore, LocalBlobStore
@@ -40,6 +41,8 @@ class Services:
     clock: Callable[[], dt.datetime] = utcnow
     """The current time (UTC); tests replace it to move past expiries."""
     pid: int = field(default_factory=os.getpid)
+    login_locks: KeyedLocks = field(default_factory=KeyedLocks, repr=False)
+    """Staff sign-ins of one account or address take turns in this process."""
     _backend: FaceBackend | None = field(default=None, repr=False)
     _backend_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 

@@ -117,6 +117,28 @@ class Settings(BaseSettings):
     lockout_s: int = 1800
     """...for this long (self-service only; community staff can still assist)."""
 
+    staff_session_ttl_s: int = 8 * 3600
+    """How long a staff sign-in lasts at most (one working day). Logging out, a new
+    password or a deactivated account ends it at once (the session is a database row)."""
+    staff_session_idle_s: int = 2 * 3600
+    """A staff sign-in not used for this long ends (a tablet left behind somewhere)."""
+    login_failure_window_s: int = 3600
+    """Failed staff sign-ins are counted over this window: per account (only those since
+    its last successful sign-in) and per client address (all of them)."""
+    login_account_free_failures: int = 5
+    """Wrong passwords for one account before every further try has to wait (typos are
+    free). The tries are counted in the database, from any address."""
+    login_ip_free_failures: int = 20
+    """Failed sign-ins from one client address, for any accounts, before every further
+    try from there has to wait (a village office shares one address among its staff)."""
+    login_backoff_base_s: int = 30
+    """The wait after the free failures (429 `login_throttled` with Retry-After); it
+    doubles with each further failure..."""
+    login_backoff_max_s: int = 900
+    """...up to this. A backoff, not a lock: a stranger guessing a password gets about
+    four guesses an hour per account, and can hold its owner up for at most this long
+    after the last guess."""
+
     rate_limit_ip_per_window: int = 1200
     """Upload requests one client IP may make per rate-limit window (a village office
     behind one address uploads for many pensioners)."""

@@ -3,6 +3,7 @@ settings, on SQLite and on PostgreSQL, with the machine's Redis server."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,7 +13,7 @@ import httpx
 import pytest
 
 from service.context import Services
-from tests.integration.agency_helpers import make_pensioner, staff_account
+from tests.integration.agency_helpers import PASSWORD, make_pensioner, staff_account
 from tests.integration.live_server import live_server
 
 OPERATOR_TOKEN = "test-operator-token"
@@ -20,6 +21,22 @@ OPERATOR = {"Authorization": f"Bearer {OPERATOR_TOKEN}"}
 METRICS_TOKEN = "test-metrics-token-0123456789"
 PRODUCTION = {"environment": "production", "metrics_token": METRICS_TOKEN}
 """Settings of the probed instance (the other secrets come from make_test_settings)."""
+
+
+@dataclass(frozen=True)
+class StaffSignIn:
+    """The cookies one staff sign-in was given. The probe sends them by hand: production
+    cookies are Secure, and the probe speaks plain HTTP to the local port."""
+
+    session: str
+    csrf: str
+
+    def headers(self, *, csrf: str | None = None) -> dict[str, str]:
+        """Headers of a request made with this sign-in, with its CSRF header (or `csrf`)."""
+        return {
+            "Cookie": f"certify_session={self.session}; certify_csrf={self.csrf}",
+            "X-CSRF-Token": self.csrf if csrf is None else csrf,
+        }
 
 
 @dataclass
@@ -43,6 +60,22 @@ class Target:
 
     def staff(self, username: str, *, region: str = "110105", role: str = "staff") -> None:
         staff_account(self.services, username=username, role=role, region=region)
+
+    def sign_in(self, username: str, password: str = PASSWORD, **client: Any) -> StaffSignIn:
+        """Sign in over the API (`client`: extra httpx.post arguments, e.g. headers)."""
+        response = self.http.post("/v1/auth/login", json={"username": username, "password": password}, **client)
+        assert response.status_code == 200, response.text
+        return StaffSignIn(session=response.cookies["certify_session"], csrf=response.cookies["certify_csrf"])
+
+    def client(self, *, local_address: str) -> httpx.Client:
+        """Another client, connecting from `local_address` (any 127.x.y.z: another caller)."""
+        transport = httpx.HTTPTransport(local_address=local_address)
+        return httpx.Client(base_url=self.url, timeout=60, transport=transport)
+
+    def advance_clock(self, seconds: float) -> None:
+        """Move the service's clock forward (past expiries, backoffs and windows)."""
+        earlier = self.services.clock
+        self.services.clock = lambda: earlier() + dt.timedelta(seconds=seconds)
 
     def operator_session(self, pensioner_id: str, **body: Any) -> dict[str, Any]:
         response = self.http.post(f"/v1/pensioners/{pensioner_id}/sessions", json=body, headers=OPERATOR)
