@@ -28,7 +28,9 @@ DEV_API_TOKEN = "dev-operator-token"
 class Settings(BaseSettings):
     """Every setting, with the embedded single-machine defaults."""
 
-    model_config = SettingsConfigDict(env_prefix="CERTIFY_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="CERTIFY_", extra="ignore", hide_input_in_errors=True)
+    """hide_input_in_errors: a refused setting's error must not print the other values
+    (secrets among them) into a start-up log."""
 
     environment: Literal["development", "test", "production"] = "development"
 
@@ -189,9 +191,23 @@ class Settings(BaseSettings):
     """Bearer token for operator endpoints (enrolment, sessions)."""
 
     metrics_token: SecretStr | None = None
-    """When set, `/metrics` answers only `Authorization: Bearer <metrics_token>` (for a
-    Prometheus server outside the service's own network). Unset: open, as usual behind
-    a private network."""
+    """When set, `/metrics` answers only `Authorization: Bearer <metrics_token>`. Unset
+    (or empty): open to anyone who reaches it, which production allows only with
+    `metrics_public`."""
+    metrics_public: bool = False
+    """Serve `/metrics` without a token in production (only where nobody but the
+    Prometheus server can reach it). In production, the service refuses to start with
+    neither `metrics_token` nor this set."""
+
+    api_docs: bool | None = None
+    """Serve the interactive API documentation (`/docs`) and the OpenAPI schema
+    (`/openapi.json`)? Unset: everywhere but in production. The docs page loads Swagger
+    UI from `api_docs_assets_url` under a content security policy that allows that
+    origin and the page's own script, nothing else."""
+    api_docs_assets_url: str = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5"
+    """Where `/docs` loads Swagger UI from (`swagger-ui-bundle.js`, `swagger-ui.css`,
+    `favicon-32x32.png` of the swagger-ui-dist package). The default is a public CDN; a
+    network without internet access serves a copy itself and names it here."""
 
     demo_data: bool = True
     """`certify serve` enrols a few demo pensioners from data_dir/people when present."""
@@ -213,6 +229,18 @@ class Settings(BaseSettings):
             )
         return self
 
+    @model_validator(mode="after")
+    def _refuse_open_metrics_in_production(self) -> Settings:
+        if self.metrics_token is not None and not self.metrics_token.get_secret_value():
+            self.metrics_token = None  # an empty token would let every request in
+        if self.environment == "production" and self.metrics_token is None and not self.metrics_public:
+            raise ValueError(
+                "set CERTIFY_METRICS_TOKEN (Prometheus sends it as a bearer token), or "
+                "CERTIFY_METRICS_PUBLIC=true where only Prometheus can reach /metrics "
+                "(environment=production)"
+            )
+        return self
+
     @property
     def blob_dir(self) -> Path:
         return self.storage_dir or self.var_dir / "blobs"
@@ -221,6 +249,12 @@ class Settings(BaseSettings):
     def webhooks_may_reach_private(self) -> bool:
         if self.webhook_private_addresses is not None:
             return self.webhook_private_addresses
+        return self.environment != "production"
+
+    @property
+    def serves_api_docs(self) -> bool:
+        if self.api_docs is not None:
+            return self.api_docs
         return self.environment != "production"
 
     @property

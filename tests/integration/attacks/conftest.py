@@ -4,7 +4,8 @@ settings, on SQLite and on PostgreSQL, with the machine's Redis server."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -84,7 +85,20 @@ class Target:
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
-def target(request, services_factory, shared_data) -> Iterator[Target]:
-    services = services_factory(request.param, "server", **PRODUCTION)
-    with live_server(services) as url, httpx.Client(base_url=url, timeout=60) as http:
-        yield Target(url=url, services=services, http=http, data=shared_data)
+def target_factory(request, services_factory, shared_data) -> Iterator[Callable[..., Target]]:
+    """Makes targets with other settings (`None` removes one of PRODUCTION's)."""
+    with ExitStack() as stack:
+
+        def make(**settings: Any) -> Target:
+            values = {k: v for k, v in {**PRODUCTION, **settings}.items() if v is not None}
+            services = services_factory(request.param, "server", **values)
+            url = stack.enter_context(live_server(services))
+            http = stack.enter_context(httpx.Client(base_url=url, timeout=60))
+            return Target(url=url, services=services, http=http, data=shared_data)
+
+        yield make
+
+
+@pytest.fixture
+def target(target_factory) -> Target:
+    return target_factory()
