@@ -22,7 +22,6 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-
 from sqlalchemy.orm import Session
 
 from models import Pensioner, StaffRole, StaffSession, StaffUser
