@@ -10,7 +10,9 @@ from fastapi import FastAPI
 from service.context import Services, build_services
 from service.settings import Settings, get_settings
 
+from .docs import OPENAPI_PATH, install_api_docs
 from .errors import install_error_handlers
+from .headers import ApiHeadersMiddleware
 from .observability import ObservabilityMiddleware, make_registry
 from .ratelimit import UploadRateLimitMiddleware
 from .routes import (
@@ -50,7 +52,13 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         version=API_VERSION,
         summary="Proof-of-life certification for pensions",
         lifespan=lifespan,
+        # /docs (api/docs.py, under its own CSP) and the schema only where settings say
+        openapi_url=OPENAPI_PATH if settings.serves_api_docs else None,
+        docs_url=None,
+        redoc_url=None,
     )
+    if settings.serves_api_docs:
+        install_api_docs(app, settings)
     app.state.services = services
     install_error_handlers(app)
     for module in (
@@ -63,6 +71,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     registry, requests, latency = make_registry(services)
     app.state.metrics_registry = registry
     app.add_middleware(UploadRateLimitMiddleware, services=services)
+    app.add_middleware(ApiHeadersMiddleware)
     app.add_middleware(ObservabilityMiddleware, requests=requests, latency=latency)  # outermost
     from web import mount_pages
     from web.agency import router as agency_pages

@@ -6,9 +6,10 @@
     admin      manages accounts (all regions below their region code)
     agency     an API key: scopes + regions
 
-Staff sign in with username and password (argon2 hashes); the session is a signed,
-expiring HttpOnly cookie, and unsafe requests made with it must echo the CSRF cookie
-in an X-CSRF-Token header (double submit).
+Staff sign in with username and password (argon2 hashes); the sign-in is a database
+row (service/staff_sessions.py) whose id the HttpOnly session cookie carries, signed,
+and unsafe requests made with the cookie must send the sign-in's CSRF token (an HMAC of
+its id, readable by the pages from the certify_csrf cookie) in an X-CSRF-Token header.
 """
 
 from __future__ import annotations
@@ -24,15 +25,17 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
-from models import Pensioner, StaffRole, StaffUser
+from models import Pensioner, StaffRole, StaffSession, StaffUser
 from service.accounts import verify_api_key
+from service.context import Services
 from service.errors import ForbiddenError, ServiceError
 from service.actors import regions_cover
 from service.regions import region_prefix
 from service.settings import Settings
+from service.staff_sessions import csrf_token_matches, live_staff_session
 from service.tokens import read_token
 
-from .credentials import STAFF_COOKIE, Credentials, CredentialsDep
+from .credentials import STAFF_COOKIE, Credentials, CredentialsDep, credentials_of
 from .deps import DbDep, ServicesDep
 
 __all__ = [
@@ -44,8 +47,9 @@ __all__ = [
     "SESSION_COOKIE",
     "CSRF_COOKIE",
     "SESSION_PURPOSE",
-    "SESSION_TTL_S",
     "UnauthorizedError",
+    "read_staff_cookie",
+    "check_csrf",
     "BearerDep",
     "principal_for_bearer",
     "staff_for_cookie",
@@ -55,8 +59,6 @@ __all__ = [
 SESSION_COOKIE = STAFF_COOKIE
 CSRF_COOKIE = "certify_csrf"
 SESSION_PURPOSE = "staff-session"
-SESSION_TTL_S = 8 * 3600
-"""A staff sign-in lasts one working day."""
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _bearer_scheme = HTTPBearer(auto_error=False)
@@ -138,17 +140,19 @@ def principal_for_bearer(db: Session, settings: Settings, *, token: str, now: dt
     )
 
 
-def staff_for_cookie(db: Session, settings: Settings, *, cookie: str, now: dt.datetime) -> StaffUser | None:
-    """The active member of staff signed in with this session cookie, if any."""
+def staff_for_cookie(
+    db: Session, settings: Settings, *, cookie: str, now: dt.datetime
+) -> tuple[StaffSession, StaffUser] | None:
+    """The live sign-in behind a session cookie and its account; None when its signature
+    or expiry fails, or the sign-in has ended (logout, new password, deactivated account,
+    idle too long). Marks the sign-in seen (the caller commits)."""
     payload = read_token(
         settings.secret_key.get_secret_value(), purpose=SESSION_PURPOSE, token=cookie, now=now
     )
-    if payload is None:
+    session_id = _uuid(payload.get("sid")) if payload is not None else None
+    if session_id is None:
         return None
-    user = db.get(StaffUser, _uuid(payload.get("sub")))
-    if user is None or not user.active:
-        return None
-    return user
+    return live_staff_session(db, session_id=session_id, now=now, idle_s=settings.staff_session_idle_s)
 
 
 def verified_actor(db: Session, settings: Settings, credentials: Credentials, *, now: dt.datetime) -> str | None:
@@ -158,8 +162,8 @@ def verified_actor(db: Session, settings: Settings, credentials: Credentials, *,
         principal = principal_for_bearer(db, settings, token=credentials.bearer, now=now)
         return principal.actor_id if principal is not None else None
     if credentials.staff_cookie is not None:
-        user = staff_for_cookie(db, settings, cookie=credentials.staff_cookie, now=now)
-        return f"staff:{user.id}" if user is not None else None
+        found = staff_for_cookie(db, settings, cookie=credentials.staff_cookie, now=now)
+        return f"staff:{found[1].id}" if found is not None else None
     return None
 
 
@@ -168,27 +172,49 @@ def get_principal(
     services: ServicesDep,
     db: DbDep,
     token: BearerDep,
-    credentials: CredentialsDep,
 ) -> Principal | None:
-    settings = services.settings
-    now = services.clock()
     if token is not None:
-        principal = principal_for_bearer(db, settings, token=token, now=now)
+        principal = principal_for_bearer(db, services.settings, token=token, now=services.clock())
         if principal is None:
             raise UnauthorizedError("unauthorized", "the bearer token is not valid")
         if principal.kind == "agency":
             db.commit()  # last_used_at
         return principal
-    if credentials.staff_cookie is None:
+    return _cookie_principal(request, services, db)
+
+
+def read_staff_cookie(
+    request: Request, services: Services, db: Session
+) -> tuple[StaffSession, StaffUser] | None:
+    """The live sign-in behind the request's session cookie (read by api.credentials, the
+    parsing the rate limiter shares) and its account; None when there is none."""
+    cookie = credentials_of(request.scope).staff_cookie
+    if cookie is None:
         return None
-    user = staff_for_cookie(db, settings, cookie=credentials.staff_cookie, now=now)
-    if user is None:
+    found = staff_for_cookie(db, services.settings, cookie=cookie, now=services.clock())
+    if found is not None and found[0] in db.dirty:
+        db.commit()  # last_seen_at
+    return found
+
+
+def check_csrf(request: Request, services: Services, staff_session: StaffSession) -> None:
+    """Unsafe requests made with the cookie must carry this sign-in's CSRF token."""
+    if request.method in _SAFE_METHODS:
+        return
+    sent = request.headers.get("X-CSRF-Token", "")
+    secret = services.settings.secret_key.get_secret_value()
+    if not csrf_token_matches(secret, staff_session.id, sent):
+        raise ForbiddenError(
+            "csrf_failed", f"send the X-CSRF-Token header with the value of the {CSRF_COOKIE} cookie"
+        )
+
+
+def _cookie_principal(request: Request, services: Services, db: Session) -> Principal | None:
+    found = read_staff_cookie(request, services, db)
+    if found is None:
         return None
-    if request.method not in _SAFE_METHODS:
-        sent = request.headers.get("X-CSRF-Token", "")
-        expected = request.cookies.get(CSRF_COOKIE, "")
-        if not expected or not secrets.compare_digest(sent.encode(), expected.encode()):
-            raise ForbiddenError("csrf_failed", "send the X-CSRF-Token header with the cookie value")
+    staff_session, user = found
+    check_csrf(request, services, staff_session)
     return _staff_principal(user)
 
 

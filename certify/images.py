@@ -33,8 +33,9 @@ def load_image(data: bytes, *, max_side_px: int = MAX_IMAGE_SIDE_PX) -> np.ndarr
             rgb = upright.convert("RGB")
     except ImageError:
         raise
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
-        raise ImageError(f"not a readable photo: {exc}") from None
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+        # the decoder's own text names Python objects and internals: not for the caller
+        raise ImageError("not a readable photo (JPEG, PNG or WebP)") from None
     if max(rgb.size) > max_side_px:
         rgb.thumbnail((max_side_px, max_side_px), Image.Resampling.LANCZOS)
     return np.asarray(rgb, dtype=np.uint8)

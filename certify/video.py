@@ -170,8 +170,9 @@ def _open(path: Path) -> av.container.InputContainer:
         return av.open(str(path), mode="r", metadata_errors="ignore")
     except VideoError:
         raise
-    except (av.FFmpegError, OSError, UnicodeDecodeError, ValueError) as exc:
-        raise VideoError(Reason.UNREADABLE_VIDEO, f"not a readable video: {exc}") from None
+    except (av.FFmpegError, OSError, UnicodeDecodeError, ValueError):
+        # FFmpeg's text names the file's path on this machine: not for the caller
+        raise VideoError(Reason.UNREADABLE_VIDEO, "not a readable video (WebM or MP4)") from None
 
 
 def probe_video(path: str | Path, *, limits: VideoLimits | None = None) -> VideoInfo:
@@ -215,9 +216,9 @@ def probe_video(path: str | Path, *, limits: VideoLimits | None = None) -> Video
                         rotation = _clockwise_rotation(frame.rotation)
                         first_picture = True
                         break
-        except av.FFmpegError as exc:
+        except av.FFmpegError:
             if not first_picture:
-                raise VideoError(Reason.UNREADABLE_VIDEO, f"cannot decode: {exc}") from None
+                raise VideoError(Reason.UNREADABLE_VIDEO, "the video cannot be decoded") from None
         if not first_picture:
             raise VideoError(Reason.UNREADABLE_VIDEO, "no picture could be decoded")
         start_s = float(stream.start_time * stream.time_base) if stream.start_time else 0.0

@@ -3,6 +3,7 @@ agency commands: bulk-enrol, export, verify, sweep, agency set."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -124,6 +125,36 @@ def maintain(
         stop.set()
 
 
+class StopRequested(BaseException):
+    """SIGTERM or SIGINT asked `certify serve` to stop (a BaseException, so that no
+    `except Exception` on the way swallows it)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def _request_stop(signum: int, _frame: object) -> None:
+    raise StopRequested(signum)
+
+
+def _stop_children(children: list[subprocess.Popen], *, grace_s: float, log: logging.Logger) -> None:
+    """SIGTERM every child (RQ workers stop warm: the job in hand ends, the scheduler
+    stops), then SIGKILL the process group of any still running after `grace_s`."""
+    for child in children:
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + grace_s
+    for child in children:
+        try:
+            child.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            log.warning("worker %d did not stop within %.0f s; killing it", child.pid, grace_s)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(child.pid, signal.SIGKILL)  # its work horse and scheduler too
+            child.wait()
+
+
 @app.command()
 def serve(
     host: str = "127.0.0.1",
@@ -133,7 +164,10 @@ def serve(
     )] = 1,
     demo: Annotated[bool, typer.Option(help="Enrol demo pensioners from the data folder.")] = True,
 ) -> None:
-    """Run everything: migrations, embedded Redis if REDIS_URL is unset, workers, the API."""
+    """Run everything: migrations, embedded Redis if REDIS_URL is unset, workers, the API.
+
+    SIGTERM or SIGINT stops all of it: the API finishes its requests, the workers their
+    jobs, then the embedded Redis saves and stops, and the command exits 0."""
     import uvicorn
 
     from api import create_app
@@ -145,45 +179,55 @@ def serve(
     _logging()
     log = logging.getLogger("certify.serve")
     settings = get_settings()
+    # uvicorn takes SIGTERM/SIGINT while it serves and raises them again once it has shut
+    # down; outside it (start-up, and that re-raise) they land here and unwind to `finally`
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, _request_stop)
     embedded: EmbeddedRedis | None = None
-    if not settings.redis_url:
-        embedded = EmbeddedRedis(settings.var_dir / "redis.rdb")
-        settings = settings.model_copy(update={"redis_url": embedded.url})
-        log.info("embedded Redis at %s", embedded.url)
-    upgrade(settings.database_url)
-    services = build_services(settings)
-    if demo and settings.demo_data:
-        load_demo_data(services, settings.data_dir)
-
-    from service.jobs import embedded_worker_lanes
-
-    env = dict(os.environ, REDIS_URL=settings.redis_url or "", DATABASE_URL=settings.database_url)
-    children = [
-        subprocess.Popen(
-            [sys.executable, "-m", "cli.main", "worker", "--queues", ",".join(lanes)], env=env
-        )
-        for lanes in embedded_worker_lanes(workers)
-    ]
+    services = None
+    children: list[subprocess.Popen] = []
     stop = threading.Event()
-    dispatcher = threading.Thread(target=_maintain_forever, args=(settings, stop), daemon=True)
-    dispatcher.start()
+    dispatcher: threading.Thread | None = None
     try:
-        log.info("API on http://%s:%d (docs at /docs)", host, port)
+        if not settings.redis_url:
+            embedded = EmbeddedRedis(settings.var_dir / "redis.rdb")
+            settings = settings.model_copy(update={"redis_url": embedded.url})
+            log.info("embedded Redis at %s", embedded.url)
+        upgrade(settings.database_url)
+        services = build_services(settings)
+        if demo and settings.demo_data:
+            load_demo_data(services, settings.data_dir)
+
+        from service.jobs import embedded_worker_lanes
+
+        env = dict(os.environ, REDIS_URL=settings.redis_url or "", DATABASE_URL=settings.database_url)
+        for lanes in embedded_worker_lanes(workers):
+            # a process group of its own: a terminal's Ctrl+C reaches only `serve`, which
+            # stops the workers itself, and a worker that hangs is killed with its children
+            children.append(subprocess.Popen(
+                [sys.executable, "-m", "cli.main", "worker", "--queues", ",".join(lanes)],
+                env=env, start_new_session=True,
+            ))
+        dispatcher = threading.Thread(target=_maintain_forever, args=(settings, stop), daemon=True)
+        dispatcher.start()
+        docs = " (docs at /docs)" if settings.serves_api_docs else ""
+        log.info("API on http://%s:%d%s", host, port, docs)
         # log_config=None: uvicorn's loggers go through our scrubbing handler (text or JSON)
         uvicorn.run(create_app(services=services), host=host, port=port, log_config=None)
+    except StopRequested as request:
+        log.info("%s: stopping", request)
     finally:
+        for signum in (signal.SIGTERM, signal.SIGINT):  # a second signal must not cut the cleanup short
+            signal.signal(signum, lambda *_: log.info("already stopping"))
         stop.set()
-        for child in children:
-            child.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + 15
-        for child in children:
-            try:
-                child.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                child.kill()
-        services.close()
+        _stop_children(children, grace_s=15, log=log)
+        if dispatcher is not None:
+            dispatcher.join(timeout=15)
+        if services is not None:
+            services.close()
         if embedded is not None:
             embedded.stop()
+        log.info("stopped")
 
 
 @app.command()
@@ -416,6 +460,55 @@ def staff_add(
         raise typer.Exit(2) from None
     finally:
         services.close()
+
+
+def _change_staff(username: str, change) -> None:  # noqa: ANN001 - change(db, user, now) -> int
+    from models.db import session_scope
+    from service.accounts import get_staff_by_username
+    from service.context import build_services
+    from service.errors import ServiceError
+
+    services = build_services(get_settings())
+    try:
+        with session_scope(services.sessions) as db:
+            user = get_staff_by_username(db, username)
+            ended = change(db, user, services.clock())
+            db.commit()
+            typer.echo(json.dumps({"username": user.username, "active": user.active, "sign_ins_ended": ended}))
+    except ServiceError as exc:
+        typer.echo(f"error: {exc.code}: {exc.message}", err=True)
+        raise typer.Exit(2) from None
+    finally:
+        services.close()
+
+
+@staff_app.command("password")
+def staff_password(
+    username: Annotated[str, typer.Option()],
+    password: Annotated[
+        str, typer.Option(prompt="New password", hide_input=True, confirmation_prompt=True)
+    ] = "",
+) -> None:
+    """Set a new password; every sign-in made with the old one ends at once."""
+    from service.accounts import set_staff_password
+
+    _change_staff(username, lambda db, user, now: set_staff_password(db, user=user, password=password, now=now))
+
+
+@staff_app.command("deactivate")
+def staff_deactivate(username: Annotated[str, typer.Option()]) -> None:
+    """Deactivate an account: it cannot sign in, and its sign-ins end at once."""
+    from service.accounts import set_staff_active
+
+    _change_staff(username, lambda db, user, now: set_staff_active(db, user=user, active=False, now=now))
+
+
+@staff_app.command("activate")
+def staff_activate(username: Annotated[str, typer.Option()]) -> None:
+    """Activate an account again (it signs in anew)."""
+    from service.accounts import set_staff_active
+
+    _change_staff(username, lambda db, user, now: set_staff_active(db, user=user, active=True, now=now))
 
 
 @apikey_app.command("create")

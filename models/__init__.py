@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from . import changes  # noqa: F401 - numbers record changes for the results feed
-from .accounts import ApiKey, AuditEvent, StaffRole, StaffUser
+from .accounts import ApiKey, AuditEvent, StaffRole, StaffSession, StaffUser
 from .agency import Agency, PeriodKind
 from .base import Base, new_id, utcnow
 from .certificates import Certificate
@@ -57,6 +57,7 @@ __all__ = [
     "ApiKey",
     "AuditEvent",
     "StaffRole",
+    "StaffSession",
     "StaffUser",
     "Attempt",
     "AttemptStatus",

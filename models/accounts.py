@@ -1,4 +1,5 @@
-"""Who acts: staff accounts (staff, reviewer, admin), agency API keys, and the audit log."""
+"""Who acts: staff accounts (staff, reviewer, admin) and their sign-ins, agency API keys,
+and the audit log."""
 
 from __future__ import annotations
 
@@ -6,12 +7,12 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, JSONValue, new_id, utcnow
 
-__all__ = ["StaffUser", "StaffRole", "ApiKey", "AuditEvent"]
+__all__ = ["StaffUser", "StaffRole", "StaffSession", "ApiKey", "AuditEvent"]
 
 
 class StaffRole:
@@ -40,6 +41,26 @@ class StaffUser(Base):
     last_login_at: Mapped[dt.datetime | None]
 
 
+class StaffSession(Base):
+    """One sign-in of a member of staff. The session cookie carries this id, signed; a
+    request with the cookie is signed in only while the row is neither revoked (logout,
+    a new password, a deactivated account) nor expired nor idle too long."""
+
+    __tablename__ = "staff_sessions"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("staff_users.id"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime]
+    last_seen_at: Mapped[dt.datetime]
+    """Updated at most once a minute: a sign-in unused for `staff_session_idle_s` ends."""
+    revoked_at: Mapped[dt.datetime | None]
+    revoked_reason: Mapped[str | None] = mapped_column(String(32))
+    """logout | password_changed | deactivated | signed_in_again"""
+    ip: Mapped[str | None] = mapped_column(String(45))
+    user_agent: Mapped[str | None] = mapped_column(String(200))
+
+
 class ApiKey(Base):
     """An agency's key: `ck_<prefix>_<secret>`; only a hash of the secret is stored."""
 
@@ -61,6 +82,11 @@ class AuditEvent(Base):
     """Append-only (database triggers refuse UPDATE and DELETE)."""
 
     __tablename__ = "audit_log"
+    __table_args__ = (
+        # failed sign-ins are counted per account and per client address (login throttling)
+        Index("ix_audit_log_action_actor_id_at", "action", "actor_id", "at"),
+        Index("ix_audit_log_action_ip_at", "action", "ip", "at"),
+    )
 
     id: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True

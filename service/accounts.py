@@ -15,12 +15,16 @@ from sqlalchemy.orm import Session
 
 from models import ApiKey, StaffRole, StaffUser
 
-from .errors import ConflictError, InvalidInputError
+from .errors import ConflictError, InvalidInputError, NotFoundError
 from .regions import is_region_code
+from .staff_sessions import revoke_staff_sessions
 
 __all__ = [
     "create_staff",
     "authenticate_staff",
+    "get_staff_by_username",
+    "set_staff_password",
+    "set_staff_active",
     "create_api_key",
     "verify_api_key",
     "API_KEY_PREFIX",
@@ -60,10 +64,7 @@ def create_staff(
     username = username.strip().lower()
     if not username or len(username) > 64 or not username.replace("_", "").replace(".", "").isalnum():
         raise InvalidInputError("username_invalid", "use letters, digits, '.' and '_'")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInputError(
-            "password_too_short", f"passwords need at least {MIN_PASSWORD_LENGTH} characters"
-        )
+    _check_password(password)
     if role not in StaffRole.ALL:
         raise InvalidInputError("role_invalid", f"role must be one of {sorted(StaffRole.ALL)}")
     if not is_region_code(region_code):
@@ -83,6 +84,36 @@ def create_staff(
     db.add(user)
     db.flush()
     return user
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInputError(
+            "password_too_short", f"passwords need at least {MIN_PASSWORD_LENGTH} characters"
+        )
+
+
+def get_staff_by_username(db: Session, username: str) -> StaffUser:
+    user = db.scalar(select(StaffUser).where(StaffUser.username == username.strip().lower()))
+    if user is None:
+        raise NotFoundError("staff_not_found", "no staff account with this username")
+    return user
+
+
+def set_staff_password(db: Session, *, user: StaffUser, password: str, now: dt.datetime) -> int:
+    """Give the account a new password and end every sign-in made with the old one;
+    returns how many sign-ins ended."""
+    _check_password(password)
+    user.password_hash = _hasher.hash(password)
+    return revoke_staff_sessions(db, user_id=user.id, now=now, reason="password_changed")
+
+
+def set_staff_active(db: Session, *, user: StaffUser, active: bool, now: dt.datetime) -> int:
+    """(De)activate an account; deactivating ends its sign-ins. Returns how many ended."""
+    user.active = active
+    if active:
+        return 0
+    return revoke_staff_sessions(db, user_id=user.id, now=now, reason="deactivated")
 
 
 def authenticate_staff(

@@ -23,6 +23,7 @@ from .crypto import Keyring
 from .destinations import Resolver, resolve_host
 from .jobs import LANES, Lane, queue_name
 from .limits import RateLimiter
+from .login_throttle import KeyedLocks
 from .queue import connect_redis, make_queue
 from .settings import Settings
 from .storage import BlobStore, LocalBlobStore
@@ -46,6 +47,8 @@ class Services:
     """Host name to addresses, once per outgoing request (webhooks); tests replace it to
     answer for names no DNS server of theirs knows."""
     pid: int = field(default_factory=os.getpid)
+    login_locks: KeyedLocks = field(default_factory=KeyedLocks, repr=False)
+    """Staff sign-ins of one account or address take turns in this process."""
     _backend: FaceBackend | None = field(default=None, repr=False)
     _backend_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 

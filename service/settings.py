@@ -28,7 +28,9 @@ DEV_API_TOKEN = "dev-operator-token"
 class Settings(BaseSettings):
     """Every setting, with the embedded single-machine defaults."""
 
-    model_config = SettingsConfigDict(env_prefix="CERTIFY_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="CERTIFY_", extra="ignore", hide_input_in_errors=True)
+    """hide_input_in_errors: a refused setting's error must not print the other values
+    (secrets among them) into a start-up log."""
 
     environment: Literal["development", "test", "production"] = "development"
 
@@ -135,6 +137,27 @@ class Settings(BaseSettings):
     wrong_nonces_per_session: int = 10
     """Wrong nonces one session may receive, from anywhere, per window."""
     wrong_nonce_window_s: int = 600
+    staff_session_ttl_s: int = 8 * 3600
+    """How long a staff sign-in lasts at most (one working day). Logging out, a new
+    password or a deactivated account ends it at once (the session is a database row)."""
+    staff_session_idle_s: int = 2 * 3600
+    """A staff sign-in not used for this long ends (a tablet left behind somewhere)."""
+    login_failure_window_s: int = 3600
+    """Failed staff sign-ins are counted over this window: per account (only those since
+    its last successful sign-in) and per client address (all of them)."""
+    login_account_free_failures: int = 5
+    """Wrong passwords for one account before every further try has to wait (typos are
+    free). The tries are counted in the database, from any address."""
+    login_ip_free_failures: int = 20
+    """Failed sign-ins from one client address, for any accounts, before every further
+    try from there has to wait (a village office shares one address among its staff)."""
+    login_backoff_base_s: int = 30
+    """The wait after the free failures (429 `login_throttled` with Retry-After); it
+    doubles with each further failure..."""
+    login_backoff_max_s: int = 900
+    """...up to this. A backoff, not a lock: a stranger guessing a password gets about
+    four guesses an hour per account, and can hold its owner up for at most this long
+    after the last guess."""
 
     rate_limit_ip_per_window: int = 1200
     """Upload requests one client IP may make per rate-limit window (a village office
@@ -186,9 +209,23 @@ class Settings(BaseSettings):
     """Bearer token for operator endpoints (enrolment, sessions)."""
 
     metrics_token: SecretStr | None = None
-    """When set, `/metrics` answers only `Authorization: Bearer <metrics_token>` (for a
-    Prometheus server outside the service's own network). Unset: open, as usual behind
-    a private network."""
+    """When set, `/metrics` answers only `Authorization: Bearer <metrics_token>`. Unset
+    (or empty): open to anyone who reaches it, which production allows only with
+    `metrics_public`."""
+    metrics_public: bool = False
+    """Serve `/metrics` without a token in production (only where nobody but the
+    Prometheus server can reach it). In production, the service refuses to start with
+    neither `metrics_token` nor this set."""
+
+    api_docs: bool | None = None
+    """Serve the interactive API documentation (`/docs`) and the OpenAPI schema
+    (`/openapi.json`)? Unset: everywhere but in production. The docs page loads Swagger
+    UI from `api_docs_assets_url` under a content security policy that allows that
+    origin and the page's own script, nothing else."""
+    api_docs_assets_url: str = ""
+    """Where `/docs` loads Swagger UI from (`swagger-ui-bundle.js`, `swagger-ui.css`,
+    `favicon-32x32.png`). Empty (the default): the app serves them itself, from the
+    swagger-ui-bundle package, so the page loads nothing from another origin."""
 
     demo_data: bool = True
     """`certify serve` enrols a few demo pensioners from data_dir/people when present."""
@@ -210,6 +247,18 @@ class Settings(BaseSettings):
             )
         return self
 
+    @model_validator(mode="after")
+    def _refuse_open_metrics_in_production(self) -> Settings:
+        if self.metrics_token is not None and not self.metrics_token.get_secret_value():
+            self.metrics_token = None  # an empty token would let every request in
+        if self.environment == "production" and self.metrics_token is None and not self.metrics_public:
+            raise ValueError(
+                "set CERTIFY_METRICS_TOKEN (Prometheus sends it as a bearer token), or "
+                "CERTIFY_METRICS_PUBLIC=true where only Prometheus can reach /metrics "
+                "(environment=production)"
+            )
+        return self
+
     @property
     def blob_dir(self) -> Path:
         return self.storage_dir or self.var_dir / "blobs"
@@ -218,6 +267,12 @@ class Settings(BaseSettings):
     def webhooks_may_reach_private(self) -> bool:
         if self.webhook_private_addresses is not None:
             return self.webhook_private_addresses
+        return self.environment != "production"
+
+    @property
+    def serves_api_docs(self) -> bool:
+        if self.api_docs is not None:
+            return self.api_docs
         return self.environment != "production"
 
     @property

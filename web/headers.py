@@ -10,6 +10,8 @@ from __future__ import annotations
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.headers import API_PREFIXES  # left exactly as the API serves them
+
 from .assets import ASSET_MAX_AGE_S, STATIC_PREFIX
 
 __all__ = ["PageHeadersMiddleware", "CONTENT_SECURITY_POLICY", "API_PREFIXES"]
@@ -20,8 +22,6 @@ CONTENT_SECURITY_POLICY = (
     "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
 
-API_PREFIXES = ("/v1/", "/healthz", "/readyz", "/docs", "/openapi.json", "/redoc")
-"""Paths left exactly as the API serves them."""
 
 _HEADERS = [
     (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),

@@ -19,9 +19,8 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
-from api.auth import SESSION_COOKIE, SESSION_PURPOSE
+from api.auth import read_staff_cookie
 from service.links import CONSENT_VERSION
-from service.tokens import read_token
 
 from .assets import asset_url
 from .i18n import (
@@ -102,17 +101,10 @@ def render(
 
 
 def _signed_in(request: Request) -> bool:
-    cookie = request.cookies.get(SESSION_COOKIE)
-    if not cookie:
-        return False
+    """A live staff sign-in (the same check the API makes: an ended one does not count)."""
     services = request.app.state.services
-    payload = read_token(
-        services.settings.secret_key.get_secret_value(),
-        purpose=SESSION_PURPOSE,
-        token=cookie,
-        now=services.clock(),
-    )
-    return payload is not None
+    with services.sessions() as db:
+        return read_staff_cookie(request, services, db) is not None
 
 
 def _staff_page(

@@ -76,7 +76,12 @@ def test_static_files_are_versioned_and_cacheable(client):
 
 
 def test_the_api_is_untouched_by_the_page_headers(client):
+    from api.headers import API_CONTENT_SECURITY_POLICY
+
     response = client.get("/healthz", headers={"Accept-Encoding": "gzip"})
-    assert "content-security-policy" not in response.headers
+    # the API's own policy (nothing runs), not the pages'
+    assert response.headers["content-security-policy"] == API_CONTENT_SECURITY_POLICY
+    assert "content-encoding" not in response.headers and "permissions-policy" not in response.headers
     assert response.json() == {"status": "ok"}
-    assert "content-security-policy" not in client.get("/v1/attempts/00000000-0000-4000-8000-000000000000").headers
+    api = client.get("/v1/attempts/00000000-0000-4000-8000-000000000000")
+    assert api.headers["content-security-policy"] == API_CONTENT_SECURITY_POLICY

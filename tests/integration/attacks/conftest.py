@@ -3,6 +3,7 @@ settings, on SQLite and on PostgreSQL, with the machine's Redis server."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import subprocess
 import sys
@@ -25,6 +26,22 @@ OPERATOR = {"Authorization": f"Bearer {OPERATOR_TOKEN}"}
 METRICS_TOKEN = "test-metrics-token-0123456789"
 PRODUCTION = {"environment": "production", "metrics_token": METRICS_TOKEN}
 """Settings of the probed instance (the other secrets come from make_test_settings)."""
+
+
+@dataclass(frozen=True)
+class StaffSignIn:
+    """The cookies one staff sign-in was given. The probe sends them by hand: production
+    cookies are Secure, and the probe speaks plain HTTP to the local port."""
+
+    session: str
+    csrf: str
+
+    def headers(self, *, csrf: str | None = None) -> dict[str, str]:
+        """Headers of a request made with this sign-in, with its CSRF header (or `csrf`)."""
+        return {
+            "Cookie": f"certify_session={self.session}; certify_csrf={self.csrf}",
+            "X-CSRF-Token": self.csrf if csrf is None else csrf,
+        }
 
 
 @dataclass
@@ -50,17 +67,28 @@ class Target:
     def staff(self, username: str, *, region: str = "110105", role: str = "staff") -> None:
         staff_account(self.services, username=username, role=role, region=region)
 
+    def sign_in(self, username: str, password: str = PASSWORD, **client: Any) -> StaffSignIn:
+        """Sign in over the API (`client`: extra httpx.post arguments, e.g. headers)."""
+        response = self.http.post("/v1/auth/login", json={"username": username, "password": password}, **client)
+        assert response.status_code == 200, response.text
+        return StaffSignIn(session=response.cookies["certify_session"], csrf=response.cookies["certify_csrf"])
+
+    def client(self, *, local_address: str) -> httpx.Client:
+        """Another client, connecting from `local_address` (any 127.x.y.z: another caller)."""
+        transport = httpx.HTTPTransport(local_address=local_address)
+        return httpx.Client(base_url=self.url, timeout=60, transport=transport)
+
+    def advance_clock(self, seconds: float) -> None:
+        """Move the service's clock forward (past expiries, backoffs and windows)."""
+        earlier = self.services.clock
+        self.services.clock = lambda: earlier() + dt.timedelta(seconds=seconds)
+
     def signed_in(self, username: str) -> httpx.Client:
         """A browser of this staff account: its session and CSRF cookies (Secure in
         production, so they are sent as a browser behind TLS would send them) and the
         CSRF header on every request."""
-        browser = httpx.Client(base_url=self.url, timeout=60)
+        browser = httpx.Client(base_url=self.url, timeout=60, headers=self.sign_in(username).headers())
         self._browsers.append(browser)
-        response = browser.post("/v1/auth/login", json={"username": username, "password": PASSWORD})
-        assert response.status_code == 200, response.text
-        cookies = {name: response.cookies[name] for name in ("certify_session", "certify_csrf")}
-        browser.headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
-        browser.headers["X-CSRF-Token"] = cookies["certify_csrf"]
         return browser
 
     def key(self, *, regions: Sequence[str], scopes: Sequence[str]) -> dict[str, str]:
@@ -134,11 +162,13 @@ class Target:
 @pytest.fixture(params=["sqlite", "postgres"])
 def target_factory(request, services_factory, shared_data) -> Iterator[Callable[..., Target]]:
     """Makes the target with production settings changed by the keyword arguments given
-    (e.g. an opt-out an attack needs switched); one target per test."""
+    (e.g. an opt-out an attack needs switched; `None` removes one of PRODUCTION's); one
+    target per test."""
     with ExitStack() as stack:
 
         def make(**settings: Any) -> Target:
-            services = services_factory(request.param, "server", **{**PRODUCTION, **settings})
+            values = {k: v for k, v in {**PRODUCTION, **settings}.items() if v is not None}
+            services = services_factory(request.param, "server", **values)
             url = stack.enter_context(live_server(services))
             http = stack.enter_context(httpx.Client(base_url=url, timeout=60))
             target = Target(url=url, services=services, http=http, data=shared_data)
