@@ -2,7 +2,7 @@
 pensioner
 
 Revision ID: 0007_lockout
-Revises: 0005_retention_revocation
+Revises: 0006_staff_sessions
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from alembic import op
 from models.base import UTCDateTime
 
 revision = '0007_lockout'
-down_revision = '0005_retention_revocation'
+down_revision = '0006_staff_sessions'
 branch_labels = None
 depends_on = None
 
