@@ -400,7 +400,8 @@ def complete_upload(
             late_ok=True,
         )
     except ConflictError as exc:
-        if exc.code != "session_used":
+        # a concurrent completion of this upload won: its attempt is the answer
+        if exc.code not in ("session_used", "attempt_in_progress"):
             raise
         with session_scope(services.sessions) as db:
             done = _attempt_for_session(db, session_id)

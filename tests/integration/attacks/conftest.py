@@ -151,6 +151,8 @@ class Target:
             CERTIFY_DATA_KEYS=s.data_keys.get_secret_value(),
             CERTIFY_API_TOKEN=s.api_token.get_secret_value(),
             CERTIFY_JOB_RETRY_INTERVALS_S=str(list(s.job_retry_intervals_s)),
+            CERTIFY_METRICS_TOKEN=s.metrics_token.get_secret_value() if s.metrics_token else "",
+            CERTIFY_METRICS_PUBLIC=str(s.metrics_public).lower(),
         )
 
     def cli(self, *args: str, timeout_s: float = 300) -> subprocess.CompletedProcess:
