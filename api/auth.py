@@ -30,10 +30,10 @@ from service.accounts import verify_api_key
 from service.context import Services
 from service.errors import ForbiddenError, ServiceError
 from service.actors import regions_cover
-from service.regions import region_prefix
+from service.rules.regions import region_prefix
 from service.settings import Settings
 from service.staff_sessions import csrf_token_matches, live_staff_session
-from service.tokens import read_token
+from service.infra.tokens import read_token
 
 from .credentials import STAFF_COOKIE, Credentials, CredentialsDep, credentials_of
 from .deps import DbDep, ServicesDep

@@ -28,8 +28,8 @@ from sqlalchemy import func, select
 
 from models import Attempt, AttemptStatus
 from service.context import Services
-from service.logs import log_context
-from service.metrics import STAGE_BUCKETS_MS, read_decisions, read_stage_histograms
+from service.infra.logs import log_context
+from service.infra.metrics import STAGE_BUCKETS_MS, read_decisions, read_stage_histograms
 
 __all__ = ["ObservabilityMiddleware", "make_registry", "REQUEST_ID_HEADER"]
 

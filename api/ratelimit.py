@@ -1,4 +1,4 @@
-"""Rate limits on uploads, per client IP and per credential (service.limits: Redis, or
+"""Rate limits on uploads, per client IP and per credential (service.infra.limits: Redis, or
 this process while Redis is unreachable).
 
 Applied as ASGI middleware before routing, by what a request looks like rather than by
@@ -33,7 +33,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
 from service.context import Services
-from service.limits import Budget, hashed
+from service.infra.limits import Budget, hashed
 
 from .auth import verified_actor
 from .credentials import Credentials, DuplicateCredentialError, credentials_of

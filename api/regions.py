@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from service.errors import ForbiddenError, InvalidInputError
-from service.regions import is_region_code, region_matches
+from service.rules.regions import is_region_code, region_matches
 
 from .auth import Principal
 
@@ -40,6 +40,6 @@ def prefixes_within(regions: Sequence[str]) -> tuple[str, ...] | None:
     """LIKE prefixes for a stored list of regions (a background job's requester)."""
     if "*" in regions:
         return None
-    from service.regions import region_prefix
+    from service.rules.regions import region_prefix
 
     return tuple(region_prefix(r) for r in regions)

@@ -32,7 +32,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from service.national_id import compose_national_id  # noqa: E402
+from service.rules.national_id import compose_national_id  # noqa: E402
 TOKEN = "bench-operator-token"
 FINAL = {"passed", "failed", "review", "error"}
 

@@ -114,7 +114,7 @@ def _enrol(services, count: int, photo: bytes) -> list[uuid.UUID]:
     """`count` pensioners sharing one reference embedding (computed once, by the real model)."""
     from certify import check_reference_photo, load_image
     from models.db import session_scope
-    from service.national_id import compose_national_id
+    from service.rules.national_id import compose_national_id
     from service.actors import OPERATOR
     from service.pensioners import add_reference, create_pensioner
 
@@ -204,8 +204,8 @@ def run_soak(*, jobs: int, workers: int, kill_every: int, data: Path, workdir: P
     from models import Attempt, AttemptStatus, FaceReference, QualificationRecord
     from models.migrate import upgrade
     from service.context import build_services
-    from service.maintenance import run_maintenance_pass
-    from service.queue import job_id_for
+    from service.housekeeping.maintenance import run_maintenance_pass
+    from service.infra.queue import job_id_for
     from workers.runtime import install_services
 
     def say(message: str) -> None:

@@ -30,7 +30,7 @@ app.add_typer(db_app, name="db")
 
 
 def _logging(verbose: bool = False) -> None:
-    from service.logs import configure_logging
+    from service.infra.logs import configure_logging
 
     configure_logging(get_settings(), level=logging.DEBUG if verbose else logging.INFO)
 
@@ -84,7 +84,7 @@ def worker(
 
 def _maintain_forever(settings: Settings, stop: threading.Event) -> None:
     from service.context import build_services
-    from service.maintenance import maintain_forever
+    from service.housekeeping.maintenance import maintain_forever
     from workers.runtime import install_services
 
     services = build_services(settings)
@@ -103,7 +103,7 @@ def maintain(
     raw videos past their retention. `certify serve` does this itself; run one `certify
     maintain` per deployment when the API runs with several replicas or not at all."""
     from service.context import build_services
-    from service.maintenance import run_maintenance_pass
+    from service.housekeeping.maintenance import run_maintenance_pass
     from workers.runtime import install_services
 
     _logging()
@@ -174,7 +174,7 @@ def serve(
     from models.migrate import upgrade
     from service.context import build_services
     from service.demo import load_demo_data
-    from service.embedded_redis import EmbeddedRedis
+    from service.infra.embedded_redis import EmbeddedRedis
 
     _logging()
     log = logging.getLogger("certify.serve")
@@ -665,7 +665,7 @@ def bulk_enrol(
     for row in refused[:20]:
         typer.echo(f"  line {row['line']}: " + "; ".join(f"{e['field']}: {e['code']}" for e in row["errors"]))
     if errors_out is not None:
-        from service.csv_cells import SafeCsvWriter
+        from service.infra.csv_cells import SafeCsvWriter
 
         with errors_out.open("w", newline="", encoding="utf-8") as out:
             writer = SafeCsvWriter(csv.writer(out))  # messages quote the file: no formulas
@@ -729,7 +729,7 @@ def export(
 def sweep() -> None:
     """Run the records sweep now (open new periods, mark overdue, suspend where configured)."""
     from service.context import build_services
-    from service.sweep import run_sweep
+    from service.housekeeping.sweep import run_sweep
 
     services = build_services(get_settings())
     try:
@@ -751,7 +751,7 @@ def keys_rewrap(
     Rotate by putting the new key first (keep the old one after it), running this, and
     dropping the old key once `certify keys rewrap --check` exits 0."""
     from service.context import build_services
-    from service.rewrap import rewrap_all
+    from service.housekeeping.rewrap import rewrap_all
 
     services = build_services(get_settings())
     try:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from models import ApiKey, StaffRole, StaffUser
 
 from .errors import ConflictError, InvalidInputError, NotFoundError
-from .regions import is_region_code
+from .rules.regions import is_region_code
 from .staff_sessions import revoke_staff_sessions
 
 __all__ = [

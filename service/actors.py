@@ -14,7 +14,7 @@ from typing import Protocol
 
 from models import Pensioner, StaffRole
 
-from .regions import region_matches
+from .rules.regions import region_matches
 
 __all__ = ["Actor", "SystemActor", "regions_cover", "sees_region", "sees_pensioner", "REVIEWING_KINDS", "OPERATOR"]
 

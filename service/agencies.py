@@ -21,9 +21,9 @@ from sqlalchemy.orm import Session
 
 from models import Agency, PeriodKind
 
-from .crypto import Keyring
+from .infra.crypto import Keyring
 from .errors import ConflictError, InvalidInputError
-from .regions import default_agency_name, is_region_code
+from .rules.regions import default_agency_name, is_region_code
 
 __all__ = [
     "RecordRules",

@@ -39,10 +39,10 @@ from models.db import session_scope
 from .actors import SystemActor, regions_cover
 from .context import Services
 from .errors import ServiceError
-from .national_id import NationalIdError, parse_national_id
+from .rules.national_id import NationalIdError, parse_national_id
 from .pensioners import create_pensioner, national_id_hash
 from .references import enrol_photo
-from .regions import is_region_code, region_matches
+from .rules.regions import is_region_code, region_matches
 
 __all__ = [
     "REQUIRED_COLUMNS",

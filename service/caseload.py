@@ -40,7 +40,7 @@ from models import (
     RecordStatus,
 )
 
-from .periods import period_for
+from .rules.periods import period_for
 
 __all__ = [
     "CASE_STATES",

@@ -31,9 +31,9 @@ from sqlalchemy.orm import Session
 
 from models import Certificate, Pensioner, QualificationRecord, RecordStatus
 
-from . import tokens
+from .infra import tokens
 from .agencies import issuer_for_region, signing_key
-from .crypto import Keyring
+from .infra.crypto import Keyring
 from .errors import ConflictError
 
 __all__ = [

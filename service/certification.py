@@ -28,14 +28,14 @@ from models import (
 
 from .admission import AdmissionRules, admit, tries_left
 from .certificates import issue_certificates
-from .crypto import Keyring
+from .infra.crypto import Keyring
 from .errors import ConflictError, ForbiddenError, GoneError, InvalidInputError, NotFoundError
 from .life_events import certified_by_data_match
 from .nonce_guard import NonceGuard
 from .pensioners import get_pensioner
 from .records import Certification, certify_period, check_certifiable, current_window, note_decision
 from .reviews import open_review
-from .storage import StoredBlob
+from .infra.storage import StoredBlob
 
 __all__ = [
     "Outcome",

@@ -18,15 +18,15 @@ from sqlalchemy.orm import Session, sessionmaker
 from models import utcnow
 from models.db import make_engine, make_session_factory
 
-from .blob_crypto import EncryptedBlobStore
-from .crypto import Keyring
-from .destinations import Resolver, resolve_host
+from .infra.blob_crypto import EncryptedBlobStore
+from .infra.crypto import Keyring
+from .infra.destinations import Resolver, resolve_host
 from .jobs import LANES, Lane, queue_name
-from .limits import RateLimiter
+from .infra.limits import RateLimiter
 from .login_throttle import KeyedLocks
-from .queue import connect_redis, make_queue
+from .infra.queue import connect_redis, make_queue
 from .settings import Settings
-from .storage import BlobStore, LocalBlobStore
+from .infra.storage import BlobStore, LocalBlobStore
 
 if TYPE_CHECKING:
     from certify import FaceBackend
@@ -106,7 +106,7 @@ def build_store(settings: Settings, keyring: Keyring) -> BlobStore:
     """Local files or an S3 bucket, encrypted at rest unless `encrypt_blobs` is off."""
     store: BlobStore
     if settings.storage_backend == "s3":
-        from .s3_storage import S3BlobStore, connect_s3
+        from .infra.s3_storage import S3BlobStore, connect_s3
 
         client = connect_s3(
             settings.s3_endpoint_url,

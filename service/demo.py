@@ -12,7 +12,7 @@ from models.db import session_scope
 from .context import Services
 from .actors import SystemActor
 from .errors import ServiceError
-from .national_id import compose_national_id
+from .rules.national_id import compose_national_id
 from .pensioners import create_pensioner, find_pensioner_by_national_id
 from .references import enrol_photo
 

@@ -144,7 +144,7 @@ def export_chunks(
     On PostgreSQL the database writes the CSV or the JSON lines itself (COPY);
     otherwise rows are read through a server-side cursor and formatted here. Both read
     one snapshot. CSV cells that would start a spreadsheet formula get a leading `'`
-    (service/csv_cells.py); NDJSON keeps the values as they are.
+    (service/infra/csv_cells.py); NDJSON keeps the values as they are.
     """
     if fmt not in EXPORT_FORMATS:
         raise InvalidInputError("format_invalid", f"format must be one of {list(EXPORT_FORMATS)}")
@@ -193,7 +193,7 @@ def create_export_job(
 
 
 def _prefixes(regions: Sequence[str]) -> tuple[str, ...] | None:
-    from .regions import region_prefix
+    from .rules.regions import region_prefix
 
     return None if "*" in regions else tuple(region_prefix(r) for r in regions)
 

@@ -21,12 +21,12 @@ from models.db import session_scope
 from .admission import AdmissionRules, undecided_attempt
 from .certification import create_attempt, get_session_for_upload
 from .context import Services
-from .dispatch import enqueue_attempt
+from .housekeeping.dispatch import enqueue_attempt
 from .errors import ConflictError, InvalidInputError
 from .lockout import record_failure
 from .nonce_guard import NonceGuard
 from .settings import Settings
-from .storage import copy_to
+from .infra.storage import copy_to
 
 __all__ = ["accept_upload", "video_limits", "extension_for"]
 

@@ -20,11 +20,11 @@ from models import EnrolmentStatus, LifeEvent, Method, Pensioner, QualificationR
 
 from .agencies import DATA_MATCH_SOURCES, rules_for_region
 from .certificates import issue_certificates
-from .crypto import Keyring
+from .infra.crypto import Keyring
 from .pensioners import find_pensioner_by_national_id
 from .records import Certification, certify_period
-from .periods import window_for
-from .regions import region_matches
+from .rules.periods import window_for
+from .rules.regions import region_matches
 
 __all__ = ["LifeEventIn", "ImportReport", "import_life_events", "MAX_EVENTS_PER_IMPORT", "certified_by_data_match"]
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from models import Attempt, PensionerLink
 
-from .crypto import keyed_hash
+from .infra.crypto import keyed_hash
 from .errors import (
     ConflictError,
     ForbiddenError,

@@ -5,7 +5,7 @@ the pensioner's: it is counted per client address and per session, never toward 
 pensioner's lockout (service.lockout). A client or a session that has used up its budget
 of wrong nonces is answered 429 `too_many_wrong_nonces` before its nonce is even
 compared, until the window ends. The counters are rate-limit counters
-(service.limits: Redis, or this process when Redis is down).
+(service.infra.limits: Redis, or this process when Redis is down).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import uuid
 from dataclasses import dataclass
 
 from .errors import ForbiddenError, RateLimitedError
-from .limits import Budget, RateLimiter, hashed
+from .infra.limits import Budget, RateLimiter, hashed
 
 __all__ = ["NonceGuard", "same_secret"]
 

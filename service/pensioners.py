@@ -23,12 +23,12 @@ from models import (
 )
 
 from .actors import Actor, sees_pensioner
-from .crypto import Keyring, keyed_hash
+from .infra.crypto import Keyring, keyed_hash
 from .errors import ConflictError, InvalidInputError, NotFoundError
 from .holds import hold_enrolment
-from .national_id import NationalIdError, parse_national_id
+from .rules.national_id import NationalIdError, parse_national_id
 from .records import check_schemes, current_window, ensure_records, set_schemes, window_of_label
-from .regions import is_region_code
+from .rules.regions import is_region_code
 
 __all__ = [
     "create_pensioner",

@@ -35,7 +35,7 @@ from models import (
 
 from .agencies import RecordRules, rules_for_region
 from .errors import ConflictError, InvalidInputError
-from .periods import PeriodWindow, calendar_window, rolling_window, valid_until, window_for
+from .rules.periods import PeriodWindow, calendar_window, rolling_window, valid_until, window_for
 
 __all__ = [
     "check_certifiable",

@@ -27,7 +27,7 @@ from certify import CURRENT_THRESHOLDS
 from models import FaceReference, Pensioner, ReferenceSource, ReferenceStatus, StaffRole
 
 from .actors import REVIEWING_KINDS, Actor, sees_region
-from .crypto import Keyring
+from .infra.crypto import Keyring
 from .errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
 from .pensioners import active_embeddings, embedding_of
 

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from models import Certificate, EnrolmentStatus, Pensioner, QualificationRecord, RecordStatus, Scheme
 
-from .csv_cells import neutralised_sql
+from .infra.csv_cells import neutralised_sql
 from .errors import InvalidInputError
 
 __all__ = [
@@ -123,7 +123,7 @@ def _query(filters: ResultFilters, prefixes: Sequence[str] | None, columns=_COLU
     if prefixes is not None:
         query = query.where(_region_condition(prefixes))
     if filters.region is not None:
-        from .regions import region_prefix
+        from .rules.regions import region_prefix
 
         query = query.where(Pensioner.region_code.like(f"{region_prefix(filters.region)}%"))
     if filters.period is not None:
@@ -227,7 +227,7 @@ def _text_columns(dialect: str, *, for_csv: bool = False) -> list[Any]:
 
     Exports move a million rows: formatting UUIDs, timestamps and reason lists in SQL
     (instead of building Python objects per value) keeps the stream fast. `for_csv`:
-    stored text that starts with a formula trigger gets a leading `'` (service/csv_cells.py),
+    stored text that starts with a formula trigger gets a leading `'` (service/infra/csv_cells.py),
     in SQL, so that PostgreSQL's COPY and the SQLite stream write the same safe cells.
     """
     r, p, c = "qualification_records", "pensioners", "certificates"

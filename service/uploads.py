@@ -45,7 +45,7 @@ from .errors import (
 )
 from .intake import accept_upload
 from .nonce_guard import NonceGuard
-from .storage import BlobStore, spool_directory
+from .infra.storage import BlobStore, spool_directory
 
 __all__ = [
     "UploadState",

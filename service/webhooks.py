@@ -28,8 +28,8 @@ from sqlalchemy.orm import Session
 
 from models import DeliveryStatus, FeedCounter, Pensioner, RecordEvent, Webhook, WebhookDelivery
 
-from .crypto import Keyring
-from .destinations import (
+from .infra.crypto import Keyring
+from .infra.destinations import (
     DestinationRefusedError,
     Resolver,
     address_refusal,
@@ -40,7 +40,7 @@ from .destinations import (
     resolve_host,
 )
 from .errors import InvalidInputError
-from .regions import is_region_code, region_matches
+from .rules.regions import is_region_code, region_matches
 
 __all__ = [
     "WEBHOOK_EVENTS",
@@ -195,7 +195,7 @@ def attempt_delivery(
 ) -> bool:
     """POST the delivery once; logs the try on the row. True when the receiver took it.
     The host is resolved once (`resolve`) and the POST goes to one of the addresses
-    checked (service/destinations.py); a host with a non-public address is not contacted
+    checked (service/infra/destinations.py); a host with a non-public address is not contacted
     unless `allow_private`. Redirects are not followed."""
     body = json.dumps(delivery.payload, ensure_ascii=False, separators=(",", ":")).encode()
     timestamp = int(now.timestamp())

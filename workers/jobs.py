@@ -13,7 +13,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from models import Attempt, AttemptStatus
 from models.db import session_scope
 
-from service.logs import log_context
+from service.infra.logs import log_context
 
 from .process import run_attempt
 from .runtime import current_services

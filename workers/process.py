@@ -18,7 +18,7 @@ from models import Attempt, AttemptStatus, Channel
 from models.db import session_scope
 from service.intake import video_limits
 from service.lockout import LockoutPolicy, record_failure
-from service.metrics import record_job_metrics
+from service.infra.metrics import record_job_metrics
 from service.certification import (
     REASON_VIDEO_REUSED,
     Outcome,

@@ -18,7 +18,7 @@ from models import DeliveryStatus, Webhook, WebhookDelivery
 from models.db import session_scope
 from service.exports import run_export_job
 from service.jobs import enqueue_delivery
-from service.sweep import run_sweep, schedule_next_sweep
+from service.housekeeping.sweep import run_sweep, schedule_next_sweep
 from service.webhooks import WebhookDeliveryError, attempt_delivery, fan_out
 
 from .runtime import current_services

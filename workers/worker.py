@@ -21,10 +21,10 @@ from rq.job import Job
 from rq.serializers import JSONSerializer
 
 from service.context import build_services
-from service.dispatch import enqueue_pending
+from service.housekeeping.dispatch import enqueue_pending
 from service.jobs import LANES, Lane
 from service.settings import Settings
-from service.sweep import schedule_next_sweep
+from service.housekeeping.sweep import schedule_next_sweep
 
 from .runtime import install_services
 

@@ -10,7 +10,7 @@ from models import Agency, StaffRole
 from service.agencies import configure_agency, create_agency, public_key_pem
 from service.audit import record_audit
 from service.errors import ForbiddenError, InvalidInputError, NotFoundError
-from service.regions import is_region_code
+from service.rules.regions import is_region_code
 
 from ..agency_schemas import AgencyCreate, AgencyPublic
 from ..auth import PrincipalDep

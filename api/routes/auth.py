@@ -14,7 +14,7 @@ from service.audit import record_audit
 from service.errors import RateLimitedError
 from service.login_throttle import account_key, check_login_allowed, record_login_failure
 from service.staff_sessions import csrf_token, open_staff_session, revoke_staff_session
-from service.tokens import sign_token
+from service.infra.tokens import sign_token
 
 from ..auth import (
     CSRF_COOKIE,

@@ -26,7 +26,7 @@ from service.certification import get_attempt
 from service.context import Services
 from service.errors import ForbiddenError, NotFoundError
 from service.links import pensioner_of_pass
-from service.qr import qr_png
+from service.infra.qr import qr_png
 
 from ..agency_schemas import CertificatePublic, CertificateRevoke, VerifyCreate, VerifyPublic
 from ..auth import OptionalPrincipalDep, Principal, PrincipalDep, require_scope

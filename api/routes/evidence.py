@@ -16,7 +16,7 @@ from fastapi.responses import Response
 from models import Attempt, FaceReference, Pensioner, ReferenceStatus
 from service.audit import record_audit
 from service.errors import ForbiddenError, NotFoundError
-from service.storage import BlobNotFoundError
+from service.infra.storage import BlobNotFoundError
 
 from ..access import may_see_evidence
 from ..agency_schemas import EvidencePublic

@@ -13,7 +13,7 @@ from service.audit import record_audit
 from service.errors import ConflictError, GoneError, NotFoundError
 from service.exports import MEDIA_TYPES, create_export_job
 from service.jobs import enqueue_export
-from service.regions import region_matches
+from service.rules.regions import region_matches
 from service.results import ResultFilters
 
 from ..agency_schemas import ExportCreate, ExportPublic

@@ -27,7 +27,7 @@ from service.links import (
     redeem_link,
     revoke_link,
 )
-from service.names import mask_name
+from service.rules.names import mask_name
 from service.pensioners import get_pensioner
 from service.records import current_window
 

@@ -14,7 +14,7 @@ from service.audit import record_audit
 from service.errors import ForbiddenError
 from service.pensioners import create_pensioner
 from service.references import enrol_photo
-from service.storage import spool_directory
+from service.infra.storage import spool_directory
 
 from ..access import CaseworkerDep, EnrolerDep, visible_pensioner
 from ..deps import DbDep, NowDep, ServicesDep

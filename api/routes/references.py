@@ -19,7 +19,7 @@ from service.reference_review import (
     may_approve,
     pending_references,
 )
-from service.storage import BlobNotFoundError
+from service.infra.storage import BlobNotFoundError
 
 from ..access import CaseworkerDep
 from ..auth import Principal

@@ -15,7 +15,7 @@ from service.certification import get_session_for_upload, open_session
 from service.errors import InvalidInputError
 from service.intake import accept_upload
 from service.nonce_guard import NonceGuard
-from service.storage import spool_directory
+from service.infra.storage import spool_directory
 
 from ..access import CaseworkerDep, visible_pensioner
 from ..credentials import NonceDep

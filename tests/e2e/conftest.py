@@ -41,9 +41,9 @@ from certify import parse_challenge
 from models import Attempt, CertificationSession
 from models.migrate import upgrade
 from service.context import Services, build_services
-from service.embedded_redis import EmbeddedRedis
-from service.national_id import compose_national_id
-from service.periods import period_for
+from service.infra.embedded_redis import EmbeddedRedis
+from service.rules.national_id import compose_national_id
+from service.rules.periods import period_for
 from service.settings import Settings
 from tests.conftest import REPO_ROOT, in_ci
 from tests.media import ffmpeg

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from models import Attempt, FaceReference, QualificationRecord
-from service.periods import period_for
+from service.rules.periods import period_for
 from service.reference_review import distance_to_active, likeness
 
 from .conftest import (

@@ -18,7 +18,7 @@ from service.accounts import create_api_key, create_staff
 from service.actors import OPERATOR
 from service.certification import Outcome, record_outcome
 from service.context import Services
-from service.national_id import compose_national_id
+from service.rules.national_id import compose_national_id
 from service.pensioners import create_pensioner
 from service.records import current_window
 

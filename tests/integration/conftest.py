@@ -28,7 +28,7 @@ from sqlalchemy.engine import make_url
 from api import create_app
 from models.migrate import upgrade
 from service.context import Services, build_services
-from service.embedded_redis import EmbeddedRedis
+from service.infra.embedded_redis import EmbeddedRedis
 from service.settings import Settings
 from tests.conftest import in_ci
 from workers.runtime import install_services

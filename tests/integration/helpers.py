@@ -9,7 +9,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from service.national_id import compose_national_id
+from service.rules.national_id import compose_national_id
 from tests.media import ffmpeg
 
 OPERATOR = {"Authorization": "Bearer test-operator-token"}

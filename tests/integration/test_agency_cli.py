@@ -12,7 +12,7 @@ import zipfile
 
 import pytest
 
-from service.national_id import compose_national_id
+from service.rules.national_id import compose_national_id
 from tests.conftest import REPO_ROOT
 
 from .agency_helpers import api_key, decided_attempt, make_pensioner

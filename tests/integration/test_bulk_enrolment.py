@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from models import FaceReference, Pensioner, PensionerScheme, QualificationRecord
-from service.national_id import compose_national_id
+from service.rules.national_id import compose_national_id
 
 from .agency_helpers import api_key, make_pensioner
 from .conftest import run_worker_burst

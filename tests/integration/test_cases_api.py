@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from models import Attempt, CertificationSession, QualificationRecord, RecordStatus
 from service.accounts import create_api_key, create_staff
-from service.periods import period_for
+from service.rules.periods import period_for
 from tests import media
 
 from .helpers import OPERATOR, add_photo, create_pensioner, new_national_id, upload_video

@@ -1,11 +1,11 @@
-"""The formula-injection rule in SQL (service/csv_cells.py) agrees with the Python rule,
+"""The formula-injection rule in SQL (service/infra/csv_cells.py) agrees with the Python rule,
 on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
 from sqlalchemy import create_engine, text
 
-from service.csv_cells import neutralise_cell, neutralised_sql
+from service.infra.csv_cells import neutralise_cell, neutralised_sql
 
 VALUES = [
     "=1+1", "+86 10", "-5", "@SUM(A1)", "\tTAB", "\rCR", "'already", "张三", "a=b", " =x", "", "=", "x\n=y",

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from service.agencies import create_agency
-from service.national_id import compose_national_id
+from service.rules.national_id import compose_national_id
 
 from .agency_helpers import api_key, make_pensioner
 from .helpers import OPERATOR

@@ -97,8 +97,8 @@ def test_job_files_are_deleted_after_their_retention_time(client, services):
     import uuid
 
     from models import EnrolmentJob, ExportJob, JobState
-    from service.retention import purge_expired_job_files
-    from service.storage import BlobNotFoundError
+    from service.housekeeping.retention import purge_expired_job_files
+    from service.infra.storage import BlobNotFoundError
 
     _seed(services)
     key = api_key(services, regions=["440000"], scopes=["export:read"])

@@ -21,9 +21,9 @@ from api import create_app
 from certify import parse_challenge
 from models import Attempt, CertificationSession, FaceReference, QualificationRecord
 from service.context import build_services
-from service.maintenance import run_maintenance_pass
-from service.queue import job_id_for, job_state
-from service.watchdog import recover_stale_attempts
+from service.housekeeping.maintenance import run_maintenance_pass
+from service.infra.queue import job_id_for, job_state
+from service.housekeeping.watchdog import recover_stale_attempts
 from tests.media import cut_clip
 from workers.process import process_attempt
 from workers.runtime import install_services

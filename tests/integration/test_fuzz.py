@@ -24,7 +24,7 @@ from fastapi.testclient import TestClient
 
 from api import create_app
 from models import Attempt
-from service.national_id import compose_national_id
+from service.rules.national_id import compose_national_id
 from tests import media
 from tests.conftest import REPO_ROOT
 

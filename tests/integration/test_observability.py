@@ -8,8 +8,8 @@ import logging
 
 from pydantic import SecretStr
 
-from service.logs import configure_logging
-from service.metrics import record_job_metrics
+from service.infra.logs import configure_logging
+from service.infra.metrics import record_job_metrics
 
 
 def test_metrics_show_requests_queue_stages_and_decisions(client, services):

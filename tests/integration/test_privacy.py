@@ -18,10 +18,10 @@ from sqlalchemy import select, update
 from api import create_app
 from certify import parse_challenge
 from models import Attempt, CertificationSession, Pensioner
-from service.blob_crypto import BLOB_MAGIC
-from service.logs import configure_logging, redact
+from service.infra.blob_crypto import BLOB_MAGIC
+from service.infra.logs import configure_logging, redact
 from service.pensioners import active_embeddings
-from service.retention import purge_expired_videos
+from service.housekeeping.retention import purge_expired_videos
 from tests import media
 
 from .conftest import run_worker_burst
@@ -281,7 +281,7 @@ def test_key_rotation_rewraps_every_column_and_blob(services, client, clips):
 
     from service.context import build_services
     from service.pensioners import national_id_of
-    from service.rewrap import rewrap_all
+    from service.housekeeping.rewrap import rewrap_all
 
     national_id = "11010519491231002X"
     pensioner, attempt_id = _passed_attempt(services, client, clips, national_id=national_id)

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from models import Certificate, QualificationRecord, RecordEvent
 from service.agencies import create_agency
 from service.jobs import Lane
-from service.sweep import run_sweep, schedule_next_sweep, sweep_job_id
+from service.housekeeping.sweep import run_sweep, schedule_next_sweep, sweep_job_id
 
 from .agency_helpers import decided_attempt, make_pensioner
 from .conftest import run_worker_burst

@@ -16,10 +16,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api import create_app
-from service.blob_crypto import BLOB_MAGIC, EncryptedBlobStore
+from service.infra.blob_crypto import BLOB_MAGIC, EncryptedBlobStore
 from service.context import build_services
-from service.s3_storage import S3BlobStore, connect_s3
-from service.storage import BlobNotFoundError
+from service.infra.s3_storage import S3BlobStore, connect_s3
+from service.infra.storage import BlobNotFoundError
 from tests import media
 from workers.runtime import install_services
 

@@ -15,7 +15,7 @@ from rq.serializers import JSONSerializer
 from sqlalchemy import func, select
 
 from models import Attempt, CertificationSession
-from service.queue import job_id_for
+from service.infra.queue import job_id_for
 from tests import media
 
 from .helpers import add_photo, create_pensioner, open_session, upload_video

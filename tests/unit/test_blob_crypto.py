@@ -10,9 +10,9 @@ import stat
 
 import pytest
 
-from service.blob_crypto import BLOB_MAGIC, EncryptedBlobStore
-from service.crypto import CryptoError, Keyring
-from service.storage import LocalBlobStore, MemoryBlobStore
+from service.infra.blob_crypto import BLOB_MAGIC, EncryptedBlobStore
+from service.infra.crypto import CryptoError, Keyring
+from service.infra.storage import LocalBlobStore, MemoryBlobStore
 
 SEGMENT = 64
 

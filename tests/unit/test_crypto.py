@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from service.crypto import CryptoError, Keyring, keyed_hash
+from service.infra.crypto import CryptoError, Keyring, keyed_hash
 
 
 def _key(key_id: str) -> str:

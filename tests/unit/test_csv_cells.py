@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
-from service.csv_cells import SafeCsvWriter, neutralise_cell, neutralise_row
+from service.infra.csv_cells import SafeCsvWriter, neutralise_cell, neutralise_row
 
 
 def test_formula_triggers_get_a_leading_quote_and_nothing_else_changes():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from service.limits import Budget, RateLimiter
+from service.infra.limits import Budget, RateLimiter
 
 
 class _DeadRedis:

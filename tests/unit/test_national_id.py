@@ -4,13 +4,13 @@ import datetime as dt
 
 import pytest
 
-from service.national_id import (
+from service.rules.national_id import (
     NationalIdError,
     check_character,
     compose_national_id,
     parse_national_id,
 )
-from service.regions import is_region_code, region_matches
+from service.rules.regions import is_region_code, region_matches
 
 
 def test_published_example_number_validates():
@@ -68,8 +68,8 @@ def test_region_codes():
 
 
 def test_every_province_has_a_name_for_its_default_agency():
-    from service.national_id import PROVINCES
-    from service.regions import PROVINCE_NAMES, default_agency_name
+    from service.rules.national_id import PROVINCES
+    from service.rules.regions import PROVINCE_NAMES, default_agency_name
 
     assert set(PROVINCE_NAMES) == set(PROVINCES)
     assert default_agency_name("110000") == "北京市社会保险经办机构"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from service.periods import calendar_window, rolling_window, window_for
+from service.rules.periods import calendar_window, rolling_window, window_for
 
 
 def test_calendar_year_window_and_grace():

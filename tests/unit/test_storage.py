@@ -5,7 +5,7 @@ import io
 
 import pytest
 
-from service.storage import BlobNotFoundError, LocalBlobStore, MemoryBlobStore
+from service.infra.storage import BlobNotFoundError, LocalBlobStore, MemoryBlobStore
 
 
 @pytest.mark.parametrize("kind", ["local", "memory"])

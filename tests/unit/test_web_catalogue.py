@@ -36,7 +36,7 @@ PAGE_FACING_MODULES = (
     "api/routes/cases.py", "api/routes/references.py",
     "service/certification.py", "service/intake.py", "service/uploads.py", "service/links.py",
     "service/caseload.py", "service/reference_review.py", "service/references.py",
-    "service/pensioners.py", "service/national_id.py", "service/login_throttle.py",
+    "service/pensioners.py", "service/rules/national_id.py", "service/login_throttle.py",
 )
 """Where the errors the pages can meet come from (the agency API's codes are for machines)."""
 

@@ -73,7 +73,7 @@ def test_names_are_judged_by_every_address_including_translated_ones():
 
 
 def test_a_destination_is_resolved_once_and_keeps_the_checked_addresses():
-    from service.destinations import resolve_destination
+    from service.infra.destinations import resolve_destination
 
     calls = []
 

@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from service.national_id import compose_national_id
+from service.rules.national_id import compose_national_id
 from tests.conftest import REPO_ROOT
 from tests.integration.agency_helpers import api_key
 from tests.integration.conftest import run_worker_burst

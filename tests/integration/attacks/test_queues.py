@@ -11,7 +11,7 @@ import uuid
 import pytest
 
 from models import Attempt, AttemptStatus, EnrolmentJob, ExportJob, JobState
-from service.national_id import compose_national_id
+from service.rules.national_id import compose_national_id
 from tests.integration.agency_helpers import api_key
 
 from .conftest import METRICS_TOKEN

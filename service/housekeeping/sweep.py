@@ -17,10 +17,10 @@ from redis.exceptions import RedisError
 
 from models.db import session_scope
 
-from .audit import record_audit
-from .context import Services
-from .jobs import RECORDS_SWEEP, enqueue_job
-from .records import SWEEP_BATCH, mark_overdue, open_current_periods, suspend_overdue
+from ..audit import record_audit
+from ..context import Services
+from ..jobs import RECORDS_SWEEP, enqueue_job
+from ..records import SWEEP_BATCH, mark_overdue, open_current_periods, suspend_overdue
 
 __all__ = ["SweepReport", "run_sweep", "sweep_job_id", "schedule_next_sweep"]
 

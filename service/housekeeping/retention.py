@@ -21,8 +21,8 @@ from sqlalchemy import select, update
 from models import Attempt, AttemptStatus, EnrolmentJob, ExportJob, JobState
 from models.db import session_scope
 
-from .context import Services
-from .storage import spool_directory
+from ..context import Services
+from ..infra.storage import spool_directory
 
 __all__ = [
     "purge_expired_videos",

@@ -18,8 +18,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from models import Attempt, AttemptStatus
 from models.db import session_scope
 
-from .context import Services
-from .jobs import CERTIFICATION, enqueue_job
+from ..context import Services
+from ..jobs import CERTIFICATION, enqueue_job
 
 __all__ = ["enqueue_attempt", "enqueue_pending"]
 

@@ -13,7 +13,7 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from rq.serializers import JSONSerializer
 
-from .jobs import CERTIFICATION
+from ..jobs import CERTIFICATION
 
 __all__ = [
     "connect_redis",

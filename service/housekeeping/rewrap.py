@@ -22,12 +22,12 @@ from sqlalchemy import select
 from models import Agency, Attempt, EnrolmentJob, ExportJob, FaceReference, Pensioner, Webhook
 from models.db import session_scope
 
-from .agencies import signing_key_context
-from .blob_crypto import EncryptedBlobStore
-from .context import Services
-from .pensioners import encryption_context
-from .storage import BlobNotFoundError
-from .webhooks import secret_context
+from ..agencies import signing_key_context
+from ..infra.blob_crypto import EncryptedBlobStore
+from ..context import Services
+from ..pensioners import encryption_context
+from ..infra.storage import BlobNotFoundError
+from ..webhooks import secret_context
 
 __all__ = ["RewrapReport", "rewrap_all", "ENCRYPTED_COLUMNS"]
 

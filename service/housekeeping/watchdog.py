@@ -31,9 +31,9 @@ from sqlalchemy import and_, or_, select
 from models import Attempt, AttemptStatus
 from models.db import session_scope
 
-from .context import Services
+from ..context import Services
 from .dispatch import enqueue_attempt
-from .queue import LIVE_JOB_STATES, job_state
+from ..infra.queue import LIVE_JOB_STATES, job_state
 
 __all__ = [
     "RecoveryReport",
@@ -87,7 +87,7 @@ def _started_ids(services: Services) -> set[str]:
 
 def recover_stale_attempts(services: Services, *, limit: int = STALE_BATCH) -> RecoveryReport:
     """Re-enqueue attempts stuck in `queued`/`processing` whose job will never run."""
-    from .queue import job_id_for
+    from ..infra.queue import job_id_for
 
     settings = services.settings
     cleanup_abandoned_jobs(services)
