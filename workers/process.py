@@ -11,9 +11,9 @@ import io
 import logging
 import time
 import uuid
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
-from certify import Challenge, VideoError, assess, decode_video
+from certify import Assessment, Challenge, VideoError, assess, decode_video
 from models import Attempt, AttemptStatus, Channel
 from models.db import session_scope
 from service.intake import video_limits
@@ -49,7 +49,7 @@ def _assess_stored_video(
     video_key: str,
     challenge: Challenge,
     references: list,
-) -> tuple[Outcome, object | None]:
+) -> tuple[Outcome, Assessment | None]:
     try:
         with services.store.local_path(video_key) as path:
             video = decode_video(path, limits=video_limits(services.settings))
@@ -91,9 +91,40 @@ def process_attempt(services: Services, attempt_id: uuid.UUID) -> str:
     return run_attempt(services, attempt_id)[0]
 
 
+@dataclass(frozen=True)
+class _Work:
+    """What processing one attempt needs, read while its row was locked."""
+
+    attempt_id: uuid.UUID
+    challenge: Challenge
+    references: list
+    video_key: str | None
+    reused_from: uuid.UUID | None
+    """An earlier attempt of the pensioner with byte-identical video, if any."""
+
+
 def run_attempt(services: Services, attempt_id: uuid.UUID) -> tuple[str, bool]:
-    """Certify one attempt; returns its final status and whether this run recorded it."""
+    """Certify one attempt; returns its final status and whether this run recorded it.
+
+    load (lock the row, mark it processing) -> assess (no transaction open while the
+    engine works) -> record (the outcome and everything it implies, in one transaction)
+    -> side effects (webhooks, metrics), only once the outcome is committed.
+    """
     started = time.perf_counter()
+    work = _load(services, attempt_id)
+    if not isinstance(work, _Work):
+        return work
+    outcome, assessment = _assess(services, work)
+    recorded = _record(services, work, outcome, assessment)
+    if isinstance(recorded, str):
+        return recorded, False  # a concurrent run finished first
+    _after(services, attempt_id, recorded, started_s=started)
+    return recorded.status, True
+
+
+def _load(services: Services, attempt_id: uuid.UUID) -> _Work | tuple[str, bool]:
+    """Lock the attempt and mark it processing; or the answer when there is nothing to do
+    (missing, already final, or set aside after too many runs)."""
     with session_scope(services.sessions) as db:
         attempt = db.get(Attempt, attempt_id, with_for_update=True)
         if attempt is None:
@@ -118,35 +149,47 @@ def run_attempt(services: Services, attempt_id: uuid.UUID) -> tuple[str, bool]:
             log.error("attempt %s set aside after %d runs", attempt_id, attempt.processing_runs)
             return AttemptStatus.ERROR, True
         mark_processing(db, attempt=attempt, now=services.clock())
-        challenge = Challenge.from_json(attempt.session.challenge)
-        references = active_embeddings(db, keyring=services.keyring, pensioner_id=attempt.pensioner_id)
-        reused_from = earlier_upload_of_same_video(db, attempt=attempt)
-        video_key = attempt.video_key
+        work = _Work(
+            attempt_id=attempt_id,
+            challenge=Challenge.from_json(attempt.session.challenge),
+            references=active_embeddings(db, keyring=services.keyring, pensioner_id=attempt.pensioner_id),
+            video_key=attempt.video_key,
+            reused_from=earlier_upload_of_same_video(db, attempt=attempt),
+        )
         db.commit()
+    return work
 
-    assessment = None
-    if reused_from is not None:
-        outcome = Outcome(
+
+def _assess(services: Services, work: _Work) -> tuple[Outcome, Assessment | None]:
+    if work.reused_from is not None:
+        return Outcome(
             status=AttemptStatus.FAILED,
             reasons=[REASON_VIDEO_REUSED],
-            error=f"same video as attempt {reused_from}",
-        )
-    elif video_key is None:
-        outcome = Outcome(status=AttemptStatus.ERROR, reasons=[], error="the video was purged")
-    else:
-        outcome, assessment = _assess_stored_video(
-            services,
-            attempt_id=attempt_id,
-            video_key=video_key,
-            challenge=challenge,
-            references=references,
-        )
+            error=f"same video as attempt {work.reused_from}",
+        ), None
+    if work.video_key is None:
+        return Outcome(status=AttemptStatus.ERROR, reasons=[], error="the video was purged"), None
+    return _assess_stored_video(
+        services,
+        attempt_id=work.attempt_id,
+        video_key=work.video_key,
+        challenge=work.challenge,
+        references=work.references,
+    )
 
+
+def _record(
+    services: Services, work: _Work, outcome: Outcome, assessment: Assessment | None
+) -> Outcome | str:
+    """The outcome and what it implies, in one transaction: the attempt and its records, a
+    fresh reference after a pass, the pensioner's failure toward the lockout, the audit row.
+    Returns the outcome recorded (a re-used recording turns it into a failure), or the
+    status a concurrent run already recorded."""
     with session_scope(services.sessions) as db:
-        attempt = db.get(Attempt, attempt_id, with_for_update=True)
+        attempt = db.get(Attempt, work.attempt_id, with_for_update=True)
         assert attempt is not None
         if attempt.status in AttemptStatus.FINAL:
-            return attempt.status, False  # a concurrent run finished first
+            return attempt.status
         if outcome.fingerprint:
             outcome = _unless_reused(db, attempt=attempt, outcome=outcome)
         now = services.clock()
@@ -173,10 +216,14 @@ def run_attempt(services: Services, attempt_id: uuid.UUID) -> tuple[str, bool]:
                 details={"decision": outcome.status, "thresholds_version": outcome.thresholds_version},
             )
         db.commit()
-        if outcome.status in AttemptStatus.DECIDED:
-            announce_changes(services)  # webhooks for the records that changed
-        log.info("attempt %s: %s %s", attempt_id, outcome.status, ",".join(outcome.reasons))
+    return outcome
+
+
+def _after(services: Services, attempt_id: uuid.UUID, outcome: Outcome, *, started_s: float) -> None:
+    """Side effects of a committed outcome: webhooks for the changed records, metrics."""
+    if outcome.status in AttemptStatus.DECIDED:
+        announce_changes(services)
+    log.info("attempt %s: %s %s", attempt_id, outcome.status, ",".join(outcome.reasons))
     timings = dict((outcome.result or {}).get("timings_ms") or {})
-    timings["total"] = (time.perf_counter() - started) * 1000.0
+    timings["total"] = (time.perf_counter() - started_s) * 1000.0
     record_job_metrics(services.redis, timings_ms=timings, status=outcome.status, reasons=outcome.reasons)
-    return outcome.status, True
