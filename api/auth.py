@@ -1,4 +1,4 @@
-"""Who is calling: the principal behind a request, and what it may see.
+"""Who is calling: the principal behind a request (what it may do: api/permissions.py).
 
     operator   the bootstrap bearer token from settings (all regions)
     staff      community staff, signed-in by cookie (their region)
@@ -17,7 +17,6 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated
 
@@ -25,12 +24,10 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
-from models import Pensioner, StaffRole, StaffSession, StaffUser
+from models import StaffSession, StaffUser
 from service.accounts import verify_api_key
 from service.context import Services
 from service.errors import ForbiddenError, ServiceError
-from service.actors import regions_cover
-from service.rules.regions import region_prefix
 from service.settings import Settings
 from service.staff_sessions import csrf_token_matches, live_staff_session
 from service.infra.tokens import read_token
@@ -40,10 +37,10 @@ from .deps import DbDep, ServicesDep
 
 __all__ = [
     "Principal",
+    "OPERATOR_KIND",
+    "AGENCY_KIND",
     "PrincipalDep",
     "OptionalPrincipalDep",
-    "require_roles",
-    "require_scope",
     "SESSION_COOKIE",
     "CSRF_COOKIE",
     "SESSION_PURPOSE",
@@ -55,6 +52,11 @@ __all__ = [
     "staff_for_cookie",
     "verified_actor",
 ]
+
+OPERATOR_KIND = "operator"
+"""The principal of the bootstrap bearer token (`CERTIFY_API_TOKEN`): every region."""
+AGENCY_KIND = "agency"
+"""The principal of an agency API key: its scopes, its regions."""
 
 SESSION_COOKIE = STAFF_COOKIE
 CSRF_COOKIE = "certify_csrf"
@@ -83,7 +85,8 @@ class UnauthorizedError(ServiceError):
 
 @dataclass(frozen=True)
 class Principal:
-    """An `Actor` (service/actors.py) behind a request."""
+    """An `Actor` (service/actors.py) behind a request: who it is and which regions and
+    scopes it holds. What that lets it do is decided in api/permissions.py."""
 
     kind: str
     """operator | staff | reviewer | admin | agency"""
@@ -92,25 +95,6 @@ class Principal:
     """Region codes this principal may see; ("*",) means every region."""
     scopes: frozenset[str] = field(default_factory=frozenset)
     display_name: str = ""
-
-    @property
-    def is_staff_account(self) -> bool:
-        return self.kind in StaffRole.ALL
-
-    def sees_region(self, code: str | None) -> bool:
-        return regions_cover(self.regions, code)
-
-    def sees_pensioner(self, pensioner: Pensioner) -> bool:
-        """Paying region, or (for staff assisting away from home) the residence region."""
-        return self.sees_region(pensioner.region_code) or self.sees_region(
-            pensioner.residence_region_code
-        )
-
-    def region_prefixes(self) -> tuple[str, ...] | None:
-        """SQL LIKE prefixes for this principal's regions; None means unrestricted."""
-        if "*" in self.regions:
-            return None
-        return tuple(region_prefix(r) for r in self.regions)
 
 
 def _staff_principal(user: StaffUser) -> Principal:
@@ -127,12 +111,12 @@ def principal_for_bearer(db: Session, settings: Settings, *, token: str, now: dt
     if secrets.compare_digest(
         token.encode("utf-8", "surrogateescape"), settings.api_token.get_secret_value().encode()
     ):
-        return Principal(kind="operator", actor_id="operator", regions=("*",))
+        return Principal(kind=OPERATOR_KIND, actor_id="operator", regions=("*",))
     key = verify_api_key(db, text=token, now=now)
     if key is None:
         return None
     return Principal(
-        kind="agency",
+        kind=AGENCY_KIND,
         actor_id=f"apikey:{key.prefix}",
         regions=tuple(key.regions),
         scopes=frozenset(key.scopes),
@@ -177,7 +161,7 @@ def get_principal(
         principal = principal_for_bearer(db, services.settings, token=token, now=services.clock())
         if principal is None:
             raise UnauthorizedError("unauthorized", "the bearer token is not valid")
-        if principal.kind == "agency":
+        if principal.kind == AGENCY_KIND:
             db.commit()  # last_used_at
         return principal
     return _cookie_principal(request, services, db)
@@ -235,27 +219,5 @@ def require_principal(principal: OptionalPrincipalDep) -> Principal:
 
 
 PrincipalDep = Annotated[Principal, Depends(require_principal)]
-
-
-def require_roles(*kinds: str) -> Callable[[Principal], Principal]:
-    """A dependency admitting only these principal kinds (the operator is always admitted)."""
-
-    def check(principal: PrincipalDep) -> Principal:
-        if principal.kind != "operator" and principal.kind not in kinds:
-            raise ForbiddenError("forbidden", f"this needs one of: {', '.join(kinds)}")
-        return principal
-
-    return check
-
-
-def require_scope(scope: str) -> Callable[[Principal], Principal]:
-    """A dependency for agency endpoints: an API key with `scope` (or the operator)."""
-
-    def check(principal: PrincipalDep) -> Principal:
-        if principal.kind == "operator" or principal.kind == "admin":
-            return principal
-        if principal.kind != "agency" or scope not in principal.scopes:
-            raise ForbiddenError("scope_missing", f"this needs an API key with scope {scope}")
-        return principal
-
-    return check
+"""Someone known is calling (else 401). Routes name a permission of api/permissions.py
+instead, which builds on this."""

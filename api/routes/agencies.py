@@ -6,22 +6,16 @@ from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse
 from sqlalchemy import select
 
-from models import Agency, StaffRole
+from models import Agency
 from service.agencies import configure_agency, create_agency, public_key_pem
 from service.audit import record_audit
-from service.errors import ForbiddenError, InvalidInputError, NotFoundError
-from service.rules.regions import is_region_code
+from service.errors import NotFoundError
 
 from ..agency_schemas import AgencyCreate, AgencyPublic
-from ..auth import PrincipalDep
 from ..deps import DbDep, NowDep, ServicesDep, client_ip
+from ..permissions import AgencyAdminDep, AnyPrincipalDep, check_region_filter, rows_in_regions
 
 router = APIRouter(prefix="/v1/agencies", tags=["agency: agencies"])
-
-
-def _admin(principal) -> None:
-    if principal.kind not in ("operator", StaffRole.ADMIN):
-        raise ForbiddenError("forbidden", "configuring agencies needs an admin account")
 
 
 def _agency(db, region_code: str) -> Agency:
@@ -32,28 +26,20 @@ def _agency(db, region_code: str) -> Agency:
 
 
 @router.get("", response_model=list[AgencyPublic])
-def list_agencies(db: DbDep, principal: PrincipalDep) -> list[AgencyPublic]:
+def list_agencies(db: DbDep, principal: AnyPrincipalDep) -> list[AgencyPublic]:
     """The agencies of the regions the caller sees."""
     agencies = db.scalars(select(Agency).order_by(Agency.region_code)).all()
-    return [
-        AgencyPublic.of(a, public_key_pem(a))
-        for a in agencies
-        if principal.sees_region(a.region_code)
-    ]
+    return [AgencyPublic.of(a, public_key_pem(a)) for a in rows_in_regions(principal, agencies)]
 
 
 @router.put("/{region_code}", response_model=AgencyPublic)
 def put_agency(
     region_code: str, body: AgencyCreate, request: Request, db: DbDep, services: ServicesDep,
-    now: NowDep, principal: PrincipalDep,
+    now: NowDep, principal: AgencyAdminDep,
 ) -> AgencyPublic:
     """Create or change the agency of a region (admin): period kind, grace, suspension,
     accepted proof-of-life sources. A new agency gets a fresh Ed25519 signing key."""
-    _admin(principal)
-    if not is_region_code(region_code):
-        raise InvalidInputError("region_code_invalid", "region must be a six-digit division code")
-    if not principal.sees_region(region_code):
-        raise ForbiddenError("region_forbidden", "you cannot configure this region")
+    check_region_filter(principal, region_code, refusal="you cannot configure this region")
     agency = db.scalar(select(Agency).where(Agency.region_code == region_code))
     if agency is None:
         agency = create_agency(

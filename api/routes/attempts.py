@@ -7,15 +7,13 @@ import uuid
 from fastapi import APIRouter, Request
 from sqlalchemy import select
 
-from models import AttemptStatus, Pensioner, QualificationRecord
+from models import AttemptStatus, QualificationRecord
 from service.audit import record_audit
 from service.certification import get_attempt, tries_left
-from service.links import pensioner_of_pass
+from service.pensioners import get_pensioner
 
-from ..access import may_see_evidence
-from ..auth import OptionalPrincipalDep
-from ..credentials import LinkPassDep
-from ..deps import DbDep, ServicesDep, client_ip
+from ..deps import DbDep, NowDep, ServicesDep, client_ip
+from ..permissions import CallerDep, may_see_evidence_of
 from ..schemas import AttemptPublic
 
 router = APIRouter(prefix="/v1/attempts", tags=["certification"])
@@ -27,8 +25,8 @@ def read(
     request: Request,
     db: DbDep,
     services: ServicesDep,
-    principal: OptionalPrincipalDep,
-    page_pass: LinkPassDep,
+    now: NowDep,
+    caller: CallerDep,
 ) -> AttemptPublic:
     """Progress (`queued`, `processing`) or the result (`passed`, `failed`, `review`, `error`).
 
@@ -39,18 +37,10 @@ def read(
     with `evidence:read` for the pensioner's paying region; each such read is audited.
     """
     attempt = get_attempt(db, attempt_id)
-    now = services.clock()
-    pensioner = db.get(Pensioner, attempt.pensioner_id)
-    owner = (principal is not None and pensioner is not None and principal.sees_pensioner(pensioner)) or (
-        pensioner_of_pass(
-            db, secret=services.settings.secret_key.get_secret_value(), page_pass=page_pass, now=now
-        ) == attempt.pensioner_id
-    )
-    # evidence belongs to the paying region (staff assisting across regions never see it)
-    with_evidence = (
-        may_see_evidence(principal) and principal is not None and pensioner is not None
-        and principal.sees_region(pensioner.region_code)
-    )
+    pensioner = get_pensioner(db, attempt.pensioner_id)
+    owner = caller.acts_for(pensioner)
+    principal = caller.principal
+    with_evidence = may_see_evidence_of(principal, pensioner)
     record = None
     if attempt.status == AttemptStatus.PASSED:
         record = db.scalar(

@@ -20,12 +20,12 @@ from ..auth import (
     CSRF_COOKIE,
     SESSION_COOKIE,
     SESSION_PURPOSE,
-    PrincipalDep,
     UnauthorizedError,
     check_csrf,
     read_staff_cookie,
 )
 from ..deps import DbDep, NowDep, ServicesDep, client_ip
+from ..permissions import AnyPrincipalDep
 from ..schemas import CleanText
 
 router = APIRouter(prefix="/v1/auth", tags=["staff sign-in"])
@@ -121,7 +121,7 @@ def logout(request: Request, response: Response, db: DbDep, services: ServicesDe
 
 
 @router.get("/me", response_model=MePublic)
-def me(principal: PrincipalDep) -> MePublic:
+def me(principal: AnyPrincipalDep) -> MePublic:
     return MePublic(
         kind=principal.kind,
         actor_id=principal.actor_id,

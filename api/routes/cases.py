@@ -20,8 +20,8 @@ from service.caseload import (
 )
 from service.errors import InvalidInputError, NotFoundError
 
-from ..access import CaseworkerDep, visible_pensioner
 from ..deps import DbDep, NowDep, ServicesDep
+from ..permissions import CaseworkerDep, allowed_prefixes, visible_pensioner
 from ..schemas_cases import (
     AttemptSummary,
     CaseDetail,
@@ -84,7 +84,7 @@ def list_cases(
         raise InvalidInputError("state_invalid", f"state must be one of {', '.join(CASE_STATES)}")
     page = caseload(
         db,
-        region_prefixes=principal.region_prefixes(),
+        region_prefixes=allowed_prefixes(principal),
         now=now,
         max_failed=services.settings.max_failed_attempts,
         state=state,

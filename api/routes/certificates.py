@@ -7,11 +7,11 @@ from typing import Annotated
 
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
-from models import Agency, Certificate, Pensioner, QualificationRecord
+from models import Agency, Certificate, QualificationRecord
 from service.agencies import public_key_of
 from service.audit import record_audit
 from service.certificates import (
@@ -23,67 +23,48 @@ from service.certificates import (
     verify_token,
 )
 from service.certification import get_attempt
-from service.context import Services
-from service.errors import ForbiddenError, NotFoundError
-from service.links import pensioner_of_pass
+from service.errors import NotFoundError
 from service.infra.qr import qr_png
+from service.pensioners import get_pensioner
 
 from ..agency_schemas import CertificatePublic, CertificateRevoke, VerifyCreate, VerifyPublic
-from ..auth import OptionalPrincipalDep, Principal, PrincipalDep, require_scope
-from ..credentials import LinkPassDep
 from ..deps import DbDep, NowDep, ServicesDep, client_ip
+from ..permissions import (
+    Caller,
+    CallerDep,
+    CertificateReaderDep,
+    RecordsWriterDep,
+    may_read_certificates,
+    visible_certificate,
+)
 
 router = APIRouter(prefix="/v1", tags=["agency: certificates"])
 
-_READERS = ("operator", "admin", "staff", "reviewer")
-
-
-RecordWriter = Annotated[Principal, Depends(require_scope("records:write"))]
-
-
-def _visible_certificate(db, principal: Principal, certificate_id: uuid.UUID) -> Certificate:
-    if principal.kind == "agency" and "results:read" not in principal.scopes:
-        raise ForbiddenError("scope_missing", "certificates need an API key with results:read")
-    if principal.kind != "agency" and principal.kind not in _READERS:
-        raise ForbiddenError("forbidden", "not allowed")
-    return _certificate_in_regions(db, principal, certificate_id)
-
-
-def _certificate_in_regions(db, principal: Principal, certificate_id: uuid.UUID) -> Certificate:
-    row = db.execute(
-        select(Certificate, Pensioner.region_code)
-        .join(Pensioner, Pensioner.id == Certificate.pensioner_id)
-        .where(Certificate.id == certificate_id)
-    ).first()
-    if row is None or not principal.sees_region(row[1]):
-        raise NotFoundError("certificate_not_found", "no such certificate")
-    return row[0]
-
 
 @router.get("/certificates/{certificate_id}", response_model=CertificatePublic)
-def read(certificate_id: uuid.UUID, db: DbDep, principal: PrincipalDep) -> CertificatePublic:
+def read(certificate_id: uuid.UUID, db: DbDep, principal: CertificateReaderDep) -> CertificatePublic:
     """A certificate of the caller's (paying) regions."""
-    certificate = _visible_certificate(db, principal, certificate_id)
+    certificate = visible_certificate(db, principal, certificate_id)
     return CertificatePublic.of(certificate, qr_url=f"/v1/certificates/{certificate.id}/qr.png")
 
 
 @router.get("/certificates/{certificate_id}/qr.png", response_class=Response,
             responses={200: {"content": {"image/png": {}}}})
-def qr(certificate_id: uuid.UUID, db: DbDep, principal: PrincipalDep) -> Response:
-    certificate = _visible_certificate(db, principal, certificate_id)
+def qr(certificate_id: uuid.UUID, db: DbDep, principal: CertificateReaderDep) -> Response:
+    certificate = visible_certificate(db, principal, certificate_id)
     return Response(qr_png(certificate.qr_token), media_type="image/png")
 
 
 @router.post("/certificates/{certificate_id}/revoke", response_model=CertificatePublic)
 def revoke(
     certificate_id: uuid.UUID, body: CertificateRevoke, request: Request, db: DbDep, now: NowDep,
-    principal: RecordWriter,
+    principal: RecordsWriterDep,
 ) -> CertificatePublic:
     """Withdraw a certificate of the caller's regions (API key with `records:write`, or an
     administrator), for example when the pensioner died before the period ended or the
     certification was obtained by fraud. Verification answers `revoked` from then on;
     the qualification record itself is changed through the records API. Audited."""
-    certificate = _certificate_in_regions(db, principal, certificate_id)
+    certificate = visible_certificate(db, principal, certificate_id)
     revoke_certificate(certificate, revoked_by=principal.actor_id, reason=body.reason, now=now)
     record_audit(
         db, actor_type=principal.kind, actor_id=principal.actor_id, action="certificate.revoke",
@@ -117,35 +98,11 @@ def verify(body: VerifyCreate, db: DbDep, now: NowDep) -> VerifyPublic:
     return VerifyPublic(valid=True, code="ok", payload=verified.payload)
 
 
-"""The page pass of the pensioner's own browser (see api/routes/links.py)."""
-
-
-def may_read_results(principal: Principal | None, pensioner: Pensioner) -> bool:
-    """A credential of the pensioner's paying region that reads results: its staff,
-    reviewers and administrators, an agency key with `results:read`, or the operator.
-    (Staff of the region the pensioner lives in assist, but the result is the paying
-    region's.)"""
-    if principal is None or not principal.sees_region(pensioner.region_code):
-        return False
-    if principal.kind == "agency":
-        return "results:read" in principal.scopes
-    return principal.kind in _READERS
-
-
-def _attempt_certificates(
-    db, services: Services, now, principal: Principal | None, page_pass: str | None, attempt_id: uuid.UUID
-) -> list[Certificate]:
-    """The certificates of an attempt the caller may read: the pensioner's own browser
-    (a link pass of that pensioner), or `may_read_results`. Anyone else: 404."""
+def _attempt_certificates(db, caller: Caller, attempt_id: uuid.UUID) -> list[Certificate]:
+    """The certificates of an attempt the caller may read (`may_read_certificates`: the
+    pensioner's own browser, or a reader of the paying region's results). Anyone else: 404."""
     attempt = get_attempt(db, attempt_id)
-    pensioner = db.get(Pensioner, attempt.pensioner_id)
-    allowed = pensioner is not None and (
-        may_read_results(principal, pensioner)
-        or pensioner_of_pass(
-            db, secret=services.settings.secret_key.get_secret_value(), page_pass=page_pass, now=now
-        ) == pensioner.id
-    )
-    if not allowed:
+    if not may_read_certificates(caller, get_pensioner(db, attempt.pensioner_id)):
         raise NotFoundError("attempt_not_found", "no such attempt")
     return list(
         db.scalars(
@@ -163,7 +120,7 @@ _PRIVATE = {"Cache-Control": "private, no-store"}
 @router.get("/attempts/{attempt_id}/certificates", response_model=list[CertificatePublic])
 def of_attempt(
     attempt_id: uuid.UUID, response: Response, db: DbDep, services: ServicesDep, now: NowDep,
-    principal: OptionalPrincipalDep, page_pass: LinkPassDep,
+    caller: CallerDep,
 ) -> list[CertificatePublic]:
     """The certificates a passed attempt earned (one per scheme), for the result page.
 
@@ -173,7 +130,7 @@ def of_attempt(
     Anyone else, the staff of the region the pensioner lives in included, gets 404
     `attempt_not_found`. Each `qr_url` carries a capability for that image, valid
     `CERTIFY_CERTIFICATE_QR_URL_TTL_S` seconds (an `<img>` sends no header)."""
-    certificates = _attempt_certificates(db, services, now, principal, page_pass, attempt_id)
+    certificates = _attempt_certificates(db, caller, attempt_id)
     secret = services.settings.secret_key.get_secret_value()
     ttl_s = services.settings.certificate_qr_url_ttl_s
     response.headers.update(_PRIVATE)
@@ -192,7 +149,7 @@ def of_attempt(
             responses={200: {"content": {"image/png": {}}}})
 def attempt_qr(
     attempt_id: uuid.UUID, certificate_id: uuid.UUID, db: DbDep, services: ServicesDep, now: NowDep,
-    principal: OptionalPrincipalDep, page_pass: LinkPassDep,
+    caller: CallerDep,
     access: Annotated[str | None, Query(max_length=512, description="the capability in `qr_url`")] = None,
 ) -> Response:
     """The QR code (PNG) of one certificate of the attempt, for the result page: with the
@@ -203,7 +160,7 @@ def attempt_qr(
         certificates = _certificates_of(db, attempt_id)
     else:
         try:
-            certificates = _attempt_certificates(db, services, now, principal, page_pass, attempt_id)
+            certificates = _attempt_certificates(db, caller, attempt_id)
         except NotFoundError:
             certificates = []
     for certificate in certificates:

@@ -14,13 +14,12 @@ from starlette.exceptions import HTTPException
 from models import EnrolmentJob, EnrolmentRow, JobState, Pensioner
 from models.db import session_scope
 from service.audit import record_audit
-from service.errors import InvalidInputError, NotFoundError
+from service.errors import InvalidInputError
 from service.jobs import enqueue_enrolment
 
-from ..access import EnrolerDep
 from ..agency_schemas import EnrolmentPublic, EnrolmentRowPublic
-from ..auth import Principal
 from ..deps import DbDep, ServicesDep, client_ip
+from ..permissions import EnrolerDep, visible_enrolment
 from ..uploads import limited_receive
 
 router = APIRouter(prefix="/v1/enrolments", tags=["agency: bulk enrolment"])
@@ -28,13 +27,6 @@ router = APIRouter(prefix="/v1/enrolments", tags=["agency: bulk enrolment"])
 MAX_BULK_UPLOAD_BYTES = 2 * 1024**3
 """The CSV and the zip of photos together."""
 _CHUNK = 1024 * 1024
-
-
-def _visible(db, principal: Principal, job_id: uuid.UUID) -> EnrolmentJob:
-    job = db.get(EnrolmentJob, job_id)
-    if job is None or not (job.requested_by == principal.actor_id or principal.kind == "operator"):
-        raise NotFoundError("enrolment_not_found", "no such enrolment")
-    return job
 
 
 @router.post(
@@ -96,7 +88,7 @@ async def create(request: Request, services: ServicesDep, principal: EnrolerDep)
 
 @router.get("/{job_id}", response_model=EnrolmentPublic)
 def read(job_id: uuid.UUID, db: DbDep, principal: EnrolerDep) -> EnrolmentPublic:
-    return EnrolmentPublic.of(_visible(db, principal, job_id))
+    return EnrolmentPublic.of(visible_enrolment(db, principal, job_id))
 
 
 @router.get("/{job_id}/rows", response_model=list[EnrolmentRowPublic])
@@ -109,7 +101,7 @@ def rows(
     """Per-row outcomes in file order: the pensioner made (and its `enrolment_status`: a
     national ID enrolled only in regions the key does not see is enrolled `on_hold`), or
     the errors (field, code)."""
-    job = _visible(db, principal, job_id)
+    job = visible_enrolment(db, principal, job_id)
     query = (
         select(EnrolmentRow, Pensioner.enrolment_status)
         .outerjoin(Pensioner, Pensioner.id == EnrolmentRow.pensioner_id)

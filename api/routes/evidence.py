@@ -1,8 +1,9 @@
 """Biometric evidence: an attempt's scores and key frames, and reference photos.
 
 Only reviewers, admins, the operator and agency keys with `evidence:read` see it, and
-only for pensioners paid in their regions (staff assisting across regions never do).
-Every read names a reason and is written to the append-only audit log.
+only for pensioners paid in their regions (staff assisting across regions never do):
+`EvidenceReaderDep` in api/permissions.py. Every read names a reason and is written to
+the append-only audit log.
 """
 
 from __future__ import annotations
@@ -13,31 +14,21 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from models import Attempt, FaceReference, Pensioner, ReferenceStatus
+from models import FaceReference, ReferenceStatus
 from service.audit import record_audit
-from service.errors import ForbiddenError, NotFoundError
+from service.errors import NotFoundError
 from service.infra.storage import BlobNotFoundError
 
-from ..access import may_see_evidence
 from ..agency_schemas import EvidencePublic
-from ..auth import Principal, PrincipalDep
+from ..auth import Principal
 from ..deps import DbDep, NowDep, ServicesDep, client_ip
+from ..permissions import EvidenceReaderDep, visible_evidence_attempt, visible_reference_photo
 
 router = APIRouter(prefix="/v1", tags=["agency: evidence"])
 
 ReasonQuery = Annotated[
     str, Query(min_length=3, max_length=200, description="why you look (written to the audit log)")
 ]
-
-
-def evidence_attempt(db, principal: Principal, attempt_id: uuid.UUID) -> tuple[Attempt, Pensioner]:
-    if not may_see_evidence(principal):
-        raise ForbiddenError("evidence_forbidden", "biometric evidence needs a reviewer account or evidence:read")
-    attempt = db.get(Attempt, attempt_id)
-    pensioner = db.get(Pensioner, attempt.pensioner_id) if attempt is not None else None
-    if attempt is None or pensioner is None or not principal.sees_region(pensioner.region_code):
-        raise NotFoundError("attempt_not_found", "no such attempt")
-    return attempt, pensioner
 
 
 def reference_photo_urls(db, pensioner_id: uuid.UUID) -> list[str]:
@@ -61,10 +52,10 @@ def audit_read(db, principal: Principal, *, what: str, subject_type: str, subjec
 @router.get("/attempts/{attempt_id}/evidence", response_model=EvidencePublic)
 def attempt_evidence(
     attempt_id: uuid.UUID, reason: ReasonQuery, request: Request, db: DbDep, now: NowDep,
-    principal: PrincipalDep,
+    principal: EvidenceReaderDep,
 ) -> EvidencePublic:
     """Scores, action timeline, thresholds, and links to key frames and reference photos."""
-    attempt, pensioner = evidence_attempt(db, principal, attempt_id)
+    attempt, pensioner = visible_evidence_attempt(db, principal, attempt_id)
     result = attempt.result or {}
     body = EvidencePublic(
         attempt_id=attempt.id, pensioner_id=attempt.pensioner_id, status=attempt.status,
@@ -86,10 +77,10 @@ def attempt_evidence(
             responses={200: {"content": {"image/jpeg": {}}}})
 def key_frame(
     attempt_id: uuid.UUID, index: int, reason: ReasonQuery, request: Request, db: DbDep,
-    services: ServicesDep, now: NowDep, principal: PrincipalDep,
+    services: ServicesDep, now: NowDep, principal: EvidenceReaderDep,
 ) -> Response:
     """One key frame of the attempt (JPEG)."""
-    attempt, _ = evidence_attempt(db, principal, attempt_id)
+    attempt, _ = visible_evidence_attempt(db, principal, attempt_id)
     keys = attempt.key_frame_keys or []
     if not 0 <= index < len(keys):
         raise NotFoundError("key_frame_not_found", "no such key frame")
@@ -107,21 +98,15 @@ def key_frame(
             responses={200: {"content": {"image/jpeg": {}}}})
 def reference_photo(
     pensioner_id: uuid.UUID, reference_id: uuid.UUID, reason: ReasonQuery, request: Request,
-    db: DbDep, services: ServicesDep, now: NowDep, principal: PrincipalDep,
+    db: DbDep, services: ServicesDep, now: NowDep, principal: EvidenceReaderDep,
 ) -> Response:
     """An enrolled reference photo (JPEG)."""
-    if not may_see_evidence(principal):
-        raise ForbiddenError("evidence_forbidden", "reference photos need a reviewer account or evidence:read")
-    reference = db.get(FaceReference, reference_id)
-    pensioner = db.get(Pensioner, pensioner_id)
-    if (reference is None or pensioner is None or reference.pensioner_id != pensioner.id
-            or not principal.sees_region(pensioner.region_code) or not reference.photo_key):
-        raise NotFoundError("reference_not_found", "no such reference photo")
+    reference = visible_reference_photo(db, principal, pensioner_id, reference_id)
     try:
         data = services.store.read(reference.photo_key)
     except BlobNotFoundError:
         raise NotFoundError("reference_not_found", "no such reference photo") from None
-    audit_read(db, principal, what="reference_photo", subject_type="pensioner", subject_id=str(pensioner.id),
+    audit_read(db, principal, what="reference_photo", subject_type="pensioner", subject_id=str(pensioner_id),
                reason=reason, now=now, request=request, details={"reference_id": str(reference.id)})
     db.commit()
     return Response(data, media_type="image/jpeg", headers={"Cache-Control": "private, no-store"})

@@ -3,52 +3,30 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
-from models import ExportJob, JobState
+from models import JobState
 from service.audit import record_audit
-from service.errors import ConflictError, GoneError, NotFoundError
+from service.errors import ConflictError, GoneError
 from service.exports import MEDIA_TYPES, create_export_job
 from service.jobs import enqueue_export
-from service.rules.regions import region_matches
 from service.results import ResultFilters
 
 from ..agency_schemas import ExportCreate, ExportPublic
-from ..auth import Principal, require_scope
 from ..deps import DbDep, NowDep, ServicesDep, client_ip
-from ..regions import check_region_filter
+from ..permissions import ExportReaderDep, check_region_filter, visible_export
 
 router = APIRouter(prefix="/v1/exports", tags=["agency: exports"])
 
-ExportReader = Annotated[Principal, Depends(require_scope("export:read"))]
-
 _CHUNK_BYTES = 256 * 1024
-
-
-def _visible_job(db, principal: Principal, job_id: uuid.UUID) -> ExportJob:
-    """An export is visible to its requester, or to a principal that sees all its regions."""
-    job = db.get(ExportJob, job_id)
-    if job is None:
-        raise NotFoundError("export_not_found", "no such export")
-    if job.requested_by == principal.actor_id:
-        return job
-    regions = job.principal_regions
-    region = job.filters.get("region")
-    covered = [region] if region else regions
-    if "*" in principal.regions or (
-        "*" not in covered and all(any(region_matches(r, own) for own in principal.regions) for r in covered)
-    ):
-        return job
-    raise NotFoundError("export_not_found", "no such export")
 
 
 @router.post("", status_code=202, response_model=ExportPublic)
 def create(
     body: ExportCreate, request: Request, db: DbDep, services: ServicesDep, now: NowDep,
-    principal: ExportReader,
+    principal: ExportReaderDep,
 ) -> ExportPublic:
     """Start an export job (CSV or NDJSON) with the feed's filters; poll it for progress,
     then download the file from `download_url`."""
@@ -71,16 +49,16 @@ def create(
 
 
 @router.get("/{job_id}", response_model=ExportPublic)
-def read(job_id: uuid.UUID, db: DbDep, principal: ExportReader) -> ExportPublic:
-    return ExportPublic.of(_visible_job(db, principal, job_id))
+def read(job_id: uuid.UUID, db: DbDep, principal: ExportReaderDep) -> ExportPublic:
+    return ExportPublic.of(visible_export(db, principal, job_id))
 
 
 @router.get("/{job_id}/download", response_class=StreamingResponse)
 def download(
     job_id: uuid.UUID, request: Request, db: DbDep, services: ServicesDep, now: NowDep,
-    principal: ExportReader,
+    principal: ExportReaderDep,
 ) -> StreamingResponse:
-    job = _visible_job(db, principal, job_id)
+    job = visible_export(db, principal, job_id)
     if job.files_purged_at is not None:
         raise GoneError("export_expired", "the export file was deleted after its retention time; ask for a new one",
                         purged_at=job.files_purged_at.isoformat())

@@ -3,30 +3,25 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 
-from models import LifeEvent, Pensioner
 from service.audit import record_audit
-from service.errors import InvalidInputError, NotFoundError
+from service.errors import InvalidInputError
 from service.life_events import LifeEventIn, import_life_events
 from service.notify import announce_changes
 
 from ..agency_schemas import LifeEventPublic, LifeEventsCreate, LifeEventsReport
-from ..auth import Principal, require_scope
 from ..deps import DbDep, NowDep, ServicesDep, client_ip
+from ..permissions import RecordsWriterDep, ResultsReaderDep, visible_life_event
 
 router = APIRouter(prefix="/v1/life-events", tags=["agency: data matching"])
-
-RecordsWriter = Annotated[Principal, Depends(require_scope("records:write"))]
-ResultsReader = Annotated[Principal, Depends(require_scope("results:read"))]
 
 
 @router.post("", response_model=LifeEventsReport)
 def import_events(
     body: LifeEventsCreate, request: Request, db: DbDep, services: ServicesDep, now: NowDep,
-    principal: RecordsWriter,
+    principal: RecordsWriterDep,
 ) -> LifeEventsReport:
     """Import proof-of-life events (by national ID or pensioner id). Events from sources
     the pensioner's agency accepts certify the period they fall in (method `data_match`);
@@ -56,12 +51,9 @@ def import_events(
 
 
 @router.get("/{event_id}", response_model=LifeEventPublic)
-def read(event_id: uuid.UUID, db: DbDep, principal: ResultsReader) -> LifeEventPublic:
+def read(event_id: uuid.UUID, db: DbDep, principal: ResultsReaderDep) -> LifeEventPublic:
     """One proof-of-life event: the evidence of a data-match certification."""
-    event = db.get(LifeEvent, event_id)
-    pensioner = db.get(Pensioner, event.pensioner_id) if event is not None else None
-    if event is None or pensioner is None or not principal.sees_region(pensioner.region_code):
-        raise NotFoundError("life_event_not_found", "no such event")
+    event = visible_life_event(db, principal, event_id)
     return LifeEventPublic(id=event.id, pensioner_id=event.pensioner_id, source=event.source,
                            occurred_on=event.occurred_on, reference=event.reference,
                            imported_by=event.imported_by, created_at=event.created_at)

@@ -5,24 +5,22 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from certify import issue_challenge
-from models import Channel, PensionerLink, QualificationRecord, StaffRole
+from models import Channel, PensionerLink, QualificationRecord
 from service.admission import AdmissionRules
 from service.audit import record_audit
 from service.certification import open_session, tries_left
 from service.context import Services
-from service.errors import ConflictError, ForbiddenError, NotFoundError
+from service.errors import ConflictError
 from service.links import (
     CONSENT_VERSION,
     create_link,
     latest_attempt,
-    link_for_pass,
     record_consent,
     redeem_link,
     revoke_link,
@@ -31,10 +29,8 @@ from service.rules.names import mask_name
 from service.pensioners import get_pensioner
 from service.records import current_window
 
-from ..access import ENROL_SCOPE, visible_pensioner
-from ..auth import Principal, PrincipalDep
-from ..credentials import LinkPassDep
 from ..deps import DbDep, NowDep, ServicesDep, client_ip
+from ..permissions import LinkHolderDep, LinkIssuerDep, visible_link, visible_pensioner
 from ..schemas import SessionPublic
 from ..schemas_links import (
     AttemptBrief,
@@ -50,16 +46,6 @@ from ..schemas_links import (
 
 router = APIRouter(tags=["pensioner links"])
 
-def _issuer(principal: PrincipalDep) -> Principal:
-    if principal.kind in ("operator", StaffRole.ADMIN, StaffRole.STAFF, StaffRole.REVIEWER):
-        return principal
-    if principal.kind == "agency" and ENROL_SCOPE in principal.scopes:
-        return principal
-    raise ForbiddenError("forbidden", "links are made by staff or an enrolment API key")
-
-
-IssuerDep = Annotated[Principal, Depends(_issuer)]
-
 
 def link_url(base_url: str, token: str) -> str:
     """The address to send: the token rides after '#', which browsers never send to the
@@ -73,7 +59,7 @@ def create(
     db: DbDep,
     services: ServicesDep,
     now: NowDep,
-    principal: IssuerDep,
+    principal: LinkIssuerDep,
     request: Request,
     body: LinkCreate | None = None,
 ) -> LinkIssued:
@@ -106,7 +92,7 @@ def create(
 
 @router.get("/v1/pensioners/{pensioner_id}/links", response_model=list[LinkPublic])
 def list_for_pensioner(
-    pensioner_id: uuid.UUID, db: DbDep, principal: IssuerDep
+    pensioner_id: uuid.UUID, db: DbDep, principal: LinkIssuerDep
 ) -> list[LinkPublic]:
     """The pensioner's links, newest first (never their tokens)."""
     visible_pensioner(db, principal, pensioner_id)
@@ -121,12 +107,10 @@ def list_for_pensioner(
 
 @router.delete("/v1/links/{link_id}", response_model=LinkPublic)
 def revoke(
-    link_id: uuid.UUID, db: DbDep, now: NowDep, principal: IssuerDep, request: Request
+    link_id: uuid.UUID, db: DbDep, now: NowDep, principal: LinkIssuerDep, request: Request
 ) -> LinkPublic:
     """Withdraw a link (lost phone, wrong number): it stops working at once."""
-    link = db.get(PensionerLink, link_id)
-    if link is None or not principal.sees_pensioner(get_pensioner(db, link.pensioner_id)):
-        raise NotFoundError("link_not_found", "no such link")
+    visible_link(db, principal, link_id)
     link = revoke_link(db, link_id=link_id, now=now)
     record_audit(
         db, actor_type=principal.kind, actor_id=principal.actor_id, action="link.revoke",
@@ -197,17 +181,8 @@ def redeem(
     return LinkOpened(page_pass=opened.page_pass, link=_view(db, services, link, now))
 
 
-def _current(db: DbDep, services: ServicesDep, now: NowDep, page_pass: LinkPassDep) -> PensionerLink:
-    return link_for_pass(
-        db, secret=services.settings.secret_key.get_secret_value(), page_pass=page_pass, now=now
-    )
-
-
-CurrentLinkDep = Annotated[PensionerLink, Depends(_current)]
-
-
 @router.get("/v1/links/current", response_model=LinkView)
-def current(link: CurrentLinkDep, db: DbDep, services: ServicesDep, now: NowDep) -> LinkView:
+def current(link: LinkHolderDep, db: DbDep, services: ServicesDep, now: NowDep) -> LinkView:
     """Where the pensioner stands: certified?, tries left, the latest attempt."""
     return _view(db, services, link, now)
 
@@ -215,7 +190,7 @@ def current(link: CurrentLinkDep, db: DbDep, services: ServicesDep, now: NowDep)
 @router.post("/v1/links/current/consent", response_model=LinkView)
 def consent(
     body: ConsentCreate,
-    link: CurrentLinkDep,
+    link: LinkHolderDep,
     db: DbDep,
     services: ServicesDep,
     now: NowDep,
@@ -236,7 +211,7 @@ def consent(
 
 @router.post("/v1/links/current/sessions", status_code=201, response_model=SessionPublic)
 def open_link_session(
-    link: CurrentLinkDep,
+    link: LinkHolderDep,
     db: DbDep,
     services: ServicesDep,
     now: NowDep,

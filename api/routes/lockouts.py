@@ -11,8 +11,8 @@ from pydantic import BaseModel
 from service.audit import record_audit
 from service.lockout import LockoutPolicy, clear_lockout, lockout_state
 
-from ..access import CaseworkerDep, visible_pensioner
 from ..deps import DbDep, NowDep, ServicesDep
+from ..permissions import CaseworkerDep, visible_pensioner
 
 router = APIRouter(prefix="/v1/pensioners/{pensioner_id}/lockout", tags=["pensioners"])
 

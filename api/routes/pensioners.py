@@ -11,13 +11,12 @@ from starlette.concurrency import run_in_threadpool
 from models import QualificationRecord
 from models.db import session_scope
 from service.audit import record_audit
-from service.errors import ForbiddenError
 from service.pensioners import create_pensioner
 from service.references import enrol_photo
 from service.infra.storage import spool_directory
 
-from ..access import CaseworkerDep, EnrolerDep, visible_pensioner
 from ..deps import DbDep, NowDep, ServicesDep
+from ..permissions import CaseworkerDep, EnrolerDep, check_sees_region, visible_pensioner
 from ..schemas import PensionerCreate, PensionerPublic, QualificationPublic, ReferencePublic
 from ..uploads import spool_upload
 
@@ -35,8 +34,7 @@ def create(
     is made with `enrolment_status: on_hold`, cannot be certified, and waits for a
     reviewer of both regions (`/v1/reviews/enrolments`).
     """
-    if not principal.sees_region(body.region_code):
-        raise ForbiddenError("region_forbidden", "you cannot enrol pensioners of this region")
+    check_sees_region(principal, body.region_code, refusal="you cannot enrol pensioners of this region")
     pensioner = create_pensioner(
         db,
         keyring=services.keyring,

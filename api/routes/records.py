@@ -3,45 +3,33 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
-from sqlalchemy import select
+from fastapi import APIRouter, Request
 
-from models import Method, Pensioner, QualificationRecord, RecordStatus, StaffRole
+from models import Method, RecordStatus
 from service.audit import record_audit
-from service.errors import NotFoundError
 from service.notify import announce_changes
 from service.certificates import issue_certificates
 from service.records import Certification, certify_period, current_window, suspend_records
 from service.results import ResultFilters, read_feed
 
-from ..access import CaseworkerDep, visible_pensioner
 from ..agency_schemas import InPersonCreate, ResultPublic, SuspendCreate, SuspendPublic
-from ..auth import Principal, require_scope
 from ..deps import DbDep, NowDep, ServicesDep, client_ip
+from ..permissions import (
+    InPersonCertifierDep,
+    RecordsWriterDep,
+    ResultsReaderDep,
+    visible_pensioner,
+    visible_record,
+)
 
 router = APIRouter(prefix="/v1/records", tags=["agency: records"])
 
-ResultsReader = Annotated[Principal, Depends(require_scope("results:read"))]
-RecordsWriter = Annotated[Principal, Depends(require_scope("records:write"))]
-
-
-def _visible_record(db, principal: Principal, record_id: uuid.UUID) -> QualificationRecord:
-    row = db.execute(
-        select(QualificationRecord, Pensioner.region_code)
-        .join(Pensioner, Pensioner.id == QualificationRecord.pensioner_id)
-        .where(QualificationRecord.id == record_id)
-    ).first()
-    if row is None or not principal.sees_region(row[1]):
-        raise NotFoundError("record_not_found", "no such qualification record")
-    return row[0]
-
 
 @router.get("/{record_id}", response_model=ResultPublic)
-def read(record_id: uuid.UUID, db: DbDep, principal: ResultsReader) -> ResultPublic:
+def read(record_id: uuid.UUID, db: DbDep, principal: ResultsReaderDep) -> ResultPublic:
     """One qualification record, as the results feed shows it."""
-    record = _visible_record(db, principal, record_id)
+    record = visible_record(db, principal, record_id)
     rows, _, _ = read_feed(
         db, filters=ResultFilters(), prefixes=None, after=record.change_seq - 1, limit=1
     )
@@ -51,14 +39,14 @@ def read(record_id: uuid.UUID, db: DbDep, principal: ResultsReader) -> ResultPub
 @router.post("/suspend", response_model=SuspendPublic)
 def suspend(
     body: SuspendCreate, request: Request, db: DbDep, services: ServicesDep, now: NowDep,
-    principal: RecordsWriter,
+    principal: RecordsWriterDep,
 ) -> SuspendPublic:
     """Record that payment was suspended for these overdue records (all or none).
 
     The suspension list is `GET /v1/results?status=overdue` (or its CSV export). A later
     certification restores a suspended record (status `restored`).
     """
-    records = [_visible_record(db, principal, rid) for rid in dict.fromkeys(body.record_ids)]
+    records = [visible_record(db, principal, rid) for rid in dict.fromkeys(body.record_ids)]
     already = sum(1 for r in records if r.status == RecordStatus.SUSPENDED)
     changed = suspend_records(db, records=records, now=now)
     for record in changed:
@@ -75,17 +63,13 @@ def suspend(
 @router.post("/in-person", response_model=list[ResultPublic])
 def in_person(
     body: InPersonCreate, request: Request, db: DbDep, services: ServicesDep, now: NowDep,
-    principal: CaseworkerDep,
+    principal: InPersonCertifierDep,
 ) -> list[ResultPublic]:
     """Staff saw the pensioner in person: certify the current period (method `in_person`).
 
     Staff of the region where the pensioner lives may do this for another region's
     pensioner (cross-region); the records and certificates belong to the paying agency.
     """
-    if principal.kind not in ("operator", StaffRole.STAFF, StaffRole.ADMIN):
-        from service.errors import ForbiddenError
-
-        raise ForbiddenError("forbidden", "in-person certification is done by community staff")
     pensioner = visible_pensioner(db, principal, body.pensioner_id)
     changed = certify_period(
         db, pensioner=pensioner, period=current_window(db, pensioner=pensioner, now=now).label, now=now,

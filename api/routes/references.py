@@ -8,22 +8,21 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from models import FaceReference, Pensioner, ReferenceStatus
+from models import ReferenceStatus
 from service.audit import record_audit
 from service.errors import InvalidInputError, NotFoundError
 from service.reference_review import (
     decide_reference,
     distance_to_active,
-    get_reference,
     likeness,
     may_approve,
     pending_references,
 )
 from service.infra.storage import BlobNotFoundError
 
-from ..access import CaseworkerDep
 from ..auth import Principal
 from ..deps import DbDep, NowDep, ServicesDep, client_ip
+from ..permissions import CaseworkerDep, allowed_prefixes, visible_reference
 from ..schemas_cases import PendingReference, ReferenceReject, ReferenceView
 from .cases import reference_view, staff_names
 
@@ -31,14 +30,6 @@ router = APIRouter(prefix="/v1/references", tags=["reference photos"])
 
 PENDING_SHOWN = 100
 """Pending photos listed at once (oldest first)."""
-
-
-def _visible(db: DbDep, principal: Principal, reference_id: uuid.UUID) -> tuple[FaceReference, Pensioner]:
-    reference = get_reference(db, reference_id)
-    pensioner = db.get(Pensioner, reference.pensioner_id)
-    if pensioner is None or not principal.sees_pensioner(pensioner):
-        raise NotFoundError("reference_not_found", "no such reference photo")
-    return reference, pensioner
 
 
 @router.get("", response_model=list[PendingReference])
@@ -50,7 +41,7 @@ def list_pending(
 ) -> list[PendingReference]:
     """Staff-captured photos of the caller's regions waiting for approval, oldest first,
     with how close each face is to the pensioner's enrolled photos."""
-    rows = pending_references(db, region_prefixes=principal.region_prefixes(), limit=PENDING_SHOWN)
+    rows = pending_references(db, region_prefixes=allowed_prefixes(principal), limit=PENDING_SHOWN)
     names = staff_names(db, [r.created_by for r, _ in rows])
     items = []
     for reference, pensioner in rows:
@@ -89,7 +80,7 @@ def photo(
     principal: CaseworkerDep,
 ) -> Response:
     """The photo itself (biometric data: every read is written to the audit log)."""
-    reference, _ = _visible(db, principal, reference_id)
+    reference, _ = visible_reference(db, principal, reference_id)
     if reference.photo_key is None:
         raise NotFoundError("photo_not_found", "this reference has no stored photo")
     try:
@@ -110,7 +101,7 @@ def _decide(
     reference_id: uuid.UUID, approve: bool, reason: str | None, request: Request,
     db: DbDep, now: NowDep, principal: Principal,
 ) -> ReferenceView:
-    reference, pensioner = _visible(db, principal, reference_id)
+    reference, pensioner = visible_reference(db, principal, reference_id)
     decide_reference(
         db, reference=reference, pensioner=pensioner, decider=principal, approve=approve, reason=reason, now=now
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
 from models.db import session_scope
@@ -12,14 +12,11 @@ from service.exports import MEDIA_TYPES, export_chunks
 from service.results import FEED_PAGE_SIZE, MAX_FEED_PAGE_SIZE, ResultFilters, decode_cursor, encode_cursor, latest_change, read_feed
 
 from ..agency_schemas import ResultPage, ResultPublic
-from ..auth import Principal, require_scope
+from ..auth import Principal
 from ..deps import DbDep, ServicesDep
-from ..regions import allowed_prefixes, check_region_filter
+from ..permissions import ExportReaderDep, ResultsReaderDep, allowed_prefixes, check_region_filter
 
 router = APIRouter(prefix="/v1/results", tags=["agency: results"])
-
-ResultsReader = Annotated[Principal, Depends(require_scope("results:read"))]
-ExportReader = Annotated[Principal, Depends(require_scope("export:read"))]
 
 PeriodQuery = Annotated[str | None, Query(max_length=16, description="2026, or a rolling window's first day")]
 RegionQuery = Annotated[str | None, Query(max_length=6, description="province, city or county code")]
@@ -38,7 +35,7 @@ def _filters(principal: Principal, period, region, status, scheme) -> ResultFilt
 @router.get("", response_model=ResultPage)
 def feed(
     db: DbDep,
-    principal: ResultsReader,
+    principal: ResultsReaderDep,
     period: PeriodQuery = None,
     region: RegionQuery = None,
     status: StatusQuery = None,
@@ -86,7 +83,7 @@ def _stream(services, principal: Principal, fmt: str, filters: ResultFilters) ->
 @router.get("/export.csv", response_class=StreamingResponse)
 def export_csv(
     services: ServicesDep,
-    principal: ExportReader,
+    principal: ExportReaderDep,
     period: PeriodQuery = None,
     region: RegionQuery = None,
     status: StatusQuery = None,
@@ -103,7 +100,7 @@ def export_csv(
 @router.get("/export.ndjson", response_class=StreamingResponse)
 def export_ndjson(
     services: ServicesDep,
-    principal: ExportReader,
+    principal: ExportReaderDep,
     period: PeriodQuery = None,
     region: RegionQuery = None,
     status: StatusQuery = None,

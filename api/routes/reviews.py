@@ -5,19 +5,18 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 
-from models import AttemptStatus, Method, ReviewState, StaffRole
+from models import AttemptStatus, Method, ReviewState
 from service.audit import record_audit
 from service.certificates import issue_certificates
 from service.certification import get_attempt, tries_left
 from service.errors import NotFoundError
-from service.holds import HOLD_DECISIONS, decide_hold, get_hold, list_holds, may_decide_hold
-from service.links import pensioner_of_pass
+from service.holds import HOLD_DECISIONS, decide_hold, list_holds, may_decide_hold
 from service.pensioners import get_pensioner
 from service.notify import announce_changes
 from service.records import Certification, certify_period, note_decision
-from service.reviews import REVIEW_PAGE_SIZE, REVIEW_REASONS, appeal_attempt, decide_review, get_review, list_reviews
+from service.reviews import REVIEW_PAGE_SIZE, REVIEW_REASONS, appeal_attempt, decide_review, list_reviews
 
 from ..agency_schemas import (
     AppealCreate,
@@ -29,14 +28,12 @@ from ..agency_schemas import (
     ReviewDetailPublic,
     ReviewItemPublic,
 )
-from ..auth import OptionalPrincipalDep, Principal, require_roles
-from ..credentials import LinkPassDep
+from ..auth import Principal
 from ..deps import DbDep, NowDep, ServicesDep, client_ip
+from ..permissions import CallerDep, ReviewerDep, allowed_prefixes, visible_hold, visible_review
 from .evidence import audit_read, reference_photo_urls
 
 router = APIRouter(prefix="/v1", tags=["agency: reviews"])
-
-ReviewerDep = Annotated[Principal, Depends(require_roles(StaffRole.REVIEWER, StaffRole.ADMIN))]
 
 
 def _item(review, attempt, pensioner) -> dict:
@@ -50,13 +47,6 @@ def _item(review, attempt, pensioner) -> dict:
     )
 
 
-def _visible(db, principal: Principal, attempt_id: uuid.UUID):
-    review, attempt, pensioner = get_review(db, attempt_id=attempt_id)
-    if not principal.sees_region(pensioner.region_code):
-        raise NotFoundError("review_not_found", "no review for this attempt")
-    return review, attempt, pensioner
-
-
 def _hold_item(review, held, other, principal: Principal) -> HoldReviewPublic:
     return HoldReviewPublic(
         review_id=review.id, kind=review.kind, hold_reason=held.hold_reason, state=review.state,
@@ -66,13 +56,6 @@ def _hold_item(review, held, other, principal: Principal) -> HoldReviewPublic:
         decisions=HOLD_DECISIONS, decision=review.decision, note=review.note, decided_by=review.decided_by,
         decided_at=review.decided_at,
     )
-
-
-def _visible_hold(db, principal: Principal, review_id: uuid.UUID):
-    review, held, other = get_hold(db, review_id=review_id)
-    if not (principal.sees_region(held.region_code) or (other is not None and principal.sees_region(other.region_code))):
-        raise NotFoundError("review_not_found", "no such review")
-    return review, held, other
 
 
 # declared before /reviews/{attempt_id}, which would otherwise take "enrolments" for an id
@@ -86,13 +69,13 @@ def holds(
     """Enrolments on hold (oldest first) where either enrolment is paid in the reviewer's
     regions: for example a national ID enrolled again in another region. Each names both
     enrolments; a reviewer who sees both regions (`may_decide`) decides."""
-    rows = list_holds(db, prefixes=principal.region_prefixes(), state=state, limit=limit, offset=offset)
+    rows = list_holds(db, prefixes=allowed_prefixes(principal), state=state, limit=limit, offset=offset)
     return [_hold_item(*row, principal) for row in rows]
 
 
 @router.get("/reviews/enrolments/{review_id}", response_model=HoldReviewPublic)
 def hold(review_id: uuid.UUID, db: DbDep, principal: ReviewerDep) -> HoldReviewPublic:
-    return _hold_item(*_visible_hold(db, principal, review_id), principal)
+    return _hold_item(*visible_hold(db, principal, review_id), principal)
 
 
 @router.post("/reviews/enrolments/{review_id}/decision", response_model=HoldReviewPublic)
@@ -103,7 +86,7 @@ def decide_on_hold(
     """Decide an enrolment on hold, as a reviewer who sees both regions (else 403
     `hold_needs_both_regions`): `keep_new` (the person moved: the held enrolment becomes
     certifiable, the older one is closed) or `reject_new` (the held one is closed). Audited."""
-    review, held, other = _visible_hold(db, principal, review_id)
+    review, held, other = visible_hold(db, principal, review_id)
     decide_hold(db, review=review, held=held, other=other, decision=body.decision, note=body.note,
                 decider=principal, now=now)
     record_audit(
@@ -127,7 +110,7 @@ def queue(
 ) -> list[ReviewItemPublic]:
     """Attempts waiting for a person (oldest first) in the reviewer's regions. No
     biometric evidence here: open one item to see it (that read is audited)."""
-    rows = list_reviews(db, prefixes=principal.region_prefixes(), state=state, limit=limit, offset=offset)
+    rows = list_reviews(db, prefixes=allowed_prefixes(principal), state=state, limit=limit, offset=offset)
     return [ReviewItemPublic(**_item(*row)) for row in rows]
 
 
@@ -136,7 +119,7 @@ def detail(
     attempt_id: uuid.UUID, request: Request, db: DbDep, now: NowDep, principal: ReviewerDep,
 ) -> ReviewDetailPublic:
     """One review with the scores, key frames and reference photos (audited read)."""
-    review, attempt, pensioner = _visible(db, principal, attempt_id)
+    review, attempt, pensioner = visible_review(db, principal, attempt_id)
     result = attempt.result or {}
     body = ReviewDetailPublic(
         **_item(review, attempt, pensioner),
@@ -159,7 +142,7 @@ def decide(
 ) -> ReviewItemPublic:
     """Decide a review: `passed` certifies the period (method `review`, every scheme, with
     a certificate); `failed` shows the reviewer's reason on the records. Audited."""
-    review, attempt, pensioner = _visible(db, principal, attempt_id)
+    review, attempt, pensioner = visible_review(db, principal, attempt_id)
     decide_review(db, review=review, attempt=attempt, decision=body.decision, reason=body.reason,
                   note=body.note, reviewer=principal.actor_id, now=now)
     if body.decision == AttemptStatus.PASSED:
@@ -185,7 +168,7 @@ def decide(
 @router.post("/attempts/{attempt_id}/appeal", status_code=201, response_model=AppealPublic)
 def appeal(
     attempt_id: uuid.UUID, request: Request, db: DbDep, services: ServicesDep, now: NowDep,
-    principal: OptionalPrincipalDep, page_pass: LinkPassDep, body: AppealCreate | None = None,
+    caller: CallerDep, body: AppealCreate | None = None,
 ) -> AppealPublic:
     """Ask for a person to review a failed attempt once no tries are left this period.
 
@@ -196,13 +179,12 @@ def appeal(
     """
     attempt = get_attempt(db, attempt_id)
     pensioner = get_pensioner(db, attempt.pensioner_id)
-    if not (principal is not None and principal.sees_pensioner(pensioner)) and pensioner_of_pass(
-        db, secret=services.settings.secret_key.get_secret_value(), page_pass=page_pass, now=now,
-    ) != pensioner.id:
+    if not caller.acts_for(pensioner):
         raise NotFoundError("attempt_not_found", "no such attempt")
     left = tries_left(db, pensioner_id=attempt.pensioner_id, period=attempt.period,
                       limit=services.settings.max_failed_attempts)
     review = appeal_attempt(db, attempt=attempt, note=(body.note if body else None), now=now, tries_left=left)
+    principal = caller.principal
     record_audit(
         db, actor_type=principal.kind if principal else "pensioner",
         actor_id=principal.actor_id if principal else f"attempt:{attempt.id}", action="review.appeal",

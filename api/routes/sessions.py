@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
 from certify import issue_challenge
-from models import Channel, StaffRole
+from models import Channel
 from models.db import session_scope
 from service.admission import AdmissionRules
 from service.certification import get_session_for_upload, open_session
@@ -17,9 +17,9 @@ from service.intake import accept_upload
 from service.nonce_guard import NonceGuard
 from service.infra.storage import spool_directory
 
-from ..access import CaseworkerDep, visible_pensioner
 from ..credentials import NonceDep
 from ..deps import DbDep, NowDep, ServicesDep, client_ip
+from ..permissions import ASSISTING_KINDS, CaseworkerDep, visible_pensioner
 from ..schemas import AttemptPublic, SessionCreate, SessionPublic
 from ..uploads import spool_upload
 
@@ -44,7 +44,7 @@ def create(
     settings = services.settings
     visible_pensioner(db, principal, pensioner_id)
     channel, assisted_by = body.channel, body.assisted_by
-    if principal.kind in (StaffRole.STAFF, StaffRole.REVIEWER, StaffRole.ADMIN):
+    if principal.kind in ASSISTING_KINDS:
         channel, assisted_by = Channel.ASSISTED, principal.actor_id
     elif channel == Channel.ASSISTED and not assisted_by:
         raise InvalidInputError("assisted_by_required", "an assisted session names the helper")

@@ -5,34 +5,23 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy import select
 
 from models import Webhook, WebhookDelivery
 from service.audit import record_audit
-from service.errors import NotFoundError
 from service.webhooks import create_webhook
 
 from ..agency_schemas import DeliveryPublic, WebhookCreate, WebhookPublic
-from ..auth import Principal, require_scope
 from ..deps import DbDep, NowDep, ServicesDep, client_ip
-from ..regions import check_region_filter
+from ..permissions import WebhookManagerDep, check_region_filter, rows_in_regions, visible_webhook
 
 router = APIRouter(prefix="/v1/webhooks", tags=["agency: webhooks"])
-
-Manager = Annotated[Principal, Depends(require_scope("webhooks:manage"))]
-
-
-def _visible(db, principal: Principal, webhook_id: uuid.UUID) -> Webhook:
-    webhook = db.get(Webhook, webhook_id)
-    if webhook is None or not principal.sees_region(webhook.region_code):
-        raise NotFoundError("webhook_not_found", "no such webhook")
-    return webhook
 
 
 @router.post("", status_code=201, response_model=WebhookPublic)
 def create(body: WebhookCreate, request: Request, db: DbDep, services: ServicesDep, now: NowDep,
-           principal: Manager) -> WebhookPublic:
+           principal: WebhookManagerDep) -> WebhookPublic:
     """Register a receiver. Each POST carries `X-Certify-Signature: t=<unix>,v1=<hex>`,
     the HMAC-SHA256 of `<t>.<body>` with the secret returned here (once). Receivers
     should answer 2xx; anything else is retried with backoff and logged."""
@@ -50,14 +39,14 @@ def create(body: WebhookCreate, request: Request, db: DbDep, services: ServicesD
 
 
 @router.get("", response_model=list[WebhookPublic])
-def list_webhooks(db: DbDep, principal: Manager) -> list[WebhookPublic]:
+def list_webhooks(db: DbDep, principal: WebhookManagerDep) -> list[WebhookPublic]:
     rows = db.scalars(select(Webhook).where(Webhook.active.is_(True)).order_by(Webhook.created_at)).all()
-    return [WebhookPublic.of(w) for w in rows if principal.sees_region(w.region_code)]
+    return [WebhookPublic.of(w) for w in rows_in_regions(principal, rows)]
 
 
 @router.delete("/{webhook_id}", status_code=204, response_class=Response)
-def delete(webhook_id: uuid.UUID, request: Request, db: DbDep, now: NowDep, principal: Manager) -> Response:
-    webhook = _visible(db, principal, webhook_id)
+def delete(webhook_id: uuid.UUID, request: Request, db: DbDep, now: NowDep, principal: WebhookManagerDep) -> Response:
+    webhook = visible_webhook(db, principal, webhook_id)
     webhook.active = False
     record_audit(db, actor_type=principal.kind, actor_id=principal.actor_id, action="webhook.delete",
                  subject_type="webhook", subject_id=str(webhook.id), now=now, ip=client_ip(request))
@@ -67,12 +56,12 @@ def delete(webhook_id: uuid.UUID, request: Request, db: DbDep, now: NowDep, prin
 
 @router.get("/{webhook_id}/deliveries", response_model=list[DeliveryPublic])
 def deliveries(
-    webhook_id: uuid.UUID, db: DbDep, principal: Manager,
+    webhook_id: uuid.UUID, db: DbDep, principal: WebhookManagerDep,
     status: Annotated[str | None, Query(pattern="^(pending|delivered|failed)$")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[DeliveryPublic]:
     """The delivery log, newest first: tries, last HTTP status, last error."""
-    webhook = _visible(db, principal, webhook_id)
+    webhook = visible_webhook(db, principal, webhook_id)
     query = select(WebhookDelivery).where(WebhookDelivery.webhook_id == webhook.id)
     if status:
         query = query.where(WebhookDelivery.status == status)

@@ -30,7 +30,7 @@ open a session or make a link."""
 
 
 PAGE_FACING_MODULES = (
-    "api/errors.py", "api/uploads.py", "api/auth.py", "api/access.py",
+    "api/errors.py", "api/uploads.py", "api/auth.py", "api/permissions.py",
     "api/routes/auth.py", "api/routes/attempts.py", "api/routes/pensioners.py",
     "api/routes/sessions.py", "api/routes/links.py", "api/routes/uploads.py",
     "api/routes/cases.py", "api/routes/references.py",
