@@ -89,6 +89,12 @@ class ReferencePublic(BaseModel):
     status: str
     model_version: str
     face_box: list[int] | None
+    quality_class: str
+    """full, card or id_card: the match band certifications use against this photo."""
+    width_px: int | None = None
+    height_px: int | None = None
+    quality_score: float | None = None
+    taken_on: dt.date | None = None
     created_at: dt.datetime
 
     @classmethod
@@ -99,6 +105,11 @@ class ReferencePublic(BaseModel):
             status=reference.status,
             model_version=reference.model_version,
             face_box=reference.face_box,
+            quality_class=reference.quality_class or "full",
+            width_px=reference.width_px,
+            height_px=reference.height_px,
+            quality_score=reference.quality_score,
+            taken_on=reference.taken_on,
             created_at=reference.created_at,
         )
 

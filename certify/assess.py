@@ -7,8 +7,8 @@ everything it finds is returned as evidence in an `Assessment`.
 Decision rule (thresholds from `certify.thresholds`, recorded by version):
 - failed: any quality reason, the challenge not performed in order, a presentation-attack
   signal beyond its fail level, the read-aloud step failed, or a face mismatch;
-- review: otherwise, when the match is in the uncertain band, there is no reference,
-  or a presentation-attack signal is in its review band;
+- review: otherwise, when the match is in the uncertain band of every reference (each
+  judged in its quality class's band), or there is no reference;
 - passed: everything else.
 """
 
@@ -26,17 +26,20 @@ from .backend import FaceBackend
 from .challenge import Challenge
 from .evidence import ActionEvidence, Assessment, KeyFrame
 from .fingerprint import video_fingerprint
+from .challenge import Action
 from .match import (
+    appearance_outliers,
     embedding_distance,
     frame_score,
-    match_distance,
-    match_verdict,
+    fuse_probes,
+    match_references,
     select_probe_frames,
 )
 from .motion import motion_scores
 from .planar import planar_scores
 from .quality import summarize_quality
 from .reasons import Reason
+from .references import Reference, as_references
 from .screen import screen_scores
 from .speech import check_read_aloud
 from .splice import cut_scores
@@ -46,7 +49,7 @@ from .video import DecodedVideo, Frame
 
 __all__ = ["assess", "ENGINE_VERSION", "KEY_FRAME_MAX_SIDE_PX", "KEY_FRAME_JPEG_QUALITY"]
 
-ENGINE_VERSION = "certify-engine 0.4.1"
+ENGINE_VERSION = "certify-engine 0.5.0"
 """Recorded with every assessment; bump when the signals change."""
 
 KEY_FRAME_MAX_SIDE_PX = 320
@@ -55,34 +58,12 @@ KEY_FRAME_MAX_SIDE_PX = 320
 KEY_FRAME_JPEG_QUALITY = 80
 """JPEG quality of key frames (a 320 px frame is then ~15-25 kB)."""
 
-MIN_PROBES = 2
-"""Frames always embedded (the best of the first and of the last part of the video);
-the candidates in between are embedded only while the evidence is not settled (see
-`_settled`). An embedding costs ~100 ms, the largest single cost of a check."""
+PLANAR_FOCUS_MARGIN_MS = 300
+"""Planar motion is judged in windows reaching this far around a challenged turn or nod."""
+
+_POSE_ACTIONS = frozenset({Action.TURN_LEFT, Action.TURN_RIGHT, Action.NOD})
 
 _REASON_ORDER = list(Reason)
-
-
-def _embedding_order(candidates: Sequence[int]) -> list[int]:
-    """Ends of the recording first (they also test identity across it), then the rest."""
-    if len(candidates) <= 2:
-        return list(candidates)
-    return [candidates[0], candidates[-1], *candidates[1:-1]]
-
-
-def _settled(
-    embeddings: Sequence[np.ndarray], references: Sequence[np.ndarray], th: Thresholds
-) -> bool:
-    """Whether another probe frame could change the outcome. The distance to each
-    reference is the median over the probes: when, for every reference, the probes so
-    far fall in one verdict band (match, uncertain, mismatch), a further probe cannot
-    move that median out of the band, nor change which band the best reference is in.
-    The identity check between the ends of the recording is decided by the two ends
-    alone (a face changed in between is a cut, certify.splice)."""
-    for r in references:
-        if len({match_verdict(embedding_distance(e, r), th) for e in embeddings}) > 1:
-            return False
-    return True
 
 
 class _Stopwatch:
@@ -136,17 +117,20 @@ def _sorted(reasons: Sequence[Reason]) -> tuple[Reason, ...]:
 def assess(
     video: DecodedVideo,
     challenge: Challenge,
-    references: Sequence[np.ndarray],
+    references: Sequence[np.ndarray | Reference],
     *,
     backend: FaceBackend,
     thresholds: Thresholds = CURRENT_THRESHOLDS,
 ) -> Assessment:
     """Decide whether the recording shows the enrolled pensioner, alive, doing the challenge.
 
-    `references` are 128-d embeddings of the pensioner's enrolled photos, from the same
-    model as `backend` (PhotoCheck.embedding). Never raises for a bad video.
+    `references` are the pensioner's active references (certify.references.Reference,
+    or plain 128-d embeddings, taken as `full` class), from the same model as `backend`
+    (PhotoCheck.embedding). Every one is used; any that matches in its class band is
+    enough. Never raises for a bad video.
     """
     th = thresholds
+    refs = as_references(references)
     watch = _Stopwatch()
     frames = video.frames
     failures: list[Reason] = []
@@ -194,19 +178,31 @@ def assess(
             failures.append(Reason.CHALLENGE_NOT_FOLLOWED)
 
         with watch.stage("embed"):
-            candidates = select_probe_frames(observations, lid_open=base.lid_open)
-            for i in _embedding_order(candidates):
-                if len(embeddings) >= MIN_PROBES and _settled(embeddings, references, th):
-                    break
+            occluded = appearance_outliers(frames, observations)
+            probe_indices = select_probe_frames(
+                observations, lid_open=base.lid_open, excluded=occluded
+            )
+            probe_indices = tuple(
+                sorted(probe_indices, key=lambda i: -frame_score(observations[i], base.lid_open))
+            )
+            for i in probe_indices:
                 embeddings.append(
                     backend.embedder.embed(frames[i].rgb, observations[i].landmarks)
                 )
-                probe_indices += (i,)
         details["probe_t_ms"] = [frames[i].t_ms for i in probe_indices]
+        details["occluded_t_ms"] = sorted(frames[i].t_ms for i in occluded)
+        scores["occluded_fraction"] = len(occluded) / max(1, sum(o.has_face for o in observations))
 
         with watch.stage("attacks"):
             cuts = cut_scores(frames, observations, min_spike=th.cut_min_spike)
-            planar = planar_scores(frames, observations, excluded_t_ms=cuts.cut_t_ms)
+            focus = [
+                (e.start_ms - PLANAR_FOCUS_MARGIN_MS, e.end_ms + PLANAR_FOCUS_MARGIN_MS)
+                for e in matched
+                if e.action in _POSE_ACTIONS
+            ]
+            planar = planar_scores(
+                frames, observations, excluded_t_ms=cuts.cut_t_ms, focus_ms=focus
+            )
             motion = motion_scores(frames, observations)
             screen = screen_scores(frames, observations)
         scores["cut_spike"] = cuts.spike
@@ -254,36 +250,27 @@ def assess(
         details["speech"] = speech.details
 
     with watch.stage("match"):
-        if not references:
+        if not refs:
             reviews.append(Reason.NO_REFERENCE)
         elif embeddings:
-            result = match_distance(embeddings, references)
+            result = match_references(embeddings, refs, th)
             if result is not None:
-                distance, per_reference = result
-                details["reference_distances"] = [round(d, 4) for d in per_reference]
-                verdict = match_verdict(distance, th)
-                if verdict == "mismatch":
+                distance = result.distance
+                details["reference_distances"] = [round(d, 4) for d in result.distances]
+                details["reference_classes"] = [r.quality_class.value for r in refs]
+                details["match_class"] = result.quality_class
+                if result.verdict == "mismatch":
                     failures.append(Reason.FACE_MISMATCH)
-                elif verdict == "uncertain":
+                elif result.verdict == "uncertain":
                     reviews.append(Reason.MATCH_UNCERTAIN)
     if distance is not None:
         scores["match_distance"] = distance
 
     with watch.stage("key_frames"):
-        best_probe = None
-        if probe_indices and embeddings:
-            if references:
-                per_frame = [min(embedding_distance(e, r) for r in references) for e in embeddings]
-                best_probe = probe_indices[int(np.argmin(per_frame))]
-            else:
-                best_probe = max(
-                    probe_indices, key=lambda i: frame_score(observations[i], base.lid_open)  # type: ignore[union-attr]
-                )
+        best_probe = probe_indices[0] if probe_indices and embeddings else None
         key_frames = _key_frames(frames, best_probe, matched)
 
-    probe_embedding = None
-    if best_probe is not None:
-        probe_embedding = embeddings[probe_indices.index(best_probe)]
+    probe_embedding = fuse_probes(embeddings) if embeddings else None
 
     if failures:
         decision = "failed"

@@ -100,6 +100,9 @@ class PhotoCheck:
     """(top, right, bottom, left) in pixels of the upright image."""
     model_version: str = ""
     quality: Mapping[str, float] = field(default_factory=dict)
+    quality_class: str = ""
+    """certify.references.ReferenceClass of the photo (full, card, id_card): which match
+    band later certifications against it use."""
 
     @property
     def ok(self) -> bool:

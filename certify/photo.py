@@ -13,16 +13,32 @@ from .backend import FaceBackend
 from .evidence import PhotoCheck
 from .geometry import head_pose, interocular_px, landmark_box
 from .reasons import Reason
+from .references import ReferenceClass, reference_class
 from .thresholds import CURRENT_THRESHOLDS, Thresholds
 from .tracking import QUALITY_CROP_PX, SECOND_FACE_MIN_RELATIVE_SIZE
 
-__all__ = ["check_reference_photo", "PHOTO_DETECT_MAX_SIDE_PX", "PHOTO_MAX_YAW_DEG"]
+__all__ = [
+    "check_reference_photo",
+    "photo_quality_score",
+    "is_greyscale",
+    "PHOTO_DETECT_MAX_SIDE_PX",
+    "PHOTO_MAX_YAW_DEG",
+    "PHOTO_SMALL_SIDE_PX",
+    "PHOTO_BOX_OUTSIDE_MAX",
+    "PHOTO_CUT_OFF_MARGIN",
+    "GREYSCALE_MAX_CHANNEL_SPREAD",
+]
 
 PHOTO_DETECT_MAX_SIDE_PX = 640
 """Photos are searched for faces at this longer side, upsampled once (faces >= 40 px)."""
 
 PHOTO_SMALL_SIDE_PX = 320
-"""Photos this small (cropped face chips) are upsampled twice more for detection."""
+"""Photos this small (cropped face chips, ID-card photos of 102 x 126 px) are upsampled
+twice for detection: HOG then finds faces down to ~20 px wide."""
+
+GREYSCALE_MAX_CHANNEL_SPREAD = 3.0
+"""A photo whose red, green and blue differ by less than this on average (0-255) is
+greyscale (a black-and-white scan): it is matched in the `card` class."""
 
 PHOTO_BOX_OUTSIDE_MAX = 0.15
 """The detector's face box may reach this far (fraction of its width) past the photo's
@@ -78,7 +94,12 @@ def check_reference_photo(
             interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR,
         )
         sharpness = float(cv2.Laplacian(norm, cv2.CV_32F).var())
+    greyscale = is_greyscale(rgb)
+    quality_class = reference_class(interocular_px=iod, greyscale=greyscale, th=th)
     quality = {
+        "width_px": float(w),
+        "height_px": float(h),
+        "greyscale": float(greyscale),
         "interocular_px": iod,
         "yaw_deg": pose.yaw_deg,
         "brightness": brightness,
@@ -94,18 +115,26 @@ def check_reference_photo(
         or box_out > PHOTO_BOX_OUTSIDE_MAX
     ):
         reason = Reason.FACE_CUT_OFF
-    elif iod < th.min_interocular_px:
-        reason = Reason.FACE_TOO_SMALL
+    elif iod < th.reference_min_interocular_px:
+        reason = Reason.REFERENCE_TOO_SMALL
     elif brightness < th.min_brightness:
         reason = Reason.TOO_DARK
     elif brightness > th.max_brightness or overexposed > th.max_overexposed_fraction:
         reason = Reason.TOO_BRIGHT
-    elif sharpness < th.min_sharpness:
+    elif sharpness < th.min_sharpness and quality_class is ReferenceClass.FULL:
+        # a small photo is blurred by nature once scaled to the embedder's 150 px chip;
+        # its class band already allows for that, so only a large face must be sharp
         reason = Reason.BLURRY
     elif abs(pose.yaw_deg) > PHOTO_MAX_YAW_DEG:
         reason = Reason.NOT_FRONTAL
+    quality["score"] = photo_quality_score(
+        interocular_px=iod, sharpness=sharpness, yaw_deg=pose.yaw_deg, greyscale=greyscale
+    )
     if reason is not None:
-        return PhotoCheck(reason=reason, face_box=box_tuple, model_version=version, quality=quality)
+        return PhotoCheck(
+            reason=reason, face_box=box_tuple, model_version=version, quality=quality,
+            quality_class=quality_class.value,
+        )
     embedding = backend.embedder.embed(rgb, points)
     return PhotoCheck(
         reason=None,
@@ -113,4 +142,24 @@ def check_reference_photo(
         face_box=box_tuple,
         model_version=version,
         quality=quality,
+        quality_class=quality_class.value,
     )
+
+
+def is_greyscale(rgb: np.ndarray) -> bool:
+    """Whether the three colour channels carry (almost) the same picture."""
+    small = rgb[:: max(1, rgb.shape[0] // 128), :: max(1, rgb.shape[1] // 128)].astype(np.int16)
+    spread = np.abs(small[..., 0] - small[..., 1]) + np.abs(small[..., 1] - small[..., 2])
+    return float(spread.mean()) / 2.0 < GREYSCALE_MAX_CHANNEL_SPREAD
+
+
+def photo_quality_score(
+    *, interocular_px: float, sharpness: float, yaw_deg: float, greyscale: bool
+) -> float:
+    """0-1, higher is a better reference: size (full marks from 60 px between the eyes),
+    sharpness (from 40, as frames are scored for probes), a frontal pose, colour."""
+    size = min(1.0, interocular_px / 60.0)
+    sharp = min(1.0, sharpness / 40.0)
+    frontal = max(0.0, 1.0 - (abs(yaw_deg) / PHOTO_MAX_YAW_DEG) ** 2)
+    colour = 0.9 if greyscale else 1.0
+    return round(size * (0.5 + 0.5 * sharp) * (0.5 + 0.5 * frontal) * colour, 4)

@@ -144,12 +144,17 @@ def planar_scores(
     observations: Sequence[FaceObservation],
     *,
     excluded_t_ms: Sequence[int] = (),
+    focus_ms: Sequence[tuple[int, int]] | None = None,
 ) -> PlanarScores | None:
     """Non-planar share of the face's motion where the head is claimed to move most.
 
     None when no window qualifies (the face hardly moved or never claimed to turn):
     the test then has nothing to say and other checks decide. `excluded_t_ms` are
     times of picture cuts: a window spanning one compares two different shots.
+    `focus_ms`: only windows overlapping one of these (start, end) spans are judged, the
+    head turns and nods that answer the challenge: that is what a tilted picture fakes,
+    while the small motions of a person talking prove nothing either way (a live person
+    talking on a couch measured 0.11 outside any turn).
     """
     if len(observations) < 2:
         return None
@@ -162,6 +167,10 @@ def planar_scores(
         if not (a.has_face and b.has_face):
             continue
         if any(a.t_ms < cut <= b.t_ms for cut in excluded_t_ms):
+            continue
+        if focus_ms is not None and not any(
+            a.t_ms <= end and b.t_ms >= start for start, end in focus_ms
+        ):
             continue
         change = abs(b.yaw_deg - a.yaw_deg) + abs(b.pitch_deg - a.pitch_deg)
         if change >= PLANAR_MIN_POSE_CHANGE_DEG:

@@ -26,6 +26,8 @@ class Reason(StrEnum):
     VIDEO_TOO_LONG = "video_too_long"
     UNREADABLE_VIDEO = "unreadable_video"
     VIDEO_RESOLUTION_TOO_HIGH = "video_resolution_too_high"
+    REFERENCE_TOO_SMALL = "reference_too_small"
+    """A reference photo whose face is smaller than any match can rely on."""
 
     # --- active liveness: the recording does not show the issued challenge ----------------
     CHALLENGE_NOT_FOLLOWED = "challenge_not_followed"
@@ -63,6 +65,7 @@ REASON_GROUPS: dict[str, frozenset[Reason]] = {
             Reason.VIDEO_TOO_LONG,
             Reason.UNREADABLE_VIDEO,
             Reason.VIDEO_RESOLUTION_TOO_HIGH,
+            Reason.REFERENCE_TOO_SMALL,
         }
     ),
     "liveness": frozenset({Reason.CHALLENGE_NOT_FOLLOWED}),

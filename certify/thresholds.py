@@ -32,6 +32,30 @@ class Thresholds:
     """Above: a different person. Between accept and reject goes to a human (review);
     0.50 is where impostor pairs start to be common in people/, so refusing above it
     costs few genuine pensioners."""
+    match_accept_distance_card: float
+    """Accept distance against a `card` reference (certify.references): the `full` band
+    moved by the median increase of genuine distances that the degradation causes,
+    measured on people/ (bench/evaluate.py, reference-condition axis: 358 x 441 card
+    crop JPEG 75 and greyscale against the original photos)."""
+    match_reject_distance_card: float
+    """Reject distance against a `card` reference (accept + the same 0.10 review band)."""
+    match_accept_distance_id_card: float
+    """Accept distance against an `id_card` reference (102 x 126 px, JPEG ~60), the `full`
+    band moved the same way (measured: genuine median +0.05-0.09 at 18-25 px between the
+    eyes); it stays more than 0.12 below the 0.1% impostor quantile of such references."""
+    match_reject_distance_id_card: float
+    """Reject distance against an `id_card` reference."""
+    reference_min_interocular_px: float
+    """Smallest eye distance of a reference photo (reference_too_small below). Measured
+    (bench/evaluate.py, photos of people/ scaled down, JPEG 60): at 18 px genuine pairs
+    stay apart from impostors (genuine 95th percentile 0.55, impostor 0.1% quantile
+    0.64); at 14 px and below they overlap (genuine median 0.50-0.56). A 102 x 126 ID
+    photo has 18-25 px."""
+    reference_card_min_interocular_px: float
+    """Below this eye distance a reference is `id_card` class."""
+    reference_full_min_interocular_px: float
+    """From this eye distance (and in colour) a reference is `full` class; between the two,
+    or greyscale, `card`."""
 
     # --- quality -----------------------------------------------------------------------
     min_face_fraction: float
@@ -147,11 +171,26 @@ class Thresholds:
     def to_json(self) -> dict[str, object]:
         return asdict(self)
 
+    def match_band(self, quality_class: str) -> tuple[float, float]:
+        """(accept, reject) distances against a reference of this quality class."""
+        if quality_class == "id_card":
+            return self.match_accept_distance_id_card, self.match_reject_distance_id_card
+        if quality_class == "card":
+            return self.match_accept_distance_card, self.match_reject_distance_card
+        return self.match_accept_distance, self.match_reject_distance
+
 
 CURRENT_THRESHOLDS = Thresholds(
-    version="2026.11-4",
+    version="2026.12-1",
     match_accept_distance=0.40,
     match_reject_distance=0.50,
+    match_accept_distance_card=0.42,
+    match_reject_distance_card=0.52,
+    match_accept_distance_id_card=0.46,
+    match_reject_distance_id_card=0.56,
+    reference_min_interocular_px=18.0,
+    reference_card_min_interocular_px=28.0,
+    reference_full_min_interocular_px=40.0,
     min_face_fraction=0.5,
     min_interocular_px=30.0,
     min_brightness=50.0,

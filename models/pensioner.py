@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, LargeBinary, String, false, text
+from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, LargeBinary, String, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, JSONValue, new_id, utcnow
@@ -92,10 +92,24 @@ class Pensioner(Base):
 
 
 class ReferenceSource:
-    ENROLMENT = "enrolment"
+    """Where a reference photo came from. Every source but `certification` is an anchor:
+    never retired by fresh references, and what a fresh reference must match."""
+
+    ID_CARD = "id_card"
+    """The resident ID card / population register photo (102 x 126 px, often old)."""
+    SOCIAL_SECURITY_CARD = "social_security_card"
+    """The social security card photo (358 x 441 px)."""
+    UPLOAD = "upload"
+    """Any other photo uploaded at enrolment (also every photo enrolled before sources
+    were recorded)."""
     CERTIFICATION = "certification"
     """A fresh reference added from a passed certification (keeps ageing faces matching)."""
     STAFF_CAPTURE = "staff_capture"
+    """Taken by community staff on a tablet; waits for a second person's approval."""
+
+    UPLOADED = frozenset({ID_CARD, SOCIAL_SECURITY_CARD, UPLOAD})
+    """What a caller may name when uploading a photo."""
+    ANCHORS = frozenset({ID_CARD, SOCIAL_SECURITY_CARD, UPLOAD, STAFF_CAPTURE})
 
 
 class ReferenceStatus:
@@ -119,6 +133,14 @@ class FaceReference(Base):
     photo_key: Mapped[str | None] = mapped_column(String(255))
     face_box: Mapped[list[int] | None] = mapped_column(JSONValue)
     quality: Mapped[dict[str, float] | None] = mapped_column(JSONValue)
+    quality_class: Mapped[str] = mapped_column(String(16), default="full", server_default="full")
+    """certify.references.ReferenceClass (full, card, id_card): the match band used."""
+    width_px: Mapped[int | None] = mapped_column(Integer)
+    height_px: Mapped[int | None] = mapped_column(Integer)
+    quality_score: Mapped[float | None] = mapped_column(Float)
+    """0-1 (certify.photo.photo_quality_score)."""
+    taken_on: Mapped[dt.date | None] = mapped_column(Date)
+    """When the photo was taken, where known (an ID card photo is often 10-20 years old)."""
     attempt_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("attempts.id"))
     created_by: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

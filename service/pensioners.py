@@ -11,6 +11,8 @@ from sqlalchemy import case, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from certify.references import Reference, ReferenceClass
+
 from models import (
     DEFAULT_SCHEME,
     EnrolmentStatus,
@@ -19,6 +21,7 @@ from models import (
     Pensioner,
     QualificationRecord,
     RecordStatus,
+    ReferenceSource,
     ReferenceStatus,
 )
 
@@ -203,6 +206,8 @@ def add_reference(
     photo_key: str | None = None,
     face_box: Sequence[int] | None = None,
     quality: dict[str, float] | None = None,
+    quality_class: str = "full",
+    taken_on: dt.date | None = None,
     attempt_id: uuid.UUID | None = None,
     created_by: str | None = None,
     added_outside_paying_region: bool = False,
@@ -219,6 +224,11 @@ def add_reference(
         photo_key=photo_key,
         face_box=list(face_box) if face_box is not None else None,
         quality=quality,
+        quality_class=quality_class,
+        width_px=int(quality["width_px"]) if quality and "width_px" in quality else None,
+        height_px=int(quality["height_px"]) if quality and "height_px" in quality else None,
+        quality_score=float(quality["score"]) if quality and "score" in quality else None,
+        taken_on=taken_on,
         attempt_id=attempt_id,
         created_by=created_by,
         created_at=now,
@@ -246,21 +256,23 @@ def active_embeddings(
     keyring: Keyring,
     pensioner_id: uuid.UUID,
     sources: Collection[str] | None = None,
-) -> list[np.ndarray]:
-    """Decrypted embeddings of the pensioner's active references (optionally some sources)."""
+) -> list[Reference]:
+    """The pensioner's active references (optionally of some sources), decrypted, with
+    their quality class; anchors are every source but a passed certification's."""
     query = select(FaceReference).where(
         FaceReference.pensioner_id == pensioner_id,
         FaceReference.status == ReferenceStatus.ACTIVE,
     )
     if sources is not None:
         query = query.where(FaceReference.source.in_(list(sources)))
-    vectors = []
-    for reference in db.scalars(query.order_by(FaceReference.created_at)):
-        raw = keyring.decrypt(
-            reference.embedding_encrypted, context=encryption_context("embedding", reference.id).encode()
+    return [
+        Reference(
+            embedding=embedding_of(reference, keyring=keyring),
+            quality_class=ReferenceClass(reference.quality_class or "full"),
+            anchor=reference.source != ReferenceSource.CERTIFICATION,
         )
-        vectors.append(np.frombuffer(raw, dtype=EMBEDDING_DTYPE).copy())
-    return vectors
+        for reference in db.scalars(query.order_by(FaceReference.created_at))
+    ]
 
 
 def ensure_record(

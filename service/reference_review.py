@@ -61,7 +61,7 @@ def intake_for(pensioner: Pensioner, *, added_by: Actor) -> ReferenceIntake:
     outside = not sees_region(added_by, pensioner.region_code)
     by_staff = added_by.kind == StaffRole.STAFF
     return ReferenceIntake(
-        source=ReferenceSource.STAFF_CAPTURE if by_staff else ReferenceSource.ENROLMENT,
+        source=ReferenceSource.STAFF_CAPTURE if by_staff else ReferenceSource.UPLOAD,
         status=ReferenceStatus.PENDING if by_staff or outside else ReferenceStatus.ACTIVE,
         outside_paying_region=outside,
     )
@@ -117,24 +117,32 @@ def pending_references(
     return [(r[0], r[1]) for r in rows]
 
 
-def distance_to_active(db: Session, *, keyring: Keyring, reference: FaceReference) -> float | None:
-    """Smallest face distance from this photo to the pensioner's active references (None
-    when there are none): tells the approver whether it looks like the same person."""
+def distance_to_active(
+    db: Session, *, keyring: Keyring, reference: FaceReference
+) -> tuple[float, str] | None:
+    """Smallest face distance from this photo to the pensioner's active references, with
+    that reference's quality class (None when there are none): tells the approver
+    whether it looks like the same person."""
     anchors = active_embeddings(db, keyring=keyring, pensioner_id=reference.pensioner_id)
     if not anchors:
         return None
     probe = embedding_of(reference, keyring=keyring)
-    return float(np.linalg.norm(np.asarray(anchors) - probe, axis=1).min())
+    distance, quality_class = min(
+        (float(np.linalg.norm(a.embedding - probe)), a.quality_class.value) for a in anchors
+    )
+    return distance, quality_class
 
 
-def likeness(distance: float | None) -> str:
-    """The engine's own verdict bands, in words for the approver: `same` (it would accept
-    the match), `unsure` (it would send it to review), `different`, or `no_enrolled`."""
+def likeness(distance: float | None, quality_class: str = "full") -> str:
+    """The engine's own verdict bands (of the nearest reference's quality class), in words
+    for the approver: `same` (it would accept the match), `unsure` (it would send it to
+    review), `different`, or `no_enrolled`."""
     if distance is None:
         return "no_enrolled"
-    if distance <= CURRENT_THRESHOLDS.match_accept_distance:
+    accept, reject = CURRENT_THRESHOLDS.match_band(quality_class)
+    if distance <= accept:
         return "same"
-    if distance <= CURRENT_THRESHOLDS.match_reject_distance:
+    if distance <= reject:
         return "unsure"
     return "different"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import uuid
+from dataclasses import replace
 
 import numpy as np
 from sqlalchemy import select
@@ -28,6 +29,7 @@ PHOTO_PROBLEMS = {
     "no_face": "no face was found in the photo",
     "multiple_faces": "the photo shows more than one face; only the pensioner may be in it",
     "face_too_small": "the face is too small; take the photo closer",
+    "reference_too_small": "the face in the photo is smaller than {min_px:g} pixels between the eyes; use a larger photo",
     "face_cut_off": "part of the face is outside the photo",
     "too_dark": "the photo is too dark",
     "too_bright": "the photo is too bright",
@@ -45,14 +47,28 @@ def enrol_photo(
     photo: bytes,
     now: dt.datetime,
     added_by: Actor,
+    source: str | None = None,
+    taken_on: dt.date | None = None,
 ) -> FaceReference:
     """Check a reference photo (exactly one face, big enough) and store its embedding.
 
     Who adds it decides whether it is used at once or waits for a second person
     (`intake_for`: staff photos, and every photo from outside the paying region, wait).
+    `source` says what the photo is (ReferenceSource.UPLOADED: id_card,
+    social_security_card, upload); a staff capture is always `staff_capture`. Its
+    quality class (certify.references) is stored with it and chooses its match band.
     """
+    if source is not None and source not in ReferenceSource.UPLOADED:
+        raise InvalidInputError(
+            "reference_source_invalid",
+            f"source must be one of {', '.join(sorted(ReferenceSource.UPLOADED))}",
+        )
+    if taken_on is not None and taken_on > now.date():
+        raise InvalidInputError("taken_on_invalid", "a photo cannot be taken in the future")
     pensioner = get_pensioner(db, pensioner_id)
     intake = intake_for(pensioner, added_by=added_by)
+    if source is not None and intake.source != ReferenceSource.STAFF_CAPTURE:
+        intake = replace(intake, source=source)
     try:
         rgb = load_image(photo)
     except ImageError as exc:
@@ -60,7 +76,10 @@ def enrol_photo(
     check = check_reference_photo(rgb, backend=services.face_backend())
     if check.reason is not None or check.embedding is None:
         code = check.reason.value if check.reason is not None else "no_face"
-        raise InvalidInputError(code, PHOTO_PROBLEMS.get(code, "the photo cannot be used"))
+        message = PHOTO_PROBLEMS.get(code, "the photo cannot be used").format(
+            min_px=CURRENT_THRESHOLDS.reference_min_interocular_px
+        )
+        raise InvalidInputError(code, message)
     reference_id = uuid.uuid4()
     key = f"references/{pensioner.id}/{reference_id}.jpg"
     services.store.put(key, io.BytesIO(photo))
@@ -76,6 +95,8 @@ def enrol_photo(
         photo_key=key,
         face_box=check.face_box,
         quality=dict(check.quality),
+        quality_class=check.quality_class or "full",
+        taken_on=taken_on,
         created_by=added_by.actor_id[:64],
         added_outside_paying_region=intake.outside_paying_region,
         now=now,
@@ -87,8 +108,10 @@ def add_fresh_reference(
 ) -> FaceReference | None:
     """Keep a passed certification's face as a reference, so ageing faces keep matching.
 
-    Only when the new face also matches an enrolment (not only an earlier fresh) reference
-    within the accept threshold: references cannot drift step by step to someone else.
+    Only when the new face also matches an anchor (an official or staff photo, never an
+    earlier fresh reference) within that anchor's class accept distance: references
+    cannot drift step by step toward someone else over the years. Anchors are never
+    retired; only the oldest fresh references are.
     """
     probe = assessment.probe_embedding
     if probe is None:
@@ -97,12 +120,13 @@ def add_fresh_reference(
         db,
         keyring=services.keyring,
         pensioner_id=attempt.pensioner_id,
-        sources=(ReferenceSource.ENROLMENT, ReferenceSource.STAFF_CAPTURE),
+        sources=ReferenceSource.ANCHORS,
     )
-    if not anchors:
-        return None
-    distance = float(np.linalg.norm(np.asarray(anchors) - probe, axis=1).min())
-    if distance > CURRENT_THRESHOLDS.match_accept_distance:
+    if not any(
+        float(np.linalg.norm(anchor.embedding - probe))
+        <= CURRENT_THRESHOLDS.match_band(anchor.quality_class)[0]
+        for anchor in anchors
+    ):
         return None
     fresh = add_reference(
         db,
@@ -112,6 +136,7 @@ def add_fresh_reference(
         model_version=assessment.details.get("model_version", "") or "unknown",
         source=ReferenceSource.CERTIFICATION,
         attempt_id=attempt.id,
+        quality_class="full",
         now=now,
     )
     older = db.scalars(

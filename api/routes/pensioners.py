@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
@@ -82,13 +84,24 @@ def read(pensioner_id: uuid.UUID, db: DbDep, principal: CaseworkerDep) -> Pensio
     },
 )
 async def add_photo(
-    pensioner_id: uuid.UUID, request: Request, services: ServicesDep, principal: EnrolerDep
+    pensioner_id: uuid.UUID,
+    request: Request,
+    services: ServicesDep,
+    principal: EnrolerDep,
+    source: Annotated[
+        str | None,
+        Query(description="what the photo is: id_card, social_security_card or upload (default)"),
+    ] = None,
+    taken_on: Annotated[dt.date | None, Query(description="when the photo was taken, if known")] = None,
 ) -> ReferencePublic:
     """Add a reference photo (multipart field `photo`): exactly one face, big enough.
 
-    A photo taken by community staff waits (`pending`) until a second person approves it;
-    so does every photo added by someone outside the pensioner's paying region, until a
-    reviewer of the paying region approves it.
+    ID-card photos (102 x 126 px) are accepted down to 18 px between the eyes (smaller:
+    422 `reference_too_small`); the photo's quality class (`full`, `card`, `id_card`)
+    chooses the match band later certifications use against it. A photo taken by
+    community staff waits (`pending`) until a second person approves it; so does every
+    photo added by someone outside the pensioner's paying region, until a reviewer of
+    the paying region approves it.
     """
 
     def check_visible() -> None:
@@ -111,7 +124,8 @@ async def add_photo(
         with session_scope(services.sessions) as db:
             now = services.clock()
             reference = enrol_photo(
-                db, services=services, pensioner_id=pensioner_id, photo=photo, now=now, added_by=principal
+                db, services=services, pensioner_id=pensioner_id, photo=photo, now=now,
+                added_by=principal, source=source, taken_on=taken_on,
             )
             record_audit(
                 db, actor_type=principal.kind, actor_id=principal.actor_id,

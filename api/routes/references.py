@@ -49,7 +49,8 @@ def list_pending(
             r for r in pensioner.references
             if r.status == ReferenceStatus.ACTIVE and r.photo_key is not None
         ]
-        distance = distance_to_active(db, keyring=services.keyring, reference=reference)
+        nearest = distance_to_active(db, keyring=services.keyring, reference=reference)
+        distance = nearest[0] if nearest is not None else None
         items.append(
             PendingReference(
                 reference=reference_view(reference, names),
@@ -57,7 +58,7 @@ def list_pending(
                 national_id_masked=pensioner.national_id_masked,
                 region_code=pensioner.region_code,
                 distance_to_active=distance,
-                likeness=likeness(distance),
+                likeness=likeness(*nearest) if nearest is not None else likeness(None),
                 active_photo_urls=[f"/v1/references/{r.id}/photo" for r in active[-2:]],
                 mine=reference.created_by == principal.actor_id,
                 may_approve=may_approve(reference, pensioner, principal),

@@ -38,7 +38,7 @@ def _certify_record(app, pensioner_id: str) -> None:
         db.commit()
 
 
-def distance_to_active_of(app, reference_id: str) -> float | None:
+def distance_to_active_of(app, reference_id: str) -> tuple[float, str] | None:
     with app.services.sessions() as db:
         reference = db.get(FaceReference, uuid.UUID(reference_id))
         return distance_to_active(db, keyring=app.services.keyring, reference=reference)
@@ -130,9 +130,10 @@ def test_a_reference_photo_needs_a_second_person(live_app, tablet, browser):
     assert "这是您拍的照片" in card.inner_text() and card.locator(".approve").count() == 0
     # The fake camera's frame is the enrolled person (or close to them): never "different",
     # and the words shown are the server's verdict band for the distance it measured.
-    distance = distance_to_active_of(live_app, reference_id)
-    shown = {"same": "很像", "unsure": "不太确定"}[likeness(distance)]
-    assert shown in card.inner_text(), (distance, card.inner_text())
+    nearest = distance_to_active_of(live_app, reference_id)
+    assert nearest is not None
+    shown = {"same": "很像", "unsure": "不太确定"}[likeness(*nearest)]
+    assert shown in card.inner_text(), (nearest, card.inner_text())
     shoot(page, "tablet-9-approvals-own")
 
     second = browser.new_context(viewport=TABLET, locale="zh-CN", timezone_id="Asia/Shanghai")

@@ -70,7 +70,7 @@ def test_reference_photo_stores_an_encrypted_embedding(client, services, shared_
     response = add_photo(client, pensioner["id"], photo)
     assert response.status_code == 201, response.text
     body = response.json()
-    assert body["status"] == "active" and body["source"] == "enrolment"
+    assert body["status"] == "active" and body["source"] == "upload"
     assert body["model_version"]
     with services.sessions() as db:
         ref = db.scalar(select(FaceReference))

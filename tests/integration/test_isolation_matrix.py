@@ -33,7 +33,7 @@ def _region_world(services, client, region: str, county: str, key: dict) -> dict
     with services.sessions() as db:
         record = db.scalars(select(QualificationRecord).where(QualificationRecord.pensioner_id == pid)).one()
         certificate = db.scalar(select(Certificate).where(Certificate.record_id == record.id))
-        reference = FaceReference(pensioner_id=pid, embedding_encrypted=b"x", model_version="m", source="enrolment",
+        reference = FaceReference(pensioner_id=pid, embedding_encrypted=b"x", model_version="m", source="upload",
                                   status="active", photo_key=f"references/{pid}/ref.jpg")
         services.store.put(reference.photo_key, io.BytesIO(_JPEG))
         db.add(reference)

@@ -111,7 +111,7 @@ def test_no_identifying_data_in_the_logs_of_a_whole_run(services, client, clips,
     with services.sessions() as db:
         vectors = active_embeddings(db, keyring=services.keyring, pensioner_id=uuid.UUID(pensioner["id"]))
     for vector in vectors:
-        for value in np.asarray(vector)[:16]:
+        for value in np.asarray(vector.embedding)[:16]:
             assert f"{value:.6f}"[:8] not in text
     assert session["nonce"] not in text
 
@@ -312,7 +312,10 @@ def test_key_rotation_rewraps_every_column_and_blob(services, client, clips):
             assert national_id_of(row, keyring=rotated.keyring) == national_id
             rotated_embeddings = active_embeddings(db, keyring=rotated.keyring, pensioner_id=row.id)
             assert len(rotated_embeddings) == len(embeddings) >= 1
-            assert all(np.array_equal(a, b) for a, b in zip(rotated_embeddings, embeddings, strict=True))
+            assert all(
+                np.array_equal(a.embedding, b.embedding)
+                for a, b in zip(rotated_embeddings, embeddings, strict=True)
+            )
             attempt = db.get(Attempt, uuid.UUID(attempt_id))
             assert rotated.store.read(attempt.video_key) == clips["live"].read_bytes()
             assert all(rotated.store.read(k)[:3] == b"\xff\xd8\xff" for k in attempt.key_frame_keys)
