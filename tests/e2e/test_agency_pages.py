@@ -102,8 +102,13 @@ def test_review_queue_and_results_pages(services_factory, shared_data, browser):
     attempt = _seed(services, shared_data)
     SHOTS.mkdir(parents=True, exist_ok=True)
     with live_server(services) as url:
-        page = browser.new_page(viewport={"width": 1360, "height": 900}, locale="zh-CN")
+        page = browser.new_page(viewport={"width": 1360, "height": 900}, locale="zh-CN", accept_downloads=True)
+        problems = []  # script errors and what the strict CSP refused (not the API's 401 before sign-in)
+        page.on("pageerror", lambda error: problems.append(str(error)))
+        page.on("console", lambda message: problems.append(message.text)
+                if message.type == "error" and "status of 401" not in message.text else None)
         page.goto(url + "/agency/reviews")
+        assert page.title() == "人工复核 · 经办机构"
         page.fill("input[name=username]", "li.reviewer")
         page.fill("input[name=password]", PASSWORD)
         page.click("#login button[type=submit]")
@@ -160,4 +165,15 @@ def test_review_queue_and_results_pages(services_factory, shared_data, browser):
         page.click("#filters button[type=submit]")
         _wait_until(page, "document.querySelectorAll('#results tbody tr').length === 3")
         page.screenshot(path=str(SHOTS / "agency-results-en.png"), full_page=True)
+        assert page.title() == "Certification results · Agency"
+        with page.expect_download() as download:
+            page.click("#export")
+        assert download.value.suggested_filename == "results.csv"
+
+        # the choice is remembered for the next page
+        page.click("header nav a[href='/agency/reviews']")
+        page.wait_for_selector("#queue tbody tr")
+        assert page.title() == "Manual review · Agency" and page.input_value("#lang") == "en"
+        assert "Enrolments on hold" in page.inner_text("#app")
+        assert problems == []
         page.close()

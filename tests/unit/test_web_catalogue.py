@@ -13,6 +13,12 @@ import pytest
 from certify import Reason
 from service.certification import REASON_VIDEO_REUSED
 from service.references import PHOTO_PROBLEMS
+from models.certification import AttemptStatus
+from models.pensioner import EnrolmentStatus
+from models.qualification import Method, RecordStatus, Scheme
+from models.reviews import ReviewKind
+from service.holds import HOLD_DECISIONS
+from service.reviews import REVIEW_REASONS
 from web.i18n import LANGUAGES, catalogue
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -88,10 +94,10 @@ def test_every_api_error_code_is_translated():
 def test_every_key_the_pages_use_exists(lang):
     messages = catalogue(lang)
     used = set()
-    for path in (ROOT / "web" / "templates").glob("*.html"):
+    for path in (ROOT / "web" / "templates").rglob("*.html"):
         used |= set(re.findall(r"t\('([a-z0-9_.]+)'", path.read_text(encoding="utf-8")))
         used |= set(re.findall(r'data-i18n(?:-placeholder|-label)?="([a-z0-9_.]+)"', path.read_text(encoding="utf-8")))
-    for path in (ROOT / "web" / "static" / "js").rglob("*.js"):
+    for path in [*(ROOT / "web" / "static" / "js").rglob("*.js"), *(ROOT / "web" / "agency").glob("*.js")]:
         text = path.read_text(encoding="utf-8")
         used |= set(re.findall(r"'([a-z_]+\.[a-z0-9_.]+)'", text))
     sections = {key.split(".")[0] for key in messages}
@@ -107,3 +113,20 @@ def test_every_key_the_pages_use_exists(lang):
         assert f"camera.hint.{hint}" in messages
     for status in ("queued", "processing", "passed", "failed", "review", "error"):
         assert f"attempt.status.{status}" in messages
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_code_the_agency_pages_show_has_words(lang):
+    """The agency pages build these keys from the codes the API returns (web/agency/agency.js)."""
+    messages = catalogue(lang)
+    keys = (
+        [f"agency.status.{status}" for status in RecordStatus.ALL]
+        + [f"agency.method.{method}" for method in Method.ALL]
+        + [f"scheme.{scheme}" for scheme in Scheme.ALL]
+        + [f"attempt.status.{status}" for status in AttemptStatus.FINAL]
+        + [f"agency.kind.{kind}" for kind in (ReviewKind.ENGINE, ReviewKind.APPEAL, ReviewKind.DUPLICATE_ENROLMENT)]
+        + [f"agency.review_reason.{code}" for reasons in REVIEW_REASONS.values() for code in reasons]
+        + [f"agency.hold.{decision}" for decision in HOLD_DECISIONS]
+        + [f"agency.enrolment.{status}" for status in EnrolmentStatus.ALL]
+    )
+    assert sorted(key for key in keys if key not in messages) == []

@@ -1,23 +1,28 @@
 """The agency pages: the manual review queue and the results list (issue 5).
 
 Served by their own router (`router`), mounted by the app factory, so the rest of
-`web/` stays with the pensioner pages. Simplified Chinese by default, English as a
-choice (the 语言 / Language switch, remembered in the browser). The pages are static
-HTML + JavaScript that call the same JSON API the agencies use; nothing is rendered
-with data on the server.
+`web/` stays with the pensioner pages. The pages are rendered like the others
+(`web.pages.render`: templates/agency/, in the chosen language, with the catalogue
+embedded for the scripts), Simplified Chinese by default, English as a choice (the
+语言 / Language switch). Everything after loading goes through the same JSON API the
+agencies use; nothing is rendered with data on the server. `agency.js` uses the shared
+`api.js` and `i18n.js` of web/static/js.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import APIRouter
-from fastapi.responses import FileResponse, RedirectResponse
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, RedirectResponse, Response
+
+from models.qualification import RecordStatus, Scheme
+from web.pages import render
 
 __all__ = ["router", "PAGES_DIR"]
 
 PAGES_DIR = Path(__file__).resolve().parent
-"""Where the page files live (HTML, JavaScript, CSS)."""
+"""Where the pages' script and style sheet live (the HTML is in web/templates/agency)."""
 
 router = APIRouter(prefix="/agency", include_in_schema=False)
 
@@ -30,13 +35,16 @@ def root() -> RedirectResponse:
 
 
 @router.get("/results")
-def results_page() -> FileResponse:
-    return FileResponse(PAGES_DIR / "results.html", media_type="text/html")
+def results_page(request: Request) -> Response:
+    return render(
+        request, "agency/results.html", script="agency",
+        data={"statuses": list(RecordStatus.ALL), "schemes": list(Scheme.ALL)},
+    )
 
 
 @router.get("/reviews")
-def reviews_page() -> FileResponse:
-    return FileResponse(PAGES_DIR / "reviews.html", media_type="text/html")
+def reviews_page(request: Request) -> Response:
+    return render(request, "agency/reviews.html", script="agency")
 
 
 @router.get("/assets/{name}")

@@ -19,7 +19,7 @@ export function csrfHeader() {
   return match ? { 'X-CSRF-Token': decodeURIComponent(match[1]) } : {};
 }
 
-export async function api(method, url, { json, headers = {}, body } = {}) {
+async function request(method, url, { json, headers = {}, body } = {}) {
   const sendHeaders = { Accept: 'application/json', ...headers };
   if (json !== undefined) sendHeaders['Content-Type'] = 'application/json';
   if (method !== 'GET') Object.assign(sendHeaders, csrfHeader());
@@ -32,14 +32,28 @@ export async function api(method, url, { json, headers = {}, body } = {}) {
   } catch (error) {
     throw new NetworkError(String(error));
   }
-  const text = await response.text();
-  let data = null;
-  try { data = text ? JSON.parse(text) : null; } catch (e) { data = null; }
   if (!response.ok) {
+    const data = parseJson(await response.text());
     const error = (data && data.error) || {};
     throw new ApiError(response.status, error.code || `http_${response.status}`, error.message, error);
   }
-  return data;
+  return response;
+}
+
+function parseJson(text) {
+  try { return text ? JSON.parse(text) : null; } catch (e) { return null; }
+}
+
+/** The API's JSON answer (null when there is none). */
+export async function api(method, url, options) {
+  const response = await request(method, url, options);
+  return parseJson(await response.text());
+}
+
+/** A file the API answers with (an export), as a Blob; errors as for api(). */
+export async function apiBlob(method, url, options) {
+  const response = await request(method, url, options);
+  return response.blob();
 }
 
 /** Errors a retry may fix (nothing reached the server, or the server was busy). */

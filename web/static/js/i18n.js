@@ -38,7 +38,8 @@ export function applyAll(root = document) {
   root.querySelectorAll('[data-i18n-placeholder]').forEach((el) => { el.placeholder = t(el.dataset.i18nPlaceholder); });
   root.querySelectorAll('[data-i18n-label]').forEach((el) => { el.setAttribute('aria-label', t(el.dataset.i18nLabel)); });
   root.querySelectorAll('[data-i18n-alt]').forEach((el) => { el.alt = t(el.dataset.i18nAlt); });
-  document.title = t('app.title');
+  // a page whose <title> names its own key keeps it; the others are titled after the app
+  if (!document.querySelector('title[data-i18n]')) document.title = t('app.title');
 }
 
 export function onLanguageChange(fn) { listeners.add(fn); }
@@ -61,16 +62,25 @@ export async function switchLanguage(next) {
     a.setAttribute('lang', previous);
     a.href = `?lang=${previous}`;
   });
+  document.querySelectorAll('select[data-lang-select]').forEach((select) => { select.value = next; });
   applyAll();
   listeners.forEach((fn) => fn(next));
 }
 
-/** The header's language link switches in place (the camera keeps running). */
+/** The header's language link (or a <select data-lang-select> of the languages) switches
+ * in place (the camera keeps running). */
 export function initLanguageSwitch() {
   document.querySelectorAll('[data-lang-switch]').forEach((a) => {
     a.addEventListener('click', (event) => {
       event.preventDefault();
       switchLanguage(a.dataset.langSwitch).catch(() => { window.location.href = a.href; });
+    });
+  });
+  document.querySelectorAll('select[data-lang-select]').forEach((select) => {
+    select.value = lang;
+    select.addEventListener('change', () => {
+      const next = select.value;
+      switchLanguage(next).catch(() => { window.location.href = `?lang=${encodeURIComponent(next)}`; });
     });
   });
   // a choice made on another page of this site (stored in the browser) wins over the default
