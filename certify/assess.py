@@ -290,6 +290,7 @@ def assess(
         engine_version=ENGINE_VERSION,
         details=details,
         probe_embedding=probe_embedding,
+        probe_embeddings=tuple(embeddings),
         fingerprint=fingerprint,
         model_version=backend.model_version,
     )

@@ -62,6 +62,9 @@ class Assessment:
     probe_embedding: np.ndarray | None = field(default=None, repr=False, compare=False)
     """Embedding of the best frame: a passed certification may add it as a fresh
     reference, so that ageing faces keep matching. Not part of to_json()."""
+    probe_embeddings: tuple[np.ndarray, ...] = field(default=(), repr=False, compare=False)
+    """Embeddings of the probe frames, best-scored first (probe_embedding is their
+    fusion). Not part of to_json()."""
     fingerprint: str = ""
     """Perceptual fingerprint of the recording (certify.fingerprint), to notice the same
     video uploaded again; compare with fingerprint_similarity()."""
