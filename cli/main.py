@@ -319,18 +319,16 @@ def enrol(
     from models.db import session_scope
     from service.actors import OPERATOR
     from service.context import build_services
+    from service.enrolment import add_reference_photo, enrol_pensioner
     from service.errors import ServiceError
-    from service.pensioners import create_pensioner
-    from service.references import enrol_photo
 
     services = build_services(get_settings())
     try:
         with session_scope(services.sessions) as db:
             now = services.clock()
-            pensioner = create_pensioner(
+            pensioner = enrol_pensioner(
                 db,
-                keyring=services.keyring,
-                secret=services.settings.secret_key.get_secret_value(),
+                services=services,
                 enrolled_by=OPERATOR,
                 name=name,
                 national_id=national_id,
@@ -340,9 +338,9 @@ def enrol(
             )
             for photo in photos:
                 try:
-                    enrol_photo(
+                    add_reference_photo(
                         db, services=services, pensioner_id=pensioner.id,
-                        photo=photo.read_bytes(), now=now, added_by=OPERATOR,
+                        photo=photo.read_bytes(), added_by=OPERATOR, now=now,
                     )
                 except ServiceError as exc:
                     raise ServiceError(exc.code, f"{photo}: {exc.message}") from None
@@ -777,28 +775,20 @@ def agency_set(
     data_match_source: Annotated[list[str] | None, typer.Option(help="Accepted proof-of-life source (repeat)")] = None,
 ) -> None:
     """Create or change the agency of a region; prints its public key (PEM)."""
-    from sqlalchemy import select
-
-    from models import Agency
     from models.db import session_scope
-    from service.agencies import configure_agency, create_agency, public_key_pem
+    from service.actors import OPERATOR
+    from service.agencies import public_key_pem, set_agency
     from service.context import build_services
     from service.errors import ServiceError
 
     services = build_services(get_settings())
     try:
         with session_scope(services.sessions) as db:
-            now = services.clock()
-            agency = db.scalar(select(Agency).where(Agency.region_code == region))
-            sources = list(data_match_source or [])
-            if agency is None:
-                agency = create_agency(db, keyring=services.keyring, name=name, region_code=region, now=now,
-                                       period_kind=period_kind, grace_days=grace_days,
-                                       suspend_after_days=suspend_after_days, data_match_sources=sources)
-            else:
-                configure_agency(db, agency=agency, now=now, name=name, period_kind=period_kind,
-                                 grace_days=grace_days, suspend_after_days=suspend_after_days,
-                                 clear_suspend_after=suspend_after_days is None, data_match_sources=sources)
+            agency = set_agency(
+                db, keyring=services.keyring, actor=OPERATOR, region_code=region, name=name,
+                now=services.clock(), period_kind=period_kind, grace_days=grace_days,
+                suspend_after_days=suspend_after_days, data_match_sources=list(data_match_source or []),
+            )
             db.commit()
             typer.echo(json.dumps({"id": str(agency.id), "region": agency.region_code,
                                    "key_id": agency.signing_key_id}, ensure_ascii=False))
