@@ -21,6 +21,8 @@ from sqlalchemy.orm import Session
 
 from models import Agency, PeriodKind
 
+from .actors import Actor
+from .audit import record_audit
 from .infra.crypto import Keyring
 from .errors import ConflictError, InvalidInputError
 from .rules.regions import default_agency_name, is_region_code
@@ -34,6 +36,7 @@ __all__ = [
     "rules_for_region",
     "create_agency",
     "configure_agency",
+    "set_agency",
     "issuer_for_region",
     "signing_key",
     "signing_key_context",
@@ -193,6 +196,50 @@ def configure_agency(
     agency.suspend_after_days = new_suspend
     agency.data_match_sources = sorted(set(new_sources))
     agency.updated_at = now
+    return agency
+
+
+def set_agency(
+    db: Session,
+    *,
+    keyring: Keyring,
+    actor: Actor,
+    region_code: str,
+    name: str,
+    now: dt.datetime,
+    period_kind: str = PeriodKind.CALENDAR_YEAR,
+    grace_days: int = DEFAULT_GRACE_DAYS,
+    suspend_after_days: int | None = None,
+    data_match_sources: Sequence[str] = (),
+    ip: str | None = None,
+) -> Agency:
+    """Create the agency of a region, or set every rule of the one it has (no
+    `suspend_after_days`: no automatic suspension), and audit it as `agency.create` or
+    `agency.configure` by `actor`. The signing key of an existing agency stays."""
+    agency = db.scalar(select(Agency).where(Agency.region_code == region_code))
+    sources = list(data_match_sources)
+    if agency is None:
+        agency = create_agency(
+            db, keyring=keyring, name=name, region_code=region_code, now=now,
+            period_kind=period_kind, grace_days=grace_days,
+            suspend_after_days=suspend_after_days, data_match_sources=sources,
+        )
+        action = "agency.create"
+    else:
+        configure_agency(
+            db, agency=agency, now=now, name=name, period_kind=period_kind,
+            grace_days=grace_days, suspend_after_days=suspend_after_days,
+            clear_suspend_after=suspend_after_days is None, data_match_sources=sources,
+        )
+        action = "agency.configure"
+    record_audit(
+        db, actor_type=actor.kind, actor_id=actor.actor_id, action=action,
+        subject_type="agency", subject_id=str(agency.id), now=now, ip=ip,
+        details={
+            "name": name, "period_kind": period_kind, "grace_days": grace_days,
+            "suspend_after_days": suspend_after_days, "data_match_sources": sources,
+        },
+    )
     return agency
 
 

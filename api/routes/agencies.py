@@ -7,8 +7,7 @@ from fastapi.responses import PlainTextResponse
 from sqlalchemy import select
 
 from models import Agency
-from service.agencies import configure_agency, create_agency, public_key_pem
-from service.audit import record_audit
+from service.agencies import public_key_pem, set_agency
 from service.errors import NotFoundError
 
 from ..agency_schemas import AgencyCreate, AgencyPublic
@@ -40,26 +39,10 @@ def put_agency(
     """Create or change the agency of a region (admin): period kind, grace, suspension,
     accepted proof-of-life sources. A new agency gets a fresh Ed25519 signing key."""
     check_region_filter(principal, region_code, refusal="you cannot configure this region")
-    agency = db.scalar(select(Agency).where(Agency.region_code == region_code))
-    if agency is None:
-        agency = create_agency(
-            db, keyring=services.keyring, name=body.name, region_code=region_code, now=now,
-            period_kind=body.period_kind, grace_days=body.grace_days,
-            suspend_after_days=body.suspend_after_days, data_match_sources=body.data_match_sources,
-        )
-        action = "agency.create"
-    else:
-        configure_agency(
-            db, agency=agency, now=now, name=body.name, period_kind=body.period_kind,
-            grace_days=body.grace_days, suspend_after_days=body.suspend_after_days,
-            clear_suspend_after=body.suspend_after_days is None,
-            data_match_sources=body.data_match_sources,
-        )
-        action = "agency.configure"
-    record_audit(
-        db, actor_type=principal.kind, actor_id=principal.actor_id, action=action,
-        subject_type="agency", subject_id=str(agency.id), now=now, ip=client_ip(request),
-        details=body.model_dump(),
+    agency = set_agency(
+        db, keyring=services.keyring, actor=principal, region_code=region_code, name=body.name, now=now,
+        period_kind=body.period_kind, grace_days=body.grace_days, suspend_after_days=body.suspend_after_days,
+        data_match_sources=body.data_match_sources, ip=client_ip(request),
     )
     db.commit()
     return AgencyPublic.of(agency, public_key_pem(agency))

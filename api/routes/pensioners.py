@@ -12,9 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from models import QualificationRecord
 from models.db import session_scope
-from service.audit import record_audit
-from service.pensioners import create_pensioner
-from service.references import enrol_photo
+from service.enrolment import add_reference_photo, enrol_pensioner
 from service.infra.storage import spool_directory
 
 from ..deps import DbDep, NowDep, ServicesDep
@@ -37,10 +35,9 @@ def create(
     reviewer of both regions (`/v1/reviews/enrolments`).
     """
     check_sees_region(principal, body.region_code, refusal="you cannot enrol pensioners of this region")
-    pensioner = create_pensioner(
+    pensioner = enrol_pensioner(
         db,
-        keyring=services.keyring,
-        secret=services.settings.secret_key.get_secret_value(),
+        services=services,
         enrolled_by=principal,
         name=body.name,
         national_id=body.national_id,
@@ -50,11 +47,6 @@ def create(
         now=now,
         schemes=body.schemes,
         external_ref=body.external_ref,
-    )
-    record_audit(
-        db, actor_type=principal.kind, actor_id=principal.actor_id, action="pensioner.create",
-        subject_type="pensioner", subject_id=str(pensioner.id), now=now,
-        details={"enrolment_status": pensioner.enrolment_status, "hold_reason": pensioner.hold_reason},
     )
     db.commit()
     return PensionerPublic.of(pensioner)
@@ -123,14 +115,9 @@ async def add_photo(
     def enrol() -> ReferencePublic:
         with session_scope(services.sessions) as db:
             now = services.clock()
-            reference = enrol_photo(
-                db, services=services, pensioner_id=pensioner_id, photo=photo, now=now,
-                added_by=principal, source=source, taken_on=taken_on,
-            )
-            record_audit(
-                db, actor_type=principal.kind, actor_id=principal.actor_id,
-                action="reference.add", subject_type="pensioner", subject_id=str(pensioner_id),
-                details={"reference_id": str(reference.id), "status": reference.status}, now=now,
+            reference = add_reference_photo(
+                db, services=services, pensioner_id=pensioner_id, photo=photo, added_by=principal,
+                now=now, source=source, taken_on=taken_on,
             )
             db.commit()
             return ReferencePublic.of(reference)

