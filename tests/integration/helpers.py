@@ -19,9 +19,10 @@ _sequence = itertools.count(1)
 
 def new_national_id(region: str = "110105") -> str:
     """A valid national ID number of the region, different on every call in the run
-    (the birth date and the sequence number both vary)."""
+    (the birth date and the sequence number both vary). The holder is born in the 1940s,
+    so always well over pension age."""
     n = next(_sequence)
-    return compose_national_id(region, dt.date(1940 + n % 40, 1 + n % 12, 1 + n % 28), n % 1000)
+    return compose_national_id(region, dt.date(1940 + n % 10, 1 + n % 12, 1 + n % 28), n % 1000)
 
 
 def create_pensioner(client: TestClient, **overrides: Any) -> dict[str, Any]:
