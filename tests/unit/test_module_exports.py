@@ -15,7 +15,9 @@ imported from elsewhere never counts:
   and `type X = ...` aliases (Python 3.12);
 - statements nested in top-level `if` / `try` / `with` blocks count as top-level
   (never those inside a function or a class);
-- a name is public when it does not start with `_` (so `__all__` and dunders never count).
+- a name is public when it does not start with `_` (so `__all__` and dunders never count);
+- the module's logger (`log = logging.getLogger(__name__)`, any name bound to a call of
+  `getLogger`) is not an export: loggers are found by their dotted name, not imported.
 
 Imports (`import x`, `from x import y`), even of public names, are not definitions. A
 module that wants to re-export something is a package `__init__.py`:
@@ -71,12 +73,21 @@ def _bound_names(target: ast.expr) -> list[str]:
     return []  # attribute or subscript assignments bind no module name
 
 
+def _is_logger(value: ast.expr) -> bool:
+    if not isinstance(value, ast.Call):
+        return False
+    called = value.func
+    return (isinstance(called, ast.Attribute) and called.attr == "getLogger") or (
+        isinstance(called, ast.Name) and called.id == "getLogger"
+    )
+
+
 def _top_level(statements: list[ast.stmt]) -> list[str]:
     names: list[str] = []
     for node in statements:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             names.append(node.name)
-        elif isinstance(node, ast.Assign):
+        elif isinstance(node, ast.Assign) and not _is_logger(node.value):
             for target in node.targets:
                 names.extend(_bound_names(target))
         elif isinstance(node, ast.AnnAssign):
@@ -128,6 +139,8 @@ import sys
 from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from collections.abc import Iterator
+import logging
+log = logging.getLogger(__name__)
 LIMIT = 3
 """Documented constant."""
 A, (B, *C) = 1, (2, 3)
