@@ -51,6 +51,8 @@ __all__ = [
     "principal_for_bearer",
     "staff_for_cookie",
     "verified_actor",
+    "get_principal",
+    "require_principal",
 ]
 
 OPERATOR_KIND = "operator"

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from service.context import Services
 
-__all__ = ["ServicesDep", "DbDep", "NowDep", "client_ip"]
+__all__ = ["ServicesDep", "DbDep", "NowDep", "client_ip", "get_services", "get_db", "get_now"]
 
 
 def get_services(request: Request) -> Services:

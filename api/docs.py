@@ -23,7 +23,13 @@ from swagger_ui_bundle import swagger_ui_path
 
 from service.settings import Settings
 
-__all__ = ["install_api_docs", "docs_content_security_policy", "DOCS_PATH", "OPENAPI_PATH"]
+__all__ = [
+    "install_api_docs",
+    "docs_content_security_policy",
+    "DOCS_PATH",
+    "OPENAPI_PATH",
+    "DOCS_ASSETS_PATH",
+]
 
 DOCS_PATH = "/docs"
 OPENAPI_PATH = "/openapi.json"

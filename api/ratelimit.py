@@ -24,13 +24,13 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Scope
 
 from service.context import Services
 from service.infra.limits import Budget, hashed
@@ -55,10 +55,6 @@ UPLOAD_CONTENT_TYPES = (
 
 _UNSAFE = frozenset({"POST", "PUT", "PATCH"})
 _LINK_TOKEN = re.compile(r"/(?:links?|l|t)/([^/]+)")
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-ASGIApp = Callable[[Scope, Callable[[], Awaitable[Message]], Callable[[Message], Awaitable[None]]], Awaitable[None]]
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from typing import Any
 from fastapi import Request
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
+from starlette.types import Receive
 
 from service.errors import InvalidInputError
 
@@ -28,8 +28,6 @@ MULTIPART_OVERHEAD_BYTES = 64 * 1024
 """Room for multipart boundaries and small fields on top of the file size limit."""
 
 _CHUNK = 256 * 1024
-
-Receive = Callable[[], Awaitable[dict[str, Any]]]
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -29,6 +28,7 @@ from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.harness import free_port  # noqa: E402
 from models.migrate import upgrade  # noqa: E402
 
 POSTGRES_URL = os.environ.get("CERTIFY_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -81,12 +81,6 @@ _SQLITE_FILL = (
 )
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _memory_kib(pid: int) -> dict[str, int]:
     values = {}
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -126,7 +120,7 @@ def run(rows: int, database: str, fmt: str) -> int:
         upgrade(url)
         fill_s = _fill(url, rows, _PG_FILL if database == "postgres" else _SQLITE_FILL)
         print(f"database: {database}, {rows:,} records filled in {fill_s:.1f} s")
-        port = _free_port()
+        port = free_port()
         env = dict(
             os.environ, DATABASE_URL=url, CERTIFY_VAR_DIR=str(workdir / "var"), CERTIFY_ENVIRONMENT="development",
             PYTHONPATH=str(Path(__file__).resolve().parents[1]),

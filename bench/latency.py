@@ -18,7 +18,6 @@ import datetime as dt
 import json
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -32,15 +31,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench.harness import free_port  # noqa: E402
 from service.rules.national_id import compose_national_id  # noqa: E402
 TOKEN = "bench-operator-token"
 FINAL = {"passed", "failed", "review", "error"}
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _request(url: str, *, method: str = "GET", body: bytes | None = None,
@@ -72,7 +66,7 @@ def main() -> None:
         reference = Path(tmp) / "reference.jpg"
         subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-ss", "0.5", "-i", str(clip),
                         "-frames:v", "1", "-q:v", "2", str(reference)], check=True)
-        port = _free_port()
+        port = free_port()
         env = dict(os.environ, CERTIFY_VAR_DIR=f"{tmp}/var", DATABASE_URL=f"sqlite:///{tmp}/var/certify.db",
                    CERTIFY_API_TOKEN=TOKEN, PYTHONPATH=str(REPO))
         env.pop("REDIS_URL", None)

@@ -10,7 +10,7 @@ from sqlalchemy import JSON, DateTime, MetaData, TypeDecorator, Uuid
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase
 
-__all__ = ["Base", "UTCDateTime", "JSONValue", "new_id", "utcnow"]
+__all__ = ["Base", "UTCDateTime", "JSONValue", "new_id", "utcnow", "NAMING_CONVENTION"]
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",

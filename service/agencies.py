@@ -42,6 +42,9 @@ __all__ = [
     "signing_key_context",
     "public_key_of",
     "public_key_pem",
+    "DEFAULT_GRACE_DAYS",
+    "MAX_GRACE_DAYS",
+    "rules_of",
 ]
 
 DEFAULT_GRACE_DAYS = 0

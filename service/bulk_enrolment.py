@@ -52,6 +52,9 @@ __all__ = [
     "validate_rows",
     "run_enrolment_job",
     "read_csv_text",
+    "CsvRow",
+    "CsvFileError",
+    "parse_csv",
 ]
 
 REQUIRED_COLUMNS = ("name", "national_id", "region_code")

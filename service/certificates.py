@@ -50,6 +50,7 @@ __all__ = [
     "revoke_certificate",
     "qr_access_token",
     "qr_access_allows",
+    "QR_ACCESS_PURPOSE",
 ]
 
 QR_ACCESS_PURPOSE = "certificate-qr"

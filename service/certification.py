@@ -26,7 +26,7 @@ from models import (
     ReviewKind,
 )
 
-from .admission import AdmissionRules, admit, tries_left
+from .admission import AdmissionRules, admit
 from .certificates import issue_certificates
 from .infra.crypto import Keyring
 from .errors import ConflictError, ForbiddenError, GoneError, InvalidInputError, NotFoundError
@@ -43,7 +43,6 @@ __all__ = [
     "get_session_for_upload",
     "create_attempt",
     "get_attempt",
-    "tries_left",
     "mark_processing",
     "record_outcome",
     "REASON_VIDEO_REUSED",

@@ -16,7 +16,7 @@ from .rules.national_id import compose_national_id
 from .pensioners import create_pensioner, find_pensioner_by_national_id
 from .references import enrol_photo
 
-__all__ = ["DEMO_PENSIONERS", "load_demo_data", "DemoPensioner"]
+__all__ = ["DEMO_PENSIONERS", "load_demo_data", "DemoPensioner", "DEMO"]
 
 log = logging.getLogger(__name__)
 

@@ -43,6 +43,9 @@ __all__ = [
     "create_export_job",
     "run_export_job",
     "EXPORT_PROGRESS_EVERY_ROWS",
+    "format_csv",
+    "format_ndjson",
+    "read_ahead",
 ]
 
 EXPORT_FORMATS = ("csv", "ndjson")

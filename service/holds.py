@@ -41,6 +41,8 @@ __all__ = [
     "get_hold",
     "may_decide_hold",
     "decide_hold",
+    "MAX_NOTE_CHARS",
+    "HoldRow",
 ]
 
 HOLD_REVIEW_KINDS = {HoldReason.DUPLICATE_NATIONAL_ID: ReviewKind.DUPLICATE_ENROLMENT}

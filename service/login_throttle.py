@@ -37,6 +37,8 @@ __all__ = [
     "check_login_allowed",
     "record_login_failure",
     "KeyedLocks",
+    "LOCK_TIMEOUT_S",
+    "login_wait_s",
 ]
 
 LOGIN_FAILED = "staff.login_failed"

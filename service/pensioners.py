@@ -45,6 +45,7 @@ __all__ = [
     "ensure_record",
     "national_id_hash",
     "encryption_context",
+    "EMBEDDING_DTYPE",
 ]
 
 EMBEDDING_DTYPE = np.dtype("<f8")

@@ -38,6 +38,7 @@ __all__ = [
     "count_results",
     "latest_change",
     "row_of",
+    "COPY_CHUNK_BYTES",
 ]
 
 FEED_PAGE_SIZE = 500

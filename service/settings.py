@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["Settings", "get_settings", "DEV_SECRET", "DEV_DATA_KEY"]
+__all__ = ["Settings", "get_settings", "DEV_SECRET", "DEV_DATA_KEY", "DEV_API_TOKEN"]
 
 DEV_SECRET = "dev-insecure-secret-change-me"
 """Default signing/hashing secret; refused outside development."""

@@ -33,6 +33,7 @@ __all__ = [
     "csrf_token",
     "csrf_token_matches",
     "LAST_SEEN_RESOLUTION_S",
+    "USER_AGENT_MAX",
 ]
 
 LAST_SEEN_RESOLUTION_S = 60

@@ -33,7 +33,6 @@ from .infra.destinations import (
     DestinationRefusedError,
     Resolver,
     address_refusal,
-    destination_refusal,
     literal_address,
     post_to,
     resolve_destination,
@@ -53,8 +52,8 @@ __all__ = [
     "fan_out",
     "sign",
     "attempt_delivery",
-    "destination_refusal",
     "secret_context",
+    "secret_of",
 ]
 
 WEBHOOK_EVENTS = ("certified", "failed", "overdue", "suspended", "restored")

@@ -15,6 +15,8 @@ from . import (
     webhooks,
 )
 
+__all__ = ["AGENCY_ROUTERS"]
+
 AGENCY_ROUTERS = (
     results, exports, records, agencies, certificates, evidence, reviews, webhooks, life_events,
     enrolments,

@@ -14,6 +14,8 @@ from ..agency_schemas import AgencyCreate, AgencyPublic
 from ..deps import DbDep, NowDep, ServicesDep, client_ip
 from ..permissions import AgencyAdminDep, AnyPrincipalDep, check_region_filter, rows_in_regions
 
+__all__ = ["router", "list_agencies", "put_agency", "public_key"]
+
 router = APIRouter(prefix="/v1/agencies", tags=["agency: agencies"])
 
 

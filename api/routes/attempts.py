@@ -8,13 +8,16 @@ from fastapi import APIRouter, Request
 from sqlalchemy import select
 
 from models import AttemptStatus, QualificationRecord
+from service.admission import tries_left
 from service.audit import record_audit
-from service.certification import get_attempt, tries_left
+from service.certification import get_attempt
 from service.pensioners import get_pensioner
 
 from ..deps import DbDep, NowDep, ServicesDep, client_ip
 from ..permissions import CallerDep, may_see_evidence_of
 from ..schemas import AttemptPublic
+
+__all__ = ["router", "read"]
 
 router = APIRouter(prefix="/v1/attempts", tags=["certification"])
 

@@ -28,6 +28,8 @@ from ..deps import DbDep, NowDep, ServicesDep, client_ip
 from ..permissions import AnyPrincipalDep
 from ..schemas import CleanText
 
+__all__ = ["router", "LoginBody", "MePublic", "login", "logout", "me"]
+
 router = APIRouter(prefix="/v1/auth", tags=["staff sign-in"])
 
 log = logging.getLogger(__name__)

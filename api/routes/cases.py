@@ -30,6 +30,8 @@ from ..schemas_cases import (
     ReferenceView,
 )
 
+__all__ = ["router", "CASE_ATTEMPTS_SHOWN", "staff_names", "reference_view", "list_cases", "read"]
+
 router = APIRouter(prefix="/v1/cases", tags=["staff caseload"])
 
 CASE_ATTEMPTS_SHOWN = 20

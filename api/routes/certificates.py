@@ -38,6 +38,8 @@ from ..permissions import (
     visible_certificate,
 )
 
+__all__ = ["router", "read", "qr", "revoke", "verify", "of_attempt", "attempt_qr"]
+
 router = APIRouter(prefix="/v1", tags=["agency: certificates"])
 
 

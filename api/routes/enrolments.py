@@ -22,6 +22,8 @@ from ..deps import DbDep, ServicesDep, client_ip
 from ..permissions import EnrolerDep, visible_enrolment
 from ..uploads import limited_receive
 
+__all__ = ["router", "MAX_BULK_UPLOAD_BYTES", "create", "read", "rows"]
+
 router = APIRouter(prefix="/v1/enrolments", tags=["agency: bulk enrolment"])
 
 MAX_BULK_UPLOAD_BYTES = 2 * 1024**3

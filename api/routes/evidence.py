@@ -24,6 +24,16 @@ from ..auth import Principal
 from ..deps import DbDep, NowDep, ServicesDep, client_ip
 from ..permissions import EvidenceReaderDep, visible_evidence_attempt, visible_reference_photo
 
+__all__ = [
+    "router",
+    "ReasonQuery",
+    "reference_photo_urls",
+    "audit_read",
+    "attempt_evidence",
+    "key_frame",
+    "reference_photo",
+]
+
 router = APIRouter(prefix="/v1", tags=["agency: evidence"])
 
 ReasonQuery = Annotated[

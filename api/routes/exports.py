@@ -18,6 +18,8 @@ from ..agency_schemas import ExportCreate, ExportPublic
 from ..deps import DbDep, NowDep, ServicesDep, client_ip
 from ..permissions import ExportReaderDep, check_region_filter, visible_export
 
+__all__ = ["router", "create", "read", "download"]
+
 router = APIRouter(prefix="/v1/exports", tags=["agency: exports"])
 
 _CHUNK_BYTES = 256 * 1024

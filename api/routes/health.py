@@ -8,6 +8,8 @@ from sqlalchemy import text
 
 from ..deps import ServicesDep
 
+__all__ = ["router", "healthz", "readyz"]
+
 router = APIRouter(tags=["operations"])
 
 

@@ -15,6 +15,8 @@ from ..agency_schemas import LifeEventPublic, LifeEventsCreate, LifeEventsReport
 from ..deps import DbDep, NowDep, ServicesDep, client_ip
 from ..permissions import RecordsWriterDep, ResultsReaderDep, visible_life_event
 
+__all__ = ["router", "import_events", "read"]
+
 router = APIRouter(prefix="/v1/life-events", tags=["agency: data matching"])
 
 

@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 
 from certify import issue_challenge
 from models import Channel, PensionerLink, QualificationRecord
-from service.admission import AdmissionRules
+from service.admission import AdmissionRules, tries_left
 from service.audit import record_audit
-from service.certification import open_session, tries_left
+from service.certification import open_session
 from service.context import Services
 from service.errors import ConflictError
 from service.links import (
@@ -43,6 +43,18 @@ from ..schemas_links import (
     LinkSessionCreate,
     LinkView,
 )
+
+__all__ = [
+    "router",
+    "link_url",
+    "create",
+    "list_for_pensioner",
+    "revoke",
+    "redeem",
+    "current",
+    "consent",
+    "open_link_session",
+]
 
 router = APIRouter(tags=["pensioner links"])
 

@@ -14,6 +14,8 @@ from service.lockout import LockoutPolicy, clear_lockout, lockout_state
 from ..deps import DbDep, NowDep, ServicesDep
 from ..permissions import CaseworkerDep, visible_pensioner
 
+__all__ = ["router", "LockoutPublic", "read", "lift"]
+
 router = APIRouter(prefix="/v1/pensioners/{pensioner_id}/lockout", tags=["pensioners"])
 
 

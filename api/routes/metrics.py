@@ -7,6 +7,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from ..permissions import MetricsReaderDep
 
+__all__ = ["router", "metrics"]
+
 router = APIRouter(tags=["operations"])
 
 

@@ -20,6 +20,8 @@ from ..permissions import CaseworkerDep, EnrolerDep, check_sees_region, visible_
 from ..schemas import PensionerCreate, PensionerPublic, QualificationPublic, ReferencePublic
 from ..uploads import spool_upload
 
+__all__ = ["router", "create", "read", "add_photo", "qualification"]
+
 router = APIRouter(prefix="/v1/pensioners", tags=["pensioners"])
 
 

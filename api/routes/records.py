@@ -23,6 +23,8 @@ from ..permissions import (
     visible_record,
 )
 
+__all__ = ["router", "read", "suspend", "in_person"]
+
 router = APIRouter(prefix="/v1/records", tags=["agency: records"])
 
 

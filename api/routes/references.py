@@ -26,6 +26,8 @@ from ..permissions import CaseworkerDep, allowed_prefixes, visible_reference
 from ..schemas_cases import PendingReference, ReferenceReject, ReferenceView
 from .cases import reference_view, staff_names
 
+__all__ = ["router", "PENDING_SHOWN", "list_pending", "photo", "approve", "reject"]
+
 router = APIRouter(prefix="/v1/references", tags=["reference photos"])
 
 PENDING_SHOWN = 100

@@ -16,6 +16,17 @@ from ..auth import Principal
 from ..deps import DbDep, ServicesDep
 from ..permissions import ExportReaderDep, ResultsReaderDep, allowed_prefixes, check_region_filter
 
+__all__ = [
+    "router",
+    "PeriodQuery",
+    "RegionQuery",
+    "StatusQuery",
+    "SchemeQuery",
+    "feed",
+    "export_csv",
+    "export_ndjson",
+]
+
 router = APIRouter(prefix="/v1/results", tags=["agency: results"])
 
 PeriodQuery = Annotated[str | None, Query(max_length=16, description="2026, or a rolling window's first day")]

@@ -8,9 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 
 from models import AttemptStatus, Method, ReviewState
+from service.admission import tries_left
 from service.audit import record_audit
 from service.certificates import issue_certificates
-from service.certification import get_attempt, tries_left
+from service.certification import get_attempt
 from service.errors import NotFoundError
 from service.holds import HOLD_DECISIONS, decide_hold, list_holds, may_decide_hold
 from service.pensioners import get_pensioner
@@ -32,6 +33,8 @@ from ..auth import Principal
 from ..deps import DbDep, NowDep, ServicesDep, client_ip
 from ..permissions import CallerDep, ReviewerDep, allowed_prefixes, visible_hold, visible_review
 from .evidence import audit_read, reference_photo_urls
+
+__all__ = ["router", "holds", "hold", "decide_on_hold", "queue", "detail", "decide", "appeal"]
 
 router = APIRouter(prefix="/v1", tags=["agency: reviews"])
 

@@ -23,6 +23,8 @@ from ..permissions import ASSISTING_KINDS, CaseworkerDep, visible_pensioner
 from ..schemas import AttemptPublic, SessionCreate, SessionPublic
 from ..uploads import spool_upload
 
+__all__ = ["router", "create", "upload_video"]
+
 router = APIRouter(prefix="/v1/pensioners/{pensioner_id}/sessions", tags=["certification"])
 
 

@@ -36,6 +36,8 @@ from ..deps import DbDep, NowDep, ServicesDep, client_ip
 from ..schemas import AttemptPublic
 from ..schemas_uploads import UploadCreate, UploadPublic
 
+__all__ = ["router", "ChunkShaHeader", "create", "read", "put_chunk", "complete"]
+
 router = APIRouter(tags=["certification"])
 
 ChunkShaHeader = Annotated[str | None, Header(alias="X-Chunk-Sha256", max_length=64)]

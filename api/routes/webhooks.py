@@ -16,6 +16,8 @@ from ..agency_schemas import DeliveryPublic, WebhookCreate, WebhookPublic
 from ..deps import DbDep, NowDep, ServicesDep, client_ip
 from ..permissions import WebhookManagerDep, check_region_filter, rows_in_regions, visible_webhook
 
+__all__ = ["router", "create", "list_webhooks", "delete", "deliveries"]
+
 router = APIRouter(prefix="/v1/webhooks", tags=["agency: webhooks"])
 
 

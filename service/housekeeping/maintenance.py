@@ -21,7 +21,13 @@ from .retention import purge_expired_job_files, purge_expired_videos, purge_stal
 from ..uploads import purge_abandoned_uploads
 from .watchdog import recover_stale_attempts
 
-__all__ = ["MaintenanceReport", "run_maintenance_pass", "maintain_forever", "MAINTENANCE_LOCK"]
+__all__ = [
+    "MaintenanceReport",
+    "run_maintenance_pass",
+    "maintain_forever",
+    "MAINTENANCE_LOCK",
+    "RETENTION_STAMP",
+]
 
 log = logging.getLogger(__name__)
 

@@ -30,6 +30,7 @@ __all__ = [
     "purge_stale_spool",
     "PURGEABLE_STATUSES",
     "SPOOL_MAX_AGE_S",
+    "PURGE_BATCH",
 ]
 
 log = logging.getLogger(__name__)

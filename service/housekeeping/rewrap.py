@@ -29,7 +29,7 @@ from ..pensioners import encryption_context
 from ..infra.storage import BlobNotFoundError
 from ..webhooks import secret_context
 
-__all__ = ["RewrapReport", "rewrap_all", "ENCRYPTED_COLUMNS"]
+__all__ = ["RewrapReport", "rewrap_all", "ENCRYPTED_COLUMNS", "BATCH"]
 
 log = logging.getLogger(__name__)
 

@@ -22,7 +22,7 @@ from ..context import Services
 from ..jobs import RECORDS_SWEEP, enqueue_job
 from ..records import SWEEP_BATCH, mark_overdue, open_current_periods, suspend_overdue
 
-__all__ = ["SweepReport", "run_sweep", "sweep_job_id", "schedule_next_sweep"]
+__all__ = ["SweepReport", "run_sweep", "sweep_job_id", "schedule_next_sweep", "next_boundary"]
 
 log = logging.getLogger(__name__)
 

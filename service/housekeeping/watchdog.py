@@ -40,6 +40,7 @@ __all__ = [
     "recover_stale_attempts",
     "cleanup_abandoned_jobs",
     "enqueue_due_retries",
+    "STALE_BATCH",
 ]
 
 log = logging.getLogger(__name__)

@@ -30,6 +30,7 @@ __all__ = [
     "attempt_id_var",
     "log_context",
     "TEXT_FORMAT",
+    "make_handler",
 ]
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s %(attempt_id)s]: %(message)s"

@@ -20,7 +20,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
-__all__ = ["BlobStore", "StoredBlob", "LocalBlobStore", "MemoryBlobStore", "BlobNotFoundError"]
+__all__ = [
+    "BlobStore",
+    "StoredBlob",
+    "LocalBlobStore",
+    "MemoryBlobStore",
+    "BlobNotFoundError",
+    "put_bytes",
+    "copy_to",
+    "spool_directory",
+    "remove_tree",
+]
 
 _KEY = re.compile(r"^[a-z0-9][a-z0-9/_.-]{0,200}$")
 _CHUNK = 1024 * 1024

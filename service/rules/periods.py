@@ -6,7 +6,16 @@ import calendar
 import datetime as dt
 from dataclasses import dataclass
 
-__all__ = ["PeriodWindow", "period_for", "valid_until", "window_for", "calendar_window", "rolling_window"]
+__all__ = [
+    "PeriodWindow",
+    "period_for",
+    "valid_until",
+    "window_for",
+    "calendar_window",
+    "rolling_window",
+    "CALENDAR_YEAR",
+    "ROLLING_12_MONTHS",
+]
 
 CALENDAR_YEAR = "calendar_year"
 ROLLING_12_MONTHS = "rolling_12_months"

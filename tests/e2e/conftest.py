@@ -24,7 +24,6 @@ import itertools
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -37,6 +36,7 @@ from typing import Any
 import httpx
 import pytest
 
+from bench.harness import free_port
 from certify import parse_challenge
 from models import Attempt, CertificationSession
 from models.migrate import upgrade
@@ -46,6 +46,7 @@ from service.rules.national_id import compose_national_id
 from service.rules.periods import period_for
 from service.settings import Settings
 from tests.conftest import REPO_ROOT, in_ci
+from tests.integration.agency_helpers import PASSWORD
 from tests.media import ffmpeg
 
 CHROMIUM = Path(os.environ.get("CERTIFY_CHROMIUM", "/usr/bin/chromium"))
@@ -88,14 +89,7 @@ SCREENSHOT_COLOURS = 96
 """Palette size of the saved screenshots: the pages are flat colours and text."""
 
 OPERATOR_TOKEN = "e2e-operator-token-0123456789"
-STAFF_PASSWORD = "correct horse battery"
 READY_TIMEOUT_S = 120
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass
@@ -230,7 +224,7 @@ def live_app(tmp_path_factory, reference_jpeg) -> Iterator[LiveApp]:
         environment="test", database_url=database_url, redis_url=redis.url, var_dir=var,
         secret_key=env["CERTIFY_SECRET_KEY"], data_keys=env["CERTIFY_DATA_KEYS"], api_token=OPERATOR_TOKEN,
     )
-    port = _free_port()
+    port = free_port()
     log = var / "processes.log"
     processes: list[subprocess.Popen] = []
     services = build_services(settings)
@@ -344,21 +338,10 @@ def shoot(page, name: str) -> Path:
     return target
 
 
-def staff_account(app: LiveApp, username: str, *, region: str = "110105", role: str = "staff",
-                  name: str | None = None) -> str:
-    from service.accounts import create_staff
-
-    with app.services.sessions() as db:
-        user = create_staff(db, username=username, password=STAFF_PASSWORD, display_name=name or username,
-                            role=role, region_code=region, now=app.services.clock())
-        db.commit()
-        return str(user.id)
-
-
 def sign_in(page, base_url: str, username: str) -> None:
     page.goto(f"{base_url}/staff/login")
     page.fill("#username", username)
-    page.fill("#password", STAFF_PASSWORD)
+    page.fill("#password", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url("**/staff/cases**")
 

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from models import Attempt, FaceReference, QualificationRecord
 from service.rules.periods import period_for
 from service.reference_review import distance_to_active, likeness
+from tests.integration.agency_helpers import staff_account
 
 from .conftest import (
     LIVE_CHALLENGE,
@@ -21,7 +22,6 @@ from .conftest import (
     seed_failed_attempts,
     shoot,
     sign_in,
-    staff_account,
     wait_for_result,
 )
 
@@ -45,7 +45,7 @@ def distance_to_active_of(app, reference_id: str) -> tuple[float, str] | None:
 
 
 def test_staff_see_their_caseload_and_run_an_assisted_check(live_app, tablet):
-    wang = staff_account(live_app, "wang.e2e", name="王社工")
+    wang = staff_account(live_app.services, username="wang.e2e", display_name="王社工")
     due = live_app.enrol("周建国")
     failed = live_app.enrol("冯秀英")
     seed_failed_attempts(live_app, failed, count=1)
@@ -104,8 +104,8 @@ def test_staff_see_their_caseload_and_run_an_assisted_check(live_app, tablet):
 
 
 def test_a_reference_photo_needs_a_second_person(live_app, tablet, browser):
-    li = staff_account(live_app, "li.e2e", name="李社工")
-    zhao = staff_account(live_app, "zhao.e2e", name="赵社工")
+    li = staff_account(live_app.services, username="li.e2e", display_name="李社工")
+    zhao = staff_account(live_app.services, username="zhao.e2e", display_name="赵社工")
     pensioner = live_app.enrol("孙玉兰")
 
     page = tablet.new_page()

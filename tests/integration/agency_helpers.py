@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import itertools
 import uuid
 from collections.abc import Sequence
 
@@ -18,19 +17,13 @@ from service.accounts import create_api_key, create_staff
 from service.actors import OPERATOR
 from service.certification import Outcome, record_outcome
 from service.context import Services
-from service.rules.national_id import compose_national_id
 from service.pensioners import create_pensioner
 from service.records import current_window
 
-_sequence = itertools.count(1)
+from .helpers import new_national_id
 
 ALL_SCOPES = ("results:read", "export:read", "records:write", "evidence:read", "pensioners:write", "webhooks:manage")
 PASSWORD = "correct horse battery"
-
-
-def national_id(region: str = "110105") -> str:
-    n = next(_sequence)
-    return compose_national_id(region, dt.date(1940 + n % 40, 1 + n % 12, 1 + n % 28), n % 1000)
 
 
 def make_pensioner(
@@ -46,7 +39,7 @@ def make_pensioner(
     with services.sessions() as db:
         pensioner = create_pensioner(
             db, keyring=services.keyring, secret=services.settings.secret_key.get_secret_value(),
-            enrolled_by=OPERATOR, name=name, national_id=national_id(region), region_code=region,
+            enrolled_by=OPERATOR, name=name, national_id=new_national_id(region), region_code=region,
             residence_region_code=residence, now=now or services.clock(), schemes=schemes,
             external_ref=external_ref,
         )
@@ -116,11 +109,16 @@ def api_key(services: Services, *, regions: Sequence[str], scopes: Sequence[str]
     return {"Authorization": f"Bearer {key}"}
 
 
-def staff_account(services: Services, *, username: str, role: str, region: str) -> None:
+def staff_account(
+    services: Services, *, username: str, role: str = "staff", region: str = "110105",
+    display_name: str | None = None,
+) -> str:
+    """A staff account with the password PASSWORD; returns its id."""
     with services.sessions() as db:
-        create_staff(db, username=username, password=PASSWORD, display_name=username, role=role,
-                     region_code=region, now=services.clock())
+        user = create_staff(db, username=username, password=PASSWORD, display_name=display_name or username,
+                            role=role, region_code=region, now=services.clock())
         db.commit()
+        return str(user.id)
 
 
 def login(client, username: str) -> dict[str, str]:

@@ -117,8 +117,15 @@ def database_factory(request, tmp_path) -> Iterator[Callable[[str], str]]:
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
-def database_url(request, database_factory) -> str:
-    return database_factory(request.param)
+def database_kind(request) -> str:
+    """Each test that uses it (through `database_url` or `services`) runs once on SQLite
+    and once on PostgreSQL."""
+    return request.param
+
+
+@pytest.fixture
+def database_url(database_kind, database_factory) -> str:
+    return database_factory(database_kind)
 
 
 @pytest.fixture(scope="session")
@@ -200,9 +207,9 @@ def services_factory(tmp_path, database_factory, redis_factory, face_backend):
 
 
 @pytest.fixture
-def services(services_factory, database_url) -> Services:
-    kind = "postgres" if database_url.startswith("postgresql") else "sqlite"
-    return services_factory(kind)
+def services(services_factory, database_kind) -> Services:
+    """Services on a database of the test's kind: the factory makes the one database."""
+    return services_factory(database_kind)
 
 
 @pytest.fixture

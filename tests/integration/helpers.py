@@ -18,7 +18,11 @@ _sequence = itertools.count(1)
 
 
 def new_national_id(region: str = "110105") -> str:
-    return compose_national_id(region, dt.date(1950, 1, 1), next(_sequence) % 1000)
+    """A valid national ID number of the region, different on every call in the run
+    (the birth date and the sequence number both vary). The holder is born in the 1940s,
+    so always well over pension age."""
+    n = next(_sequence)
+    return compose_national_id(region, dt.date(1940 + n % 10, 1 + n % 12, 1 + n % 28), n % 1000)
 
 
 def create_pensioner(client: TestClient, **overrides: Any) -> dict[str, Any]:

@@ -19,7 +19,7 @@ def test_create_pensioner_stores_the_id_number_encrypted(client, services):
     national_id = new_national_id()
     body = create_pensioner(client, national_id=national_id, name="李秀英")
     assert body["national_id_masked"] == national_id[:3] + "*" * 11 + national_id[-4:]
-    assert body["birth_date"] == "1950-01-01"
+    assert body["birth_date"] == f"{national_id[6:10]}-{national_id[10:12]}-{national_id[12:14]}"
     with services.sessions() as db:
         row = db.get(Pensioner, uuid.UUID(body["id"]))
         assert national_id.encode() not in row.national_id_encrypted

@@ -95,11 +95,11 @@ def test_cursor_never_skips_or_repeats_under_concurrent_writes(client, services)
                     if step % 5 == 0:  # a new pensioner's record appears
                         from service.actors import OPERATOR
                         from service.pensioners import create_pensioner
-                        from .agency_helpers import national_id
+                        from .helpers import new_national_id
 
                         create_pensioner(db, keyring=services.keyring, enrolled_by=OPERATOR,
                                          secret=services.settings.secret_key.get_secret_value(),
-                                         name="新", national_id=national_id(), region_code="110105", now=now)
+                                         name="新", national_id=new_national_id(), region_code="110105", now=now)
                     else:
                         pensioner = get_pensioner(db, rng.choice(pensioners))
                         for record in ensure_records(db, pensioner=pensioner,

@@ -16,6 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api import create_app
+from bench.harness import free_port
 from service.infra.blob_crypto import BLOB_MAGIC, EncryptedBlobStore
 from service.context import build_services
 from service.infra.s3_storage import S3BlobStore, connect_s3
@@ -33,9 +34,7 @@ ACCESS, SECRET = "certify-test", "certify-test-secret"
 @pytest.fixture(scope="module")
 def s3_endpoint(tmp_path_factory):
     pytest.importorskip("moto")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     log = open(tmp_path_factory.mktemp("moto") / "moto.log", "wb")  # noqa: SIM115
     server = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
                               stdout=log, stderr=subprocess.STDOUT,

@@ -20,7 +20,7 @@ import httpx
 import psutil
 import pytest
 
-from tests.integration.live_server import free_port
+from bench.harness import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 

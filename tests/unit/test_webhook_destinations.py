@@ -1,6 +1,6 @@
 """Which webhook URLs may be contacted: public addresses only, unless allowed."""
 
-from service.webhooks import destination_refusal
+from service.infra.destinations import destination_refusal
 
 
 def _resolving_to(*addresses):

@@ -22,9 +22,9 @@ import httpx
 import pytest
 from pydantic import ValidationError
 
+from bench.harness import free_port
 from tests.integration.agency_helpers import decided_attempt
 from tests.integration.conftest import make_test_settings
-from tests.integration.live_server import free_port
 
 from .conftest import METRICS_TOKEN, OPERATOR
 

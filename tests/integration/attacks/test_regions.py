@@ -15,8 +15,9 @@ import pytest
 from sqlalchemy import select
 
 from models import AuditEvent, FaceReference, Pensioner
-from tests.integration.agency_helpers import decided_attempt, make_pensioner, national_id
+from tests.integration.agency_helpers import decided_attempt, make_pensioner
 from tests.integration.conftest import run_worker_burst
+from tests.integration.helpers import new_national_id
 from tests.qr import decode_qr_png
 
 from .conftest import OPERATOR
@@ -189,7 +190,7 @@ def test_enrolling_an_id_another_region_enrolled_answers_like_a_new_enrolment_an
     ):
         target.staff(username, region=region, role=role)
     bj_staff, sh_staff = target.signed_in("bj.staff"), target.signed_in("sh.staff")
-    number = national_id(PAYING)
+    number = new_national_id(PAYING)
     first = bj_staff.post("/v1/pensioners", json={"name": "王秀英", "national_id": number, "region_code": PAYING})
     assert first.status_code == 201, first.text
     # a duplicate the caller can see still says so
@@ -199,7 +200,7 @@ def test_enrolling_an_id_another_region_enrolled_answers_like_a_new_enrolment_an
     probe = sh_staff.post("/v1/pensioners", json={"name": "王秀英", "national_id": number, "region_code": RESIDENCE})
     assert probe.status_code == 201, probe.text
     assert first.json()["enrolment_status"] == "active"
-    fresh = sh_staff.post("/v1/pensioners", json={"name": "李桂芳", "national_id": national_id(RESIDENCE),
+    fresh = sh_staff.post("/v1/pensioners", json={"name": "李桂芳", "national_id": new_national_id(RESIDENCE),
                                                   "region_code": RESIDENCE})
     assert set(probe.json()) == set(fresh.json())
     assert probe.json()["enrolment_status"] == "on_hold" and fresh.json()["enrolment_status"] == "active"
@@ -257,12 +258,12 @@ def test_bulk_enrolment_does_not_tell_which_ids_another_region_enrolled(target):
     enrolled on hold like any new row; a reviewer of a region covering both
     (here Beijing's province) rejects it, and the first enrolment is untouched."""
     haidian = "110108"
-    taken = national_id(PAYING)
+    taken = new_national_id(PAYING)
     first = target.http.post("/v1/pensioners", headers=OPERATOR,
                              json={"name": "王秀英", "national_id": taken, "region_code": PAYING})
     assert first.status_code == 201
     haidian_key = target.key(regions=[haidian], scopes=["pensioners:write"])
-    lines = ["name,national_id,region_code", f"王秀英,{taken},{haidian}", f"李桂芳,{national_id(haidian)},{haidian}"]
+    lines = ["name,national_id,region_code", f"王秀英,{taken},{haidian}", f"李桂芳,{new_national_id(haidian)},{haidian}"]
     job = target.http.post("/v1/enrolments", headers=haidian_key,
                            files={"csv": ("people.csv", "\n".join(lines).encode(), "text/csv")})
     assert job.status_code == 202, job.text

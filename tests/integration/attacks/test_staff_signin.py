@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from sqlalchemy import select
 
 from models import StaffUser
-from tests.integration.agency_helpers import national_id
+from tests.integration.helpers import new_national_id
 
 from .conftest import StaffSignIn, Target
 
@@ -23,7 +23,7 @@ def _me(target: Target, signed: StaffSignIn, client=None):
 
 
 def _new_pensioner(target: Target, signed: StaffSignIn, **headers: str):
-    body = {"name": "赵大爷", "national_id": national_id(), "region_code": "110105"}
+    body = {"name": "赵大爷", "national_id": new_national_id(), "region_code": "110105"}
     return target.http.post("/v1/pensioners", json=body, headers={**signed.headers(), **headers})
 
 
