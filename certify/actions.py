@@ -20,15 +20,25 @@ from .tracking import FaceObservation
 
 __all__ = [
     "ActionEvent",
+    "BASELINE_WINDOW_MS",
+    "BLINK_BOTH_EYES_FRACTION",
+    "BLINK_CONTEXT_MS",
+    "BLINK_MAX_SHAPE_JUMP",
+    "BLINK_OPEN_DROP",
     "Baseline",
+    "NOD_RETURN_FRACTION",
+    "NOD_RETURN_MS",
+    "OPEN_EYE_PERCENTILE",
+    "POSE_MAX_MAR",
+    "POSE_STEADY_PITCH_DEG",
+    "POSE_STEADY_YAW_DEG",
     "baseline_of",
+    "find_actions",
     "find_blinks",
-    "find_turns",
     "find_nods",
     "find_open_mouths",
-    "find_actions",
+    "find_turns",
     "match_challenge",
-    "BASELINE_WINDOW_MS",
 ]
 
 BASELINE_WINDOW_MS = 1500

@@ -47,7 +47,13 @@ from .thresholds import CURRENT_THRESHOLDS, Thresholds
 from .tracking import FaceObservation, track_faces
 from .video import DecodedVideo, Frame
 
-__all__ = ["assess", "ENGINE_VERSION", "KEY_FRAME_MAX_SIDE_PX", "KEY_FRAME_JPEG_QUALITY"]
+__all__ = [
+    "ENGINE_VERSION",
+    "KEY_FRAME_JPEG_QUALITY",
+    "KEY_FRAME_MAX_SIDE_PX",
+    "PLANAR_FOCUS_MARGIN_MS",
+    "assess",
+]
 
 ENGINE_VERSION = "certify-engine 0.5.0"
 """Recorded with every assessment; bump when the signals change."""

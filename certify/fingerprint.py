@@ -20,10 +20,13 @@ from .video import Frame, luma_thumbnail
 
 __all__ = [
     "FINGERPRINT_FPS",
+    "FINGERPRINT_VERSION",
+    "HASH_MATCH_BITS",
+    "MAX_OFFSET_S",
     "REUSE_MIN_SIMILARITY",
-    "video_fingerprint",
     "fingerprint_similarity",
     "is_reused_video",
+    "video_fingerprint",
 ]
 
 FINGERPRINT_FPS = 4.0

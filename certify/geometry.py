@@ -12,15 +12,20 @@ import cv2
 import numpy as np
 
 __all__ = [
+    "CHIN",
     "HeadPose",
-    "eye_aspect_ratios",
+    "IMAGE_LEFT_EYE",
+    "IMAGE_RIGHT_EYE",
+    "INNER_LIPS",
+    "NOSE_TIP",
     "eye_aspect_ratio",
+    "eye_aspect_ratios",
+    "head_pose",
+    "interocular_px",
+    "landmark_box",
     "mouth_aspect_ratio",
     "mouth_width_ratio",
     "upper_lid_openings",
-    "interocular_px",
-    "head_pose",
-    "landmark_box",
 ]
 
 IMAGE_LEFT_EYE = slice(36, 42)

@@ -37,11 +37,16 @@ from .tracking import FaceObservation
 from .video import Frame
 
 __all__ = [
-    "PlanarScores",
-    "planar_scores",
-    "WINDOW_MS",
+    "HULL_SHRINK",
+    "MAX_TRACKED_POINTS",
+    "MIN_TRACKED_POINTS",
     "PLANAR_INLIER_TOLERANCE",
+    "PLANAR_MIN_MOTION",
     "PLANAR_MIN_POSE_CHANGE_DEG",
+    "PLANAR_WINDOWS",
+    "PlanarScores",
+    "WINDOW_MS",
+    "planar_scores",
 ]
 
 WINDOW_MS = 400

@@ -16,7 +16,12 @@ from .reasons import Reason
 from .thresholds import Thresholds
 from .tracking import FaceObservation
 
-__all__ = ["QualitySummary", "summarize_quality", "is_frontal"]
+__all__ = [
+    "MIN_VIDEO_MS",
+    "QualitySummary",
+    "is_frontal",
+    "summarize_quality",
+]
 
 MIN_VIDEO_MS = 2000
 """Shortest recording that can hold a challenge; shorter is video_too_short."""

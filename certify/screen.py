@@ -43,12 +43,23 @@ from .tracking import FaceObservation
 from .video import Frame
 
 __all__ = [
+    "CROP_FACE_HEIGHT_PX",
+    "ENCLOSED_MIN_SIDES",
+    "FLICKER_BAND_HZ",
+    "FOREHEAD_FRACTION",
+    "MOIRE_CROP_PX",
+    "SCREEN_FRAMES",
+    "SEGMENT_MIN_LENGTH",
+    "SIDE_COLLINEAR_TOLERANCE",
+    "SIDE_MAX_TILT_DEG",
+    "SIDE_MIN_COVERAGE",
+    "SIDE_MIN_GAP",
+    "SIDE_REACH",
     "ScreenScores",
-    "screen_scores",
+    "flicker_ratio",
     "frame_sides",
     "moire_ratio",
-    "flicker_ratio",
-    "SCREEN_FRAMES",
+    "screen_scores",
 ]
 
 SCREEN_FRAMES = 12

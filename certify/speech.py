@@ -39,14 +39,27 @@ from .tracking import FaceObservation
 from .video import AudioTrack
 
 __all__ = [
+    "HOP_MS",
+    "LIP_MIN_SAMPLES",
+    "LIP_RATIO_MIN_SAMPLES",
+    "NUCLEUS_MIN_PROMINENCE_DB",
+    "NUCLEUS_MIN_SPACING_MS",
+    "SPEECH_BAND_HZ",
+    "SYLLABLES_PER_DIGIT",
+    "SYNC_MARGIN_MS",
+    "SYNC_STEP_MS",
     "SpeechResult",
-    "check_read_aloud",
-    "voice_activity",
-    "syllable_nuclei",
+    "VOICE_ABOVE_NOISE_DB",
+    "VOICE_MAX_GAP_MS",
+    "VOICE_MIN_LEVEL_DB",
+    "VOICE_MIN_SEGMENT_MS",
+    "WINDOW_MS",
     "av_sync",
+    "check_read_aloud",
     "expected_syllables",
     "lip_motion",
-    "HOP_MS",
+    "syllable_nuclei",
+    "voice_activity",
 ]
 
 HOP_MS = 10

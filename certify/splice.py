@@ -21,7 +21,16 @@ import numpy as np
 from .tracking import FaceObservation
 from .video import Frame, luma_thumbnail
 
-__all__ = ["CutScores", "cut_scores", "THUMBNAIL_PX", "CUT_NEIGHBOURS", "CUT_MAX_GAP_MS"]
+__all__ = [
+    "CUT_MAX_GAP_MS",
+    "CUT_NEIGHBOURS",
+    "CUT_NOISE_FLOOR",
+    "CutScores",
+    "THUMBNAIL_CONTRAST",
+    "THUMBNAIL_MIN_STD",
+    "THUMBNAIL_PX",
+    "cut_scores",
+]
 
 THUMBNAIL_PX = 32
 """Frames are compared as THUMBNAIL_PX square luma thumbnails: noise and compression

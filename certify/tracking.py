@@ -30,7 +30,20 @@ from .geometry import (
 )
 from .video import Frame
 
-__all__ = ["FaceObservation", "track_faces", "DETECT_INTERVAL_MS", "DETECT_MAX_SIDE_PX"]
+__all__ = [
+    "DETECT_INTERVAL_MS",
+    "DETECT_MAX_SIDE_PX",
+    "DIM_FACE_MEAN",
+    "FAR_FACE_INTERVAL_MS",
+    "FaceObservation",
+    "LANDMARK_MAX_GAIN",
+    "LANDMARK_TARGET_MEAN",
+    "QUALITY_CROP_PX",
+    "SECOND_FACE_MIN_RELATIVE_SIZE",
+    "TRACK_MAX_SIZE_CHANGE",
+    "TRACK_MAX_UNDETECTED_MS",
+    "track_faces",
+]
 
 DETECT_INTERVAL_MS = 500
 """Run the detector at least this often (ms of video): it notices a second face, and it

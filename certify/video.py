@@ -18,16 +18,18 @@ import numpy as np
 from .reasons import Reason
 
 __all__ = [
-    "VideoLimits",
-    "VideoInfo",
-    "Frame",
-    "AudioTrack",
-    "DecodedVideo",
-    "VideoError",
-    "probe_video",
-    "decode_video",
     "AUDIO_SAMPLE_RATE_HZ",
+    "AudioTrack",
+    "DEFAULT_MAX_SIDE_PX",
+    "DEFAULT_SAMPLE_FPS",
+    "DecodedVideo",
+    "Frame",
+    "VideoError",
+    "VideoInfo",
+    "VideoLimits",
+    "decode_video",
     "luma_thumbnail",
+    "probe_video",
 ]
 
 DEFAULT_SAMPLE_FPS = 10.0

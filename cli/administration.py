@@ -15,7 +15,20 @@ from service.settings import get_settings
 
 from .context import services_for_command
 
-__all__ = ["enrol", "link_app", "staff_app", "apikey_app", "agency_app"]
+__all__ = [
+    "agency_app",
+    "agency_set",
+    "apikey_app",
+    "apikey_create",
+    "enrol",
+    "link_app",
+    "link_create",
+    "staff_activate",
+    "staff_add",
+    "staff_app",
+    "staff_deactivate",
+    "staff_password",
+]
 
 link_app = typer.Typer(help="One-time pensioner links.", no_args_is_help=True)
 staff_app = typer.Typer(help="Staff accounts.", no_args_is_help=True)

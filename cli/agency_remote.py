@@ -14,7 +14,13 @@ import typer
 
 from .context import REFUSED_EXIT_CODE, fail
 
-__all__ = ["API_URL_ENV", "API_KEY_ENV", "POLL_INTERVAL_S", "bulk_enrol", "export"]
+__all__ = [
+    "API_KEY_ENV",
+    "API_URL_ENV",
+    "POLL_INTERVAL_S",
+    "bulk_enrol",
+    "export",
+]
 
 API_URL_ENV = "CERTIFY_API_URL"
 """Where the agency commands find the service (default http://127.0.0.1:8000)."""

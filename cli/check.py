@@ -10,7 +10,11 @@ from typing import Annotated
 
 import typer
 
-__all__ = ["check", "verify", "format_report"]
+__all__ = [
+    "check",
+    "format_report",
+    "verify",
+]
 
 
 def check(

@@ -15,7 +15,11 @@ from service.settings import Settings, get_settings
 if TYPE_CHECKING:
     from service.context import Services
 
-__all__ = ["REFUSED_EXIT_CODE", "services_for_command", "fail"]
+__all__ = [
+    "REFUSED_EXIT_CODE",
+    "fail",
+    "services_for_command",
+]
 
 REFUSED_EXIT_CODE = 2
 """Exit code of a command the service refused: invalid input, not found, conflict, or an

@@ -21,14 +21,20 @@ from service.settings import Settings, get_settings
 from .context import services_for_command
 
 __all__ = [
-    "worker",
+    "QueuesOption",
+    "STOP_GRACE_S",
+    "StopRequested",
+    "db_app",
+    "db_upgrade",
+    "demo",
+    "keys_app",
+    "keys_rewrap",
     "maintain",
     "serve",
-    "demo",
     "sweep",
-    "db_app",
     "uploads_app",
-    "keys_app",
+    "uploads_purge",
+    "worker",
 ]
 
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)

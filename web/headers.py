@@ -14,7 +14,10 @@ from api.headers import API_PREFIXES  # left exactly as the API serves them
 
 from .assets import ASSET_MAX_AGE_S, STATIC_PREFIX
 
-__all__ = ["PageHeadersMiddleware", "CONTENT_SECURITY_POLICY", "API_PREFIXES"]
+__all__ = [
+    "CONTENT_SECURITY_POLICY",
+    "PageHeadersMiddleware",
+]
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; "

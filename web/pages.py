@@ -33,7 +33,23 @@ from .i18n import (
     translator,
 )
 
-__all__ = ["router", "templates"]
+__all__ = [
+    "index",
+    "json_script",
+    "messages",
+    "pensioner",
+    "render",
+    "result",
+    "router",
+    "staff_approvals",
+    "staff_assist",
+    "staff_case",
+    "staff_cases",
+    "staff_home",
+    "staff_login",
+    "staff_photo",
+    "templates",
+]
 
 _TEMPLATES = Path(__file__).resolve().parent / "templates"
 templates = Jinja2Templates(directory=str(_TEMPLATES))

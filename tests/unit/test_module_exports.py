@@ -1,6 +1,6 @@
 """Every module of the project's packages says what it exports, and says it exactly.
 
-The packages are api, service, models, workers, web and certify, with their subpackages
+The packages are api, service, models, workers, web, certify and cli, with their subpackages
 (only Python modules; the Alembic scripts under models/migrations are not modules one
 imports, so they are left out). One test per module, so each stale list is its own
 failure.
@@ -40,7 +40,7 @@ import pytest
 
 from tests.conftest import REPO_ROOT
 
-PACKAGES = ("api", "service", "models", "workers", "web", "certify")
+PACKAGES = ("api", "service", "models", "workers", "web", "certify", "cli")
 EXCLUDED = ("models/migrations",)
 """Folders of scripts run by tools (Alembic), not modules one imports."""
 

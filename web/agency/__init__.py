@@ -19,7 +19,14 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 from models.qualification import RecordStatus, Scheme
 from web.pages import render
 
-__all__ = ["router", "PAGES_DIR"]
+__all__ = [
+    "PAGES_DIR",
+    "asset",
+    "results_page",
+    "reviews_page",
+    "root",
+    "router",
+]
 
 PAGES_DIR = Path(__file__).resolve().parent
 """Where the pages' script and style sheet live (the HTML is in web/templates/agency)."""
