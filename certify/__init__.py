@@ -21,7 +21,7 @@ from .fingerprint import fingerprint_similarity, is_reused_video, video_fingerpr
 from .images import ImageError, load_image
 from .match import embedding_distance
 from .photo import check_reference_photo
-from .reasons import REASON_GROUPS, Reason
+from .reasons import REASON_GROUPS, ProcessingReason, Reason
 from .thresholds import CURRENT_THRESHOLDS, Thresholds
 from .video import (
     AudioTrack,
@@ -62,6 +62,7 @@ __all__ = [
     "ImageError",
     "KeyFrame",
     "PhotoCheck",
+    "ProcessingReason",
     "REASON_GROUPS",
     "Reason",
     "VideoError",

@@ -1,15 +1,10 @@
-"""The whole check of one recording: quality, liveness, attacks, match -> a decision.
+"""The whole check of one recording: measure (quality, liveness, attacks, match
+distances) -> decide (certify.decide, a pure function of the signals and the table).
 
 `assess` is a pure function of the decoded video, the issued challenge, the enrolled
-reference embeddings and the face backend. It never raises on a bad or hostile video:
-everything it finds is returned as evidence in an `Assessment`.
-
-Decision rule (thresholds from `certify.thresholds`, recorded by version):
-- failed: any quality reason, the challenge not performed in order, a presentation-attack
-  signal beyond its fail level, the read-aloud step failed, or a face mismatch;
-- review: otherwise, when the match is in the uncertain band of every reference (each
-  judged in its quality class's band), or there is no reference;
-- passed: everything else.
+references and the face backend. It never raises on a bad or hostile video: everything
+it finds is returned as evidence in an `Assessment`. The decision rule is written in
+certify/decide.py.
 """
 
 from __future__ import annotations
@@ -17,6 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -25,6 +21,7 @@ from .actions import ActionEvent, baseline_of, find_actions, match_challenge
 from .backend import FaceBackend
 from .challenge import Challenge
 from .evidence import ActionEvidence, Assessment, KeyFrame
+from .signals import Signals
 from .fingerprint import video_fingerprint
 from .challenge import Action
 from .match import (
@@ -32,13 +29,13 @@ from .match import (
     embedding_distance,
     frame_score,
     fuse_probes,
-    match_references,
+    reference_distances,
     select_probe_frames,
 )
 from .motion import motion_scores
 from .planar import planar_scores
-from .quality import summarize_quality
-from .reasons import Reason
+from .decide import decide
+from .quality import quality_scores
 from .references import Reference, as_references
 from .screen import screen_scores
 from .speech import check_read_aloud
@@ -51,8 +48,10 @@ __all__ = [
     "ENGINE_VERSION",
     "KEY_FRAME_JPEG_QUALITY",
     "KEY_FRAME_MAX_SIDE_PX",
+    "Measurement",
     "PLANAR_FOCUS_MARGIN_MS",
     "assess",
+    "measure",
 ]
 
 ENGINE_VERSION = "certify-engine 0.5.0"
@@ -68,9 +67,6 @@ PLANAR_FOCUS_MARGIN_MS = 300
 """Planar motion is judged in windows reaching this far around a challenged turn or nod."""
 
 _POSE_ACTIONS = frozenset({Action.TURN_LEFT, Action.TURN_RIGHT, Action.NOD})
-
-_REASON_ORDER = list(Reason)
-
 
 class _Stopwatch:
     def __init__(self) -> None:
@@ -115,11 +111,6 @@ def _key_frames(
     return tuple(KeyFrame(t_ms=frames[i].t_ms, label=label, jpeg=_jpeg(frames[i])) for i, label in picks[:3])
 
 
-def _sorted(reasons: Sequence[Reason]) -> tuple[Reason, ...]:
-    unique = dict.fromkeys(reasons)
-    return tuple(sorted(unique, key=_REASON_ORDER.index))
-
-
 def assess(
     video: DecodedVideo,
     challenge: Challenge,
@@ -133,14 +124,66 @@ def assess(
     `references` are the pensioner's active references (certify.references.Reference,
     or plain 128-d embeddings, taken as `full` class), from the same model as `backend`
     (PhotoCheck.embedding). Every one is used; any that matches in its class band is
-    enough. Never raises for a bad video.
+    enough. Measuring (`measure`) and deciding (certify.decide) are apart: the signals
+    are numbers, the decision a small pure function of them and the thresholds. Never
+    raises for a bad video.
     """
+    m = measure(video, challenge, references, backend=backend, thresholds=thresholds)
+    decision, reasons, match = decide(m.signals, thresholds)
+    scores = dict(m.scores)
+    details = dict(m.details)
+    if match is not None:
+        scores["match_distance"] = match.distance
+        details["match_class"] = match.quality_class
+    return Assessment(
+        decision=decision,
+        reasons=reasons,
+        match_distance=match.distance if match is not None else None,
+        actions=tuple(ActionEvidence(e.action.value, e.peak_ms, e.strength) for e in m.matched),
+        scores=scores,
+        timings_ms=m.timings_ms,
+        key_frames=m.key_frames,
+        thresholds_version=thresholds.version,
+        engine_version=ENGINE_VERSION,
+        details=details,
+        probe_embedding=fuse_probes(m.embeddings) if m.embeddings else None,
+        probe_embeddings=m.embeddings,
+        fingerprint=m.fingerprint,
+        model_version=backend.model_version,
+    )
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """Everything measured about one recording: the signals `decide` needs, and the
+    evidence kept for reviewers (scores, details, key frames, embeddings, timings)."""
+
+    signals: Signals
+    scores: dict[str, float]
+    details: dict[str, object]
+    matched: tuple[ActionEvent, ...]
+    embeddings: tuple[np.ndarray, ...]
+    key_frames: tuple[KeyFrame, ...]
+    fingerprint: str
+    timings_ms: dict[str, float]
+
+
+def measure(
+    video: DecodedVideo,
+    challenge: Challenge,
+    references: Sequence[np.ndarray | Reference],
+    *,
+    backend: FaceBackend,
+    thresholds: Thresholds = CURRENT_THRESHOLDS,
+) -> Measurement:
+    """Track, find the actions, run the attack signals, embed and compare: no decision.
+
+    `thresholds` is used only for what defines a measurement (what counts as a blink,
+    a turn, a frontal frame, a cut, a syllable), never for a verdict."""
     th = thresholds
     refs = as_references(references)
     watch = _Stopwatch()
     frames = video.frames
-    failures: list[Reason] = []
-    reviews: list[Reason] = []
     scores: dict[str, float] = {}
     details: dict[str, object] = {
         "frames_sampled": len(frames),
@@ -148,18 +191,13 @@ def assess(
         "challenge": challenge.to_json(),
         "truncated": video.truncated,
     }
+    signal: dict[str, object] = {}
 
     with watch.stage("track"):
         observations: tuple[FaceObservation, ...] = track_faces(frames, backend)
     with watch.stage("quality"):
-        quality = summarize_quality(
-            observations,
-            duration_ms=video.info.duration_ms,
-            frame_scale=frames[0].scale if frames else 1.0,
-            th=th,
-        )
-    failures += quality.reasons
-    scores.update({f"quality_{k}": v for k, v in quality.scores.items()})
+        quality = quality_scores(observations, frame_scale=frames[0].scale if frames else 1.0, th=th)
+    scores.update({f"quality_{k}": v for k, v in quality.items()})
     with watch.stage("fingerprint"):
         fingerprint = video_fingerprint(frames)
 
@@ -167,12 +205,14 @@ def assess(
     matched: tuple[ActionEvent, ...] = ()
     probe_indices: tuple[int, ...] = ()
     embeddings: list[np.ndarray] = []
-    distance: float | None = None
+    tracked = base is not None and "interocular_px" in quality
 
-    if base is not None and Reason.NO_FACE not in quality.reasons:
+    if tracked:
+        assert base is not None
         with watch.stage("actions"):
             events = find_actions(observations, th, mirrored=challenge.mirrored)
             matched, missing = match_challenge(events, challenge)
+        signal["actions_missing"] = missing
         details["actions_seen"] = [e.to_json() for e in events]
         details["actions_missing"] = [a.value for a in missing]
         details["baseline"] = {
@@ -180,21 +220,13 @@ def assess(
             "pitch_deg": round(base.pitch_deg, 2),
             "lid_open": round(base.lid_open, 4),
         }
-        if missing:
-            failures.append(Reason.CHALLENGE_NOT_FOLLOWED)
 
         with watch.stage("embed"):
             occluded = appearance_outliers(frames, observations)
-            probe_indices = select_probe_frames(
-                observations, lid_open=base.lid_open, excluded=occluded
-            )
-            probe_indices = tuple(
-                sorted(probe_indices, key=lambda i: -frame_score(observations[i], base.lid_open))
-            )
+            chosen = select_probe_frames(observations, lid_open=base.lid_open, excluded=occluded)
+            probe_indices = tuple(sorted(chosen, key=lambda i: -frame_score(observations[i], base.lid_open)))
             for i in probe_indices:
-                embeddings.append(
-                    backend.embedder.embed(frames[i].rgb, observations[i].landmarks)
-                )
+                embeddings.append(backend.embedder.embed(frames[i].rgb, observations[i].landmarks))
         details["probe_t_ms"] = [frames[i].t_ms for i in probe_indices]
         details["occluded_t_ms"] = sorted(frames[i].t_ms for i in occluded)
         scores["occluded_fraction"] = len(occluded) / max(1, sum(o.has_face for o in observations))
@@ -206,97 +238,64 @@ def assess(
                 for e in matched
                 if e.action in _POSE_ACTIONS
             ]
-            planar = planar_scores(
-                frames, observations, excluded_t_ms=cuts.cut_t_ms, focus_ms=focus
-            )
+            planar = planar_scores(frames, observations, excluded_t_ms=cuts.cut_t_ms, focus_ms=focus)
             motion = motion_scores(frames, observations)
             screen = screen_scores(frames, observations)
-        scores["cut_spike"] = cuts.spike
+        signal["cut_spike"] = scores["cut_spike"] = cuts.spike
         scores["cut_count"] = float(len(cuts.cut_t_ms))
         scores["face_jump"] = cuts.max_face_jump
         scores["face_size_ratio"] = cuts.max_face_size_ratio
         if cuts.cut_t_ms:
             details["cut_t_ms"] = list(cuts.cut_t_ms)
         if planar is not None:
-            scores["planar_nonplanar_fraction"] = planar.nonplanar_fraction
+            signal["planar_nonplanar_fraction"] = scores["planar_nonplanar_fraction"] = planar.nonplanar_fraction
             scores["planar_windows"] = float(planar.windows)
             scores["planar_motion"] = planar.motion
             details["planar_window_t_ms"] = list(planar.window_t_ms)
-            if planar.nonplanar_fraction < th.planar_max_nonplanar_fraction:
-                failures.append(Reason.PLANAR_MOTION)
         if motion is not None:
-            scores["landmark_shift"] = motion.landmark_shift
-            scores["pixel_change"] = motion.pixel_change
-            if (
-                motion.landmark_shift < th.no_motion_max_landmark_shift
-                and motion.pixel_change < th.no_motion_max_pixel_change
-            ):
-                failures.append(Reason.NO_MOTION)
+            signal["landmark_shift"] = scores["landmark_shift"] = motion.landmark_shift
+            signal["pixel_change"] = scores["pixel_change"] = motion.pixel_change
         if screen is not None:
-            scores["screen_enclosed_fraction"] = screen.enclosed_fraction
+            signal["screen_enclosed_fraction"] = scores["screen_enclosed_fraction"] = screen.enclosed_fraction
             scores["screen_mean_sides"] = screen.mean_sides
-            if screen.enclosed_fraction >= th.screen_min_enclosed_fraction:
-                failures.append(Reason.SCREEN_REPLAY)
-        identity_spread = 0.0
-        if len(embeddings) >= 2:
-            identity_spread = max(
-                embedding_distance(a, b)
-                for i, a in enumerate(embeddings)
-                for b in embeddings[i + 1 :]
-            )
-        scores["identity_spread"] = identity_spread
-        if identity_spread > th.discontinuity_max_embedding_distance or cuts.cut_t_ms:
-            failures.append(Reason.DISCONTINUITY)
+        spread = max(
+            (embedding_distance(a, b) for i, a in enumerate(embeddings) for b in embeddings[i + 1 :]),
+            default=0.0,
+        )
+        signal["identity_spread"] = scores["identity_spread"] = spread
 
     if challenge.digits:
         with watch.stage("speech"):
             speech = check_read_aloud(video.audio, observations, challenge.digits, th)
-        failures += speech.reasons
+        signal["speech_reasons"] = speech.reasons
         scores.update(speech.scores)
         details["speech"] = speech.details
 
     with watch.stage("match"):
-        if not refs:
-            reviews.append(Reason.NO_REFERENCE)
-        elif embeddings:
-            result = match_references(embeddings, refs, th)
-            if result is not None:
-                distance = result.distance
-                details["reference_distances"] = [round(d, 4) for d in result.distances]
-                details["reference_classes"] = [r.quality_class.value for r in refs]
-                details["match_class"] = result.quality_class
-                if result.verdict == "mismatch":
-                    failures.append(Reason.FACE_MISMATCH)
-                elif result.verdict == "uncertain":
-                    reviews.append(Reason.MATCH_UNCERTAIN)
-    if distance is not None:
-        scores["match_distance"] = distance
+        distances = reference_distances(embeddings, refs) if refs else ()
+    if distances:
+        details["reference_distances"] = [round(d, 4) for d in distances]
+        details["reference_classes"] = [r.quality_class.value for r in refs]
 
     with watch.stage("key_frames"):
-        best_probe = probe_indices[0] if probe_indices and embeddings else None
-        key_frames = _key_frames(frames, best_probe, matched)
+        key_frames = _key_frames(frames, probe_indices[0] if probe_indices else None, matched)
 
-    probe_embedding = fuse_probes(embeddings) if embeddings else None
-
-    if failures:
-        decision = "failed"
-    elif reviews:
-        decision = "review"
-    else:
-        decision = "passed"
-    return Assessment(
-        decision=decision,
-        reasons=_sorted(failures + reviews),
-        match_distance=distance,
-        actions=tuple(ActionEvidence(e.action.value, e.peak_ms, e.strength) for e in matched),
+    signals = Signals(
+        duration_ms=video.info.duration_ms,
+        quality=quality,
+        face_tracked=tracked,
+        match_distances=distances,
+        reference_classes=tuple(r.quality_class.value for r in refs) if distances else (),
+        has_references=bool(refs),
+        **signal,  # type: ignore[arg-type]
+    )
+    return Measurement(
+        signals=signals,
         scores=scores,
-        timings_ms=dict(watch.timings_ms),
-        key_frames=key_frames,
-        thresholds_version=th.version,
-        engine_version=ENGINE_VERSION,
         details=details,
-        probe_embedding=probe_embedding,
-        probe_embeddings=tuple(embeddings),
+        matched=matched,
+        embeddings=tuple(embeddings),
+        key_frames=key_frames,
         fingerprint=fingerprint,
-        model_version=backend.model_version,
+        timings_ms=dict(watch.timings_ms),
     )

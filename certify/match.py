@@ -23,19 +23,21 @@ from .tracking import FaceObservation
 from .video import Frame
 
 __all__ = [
-    "PROBE_FRAME_COUNT",
-    "PROBE_MIN_SPACING",
-    "PROBE_FUSION",
-    "OCCLUSION_MAX_DEVIATION",
-    "MatchVerdict",
     "MatchResult",
-    "select_probe_frames",
+    "MatchVerdict",
+    "OCCLUSION_MAX_DEVIATION",
+    "PROBE_FRAME_COUNT",
+    "PROBE_FUSION",
+    "PROBE_MIN_SPACING",
     "appearance_outliers",
+    "embedding_distance",
     "frame_score",
     "fuse_probes",
+    "judge_distances",
     "match_references",
     "match_verdict",
-    "embedding_distance",
+    "reference_distances",
+    "select_probe_frames",
 ]
 
 PROBE_FRAME_COUNT = 3
@@ -186,6 +188,31 @@ def _distances(probes: Sequence[np.ndarray], reference: np.ndarray, fusion: str)
     return embedding_distance(fuse_probes(probes), reference)
 
 
+def reference_distances(
+    probes: Sequence[np.ndarray], references: Sequence[Reference], *, fusion: str = PROBE_FUSION
+) -> tuple[float, ...]:
+    """Distance of the probes (fused) to each reference. With `best` fusion, probes[0]
+    must be the best-scored frame."""
+    if not probes:
+        return ()
+    return tuple(_distances(probes, r.embedding, fusion) for r in references)
+
+
+def judge_distances(
+    distances: Sequence[float], classes: Sequence[str], th: Thresholds
+) -> MatchResult | None:
+    """Each distance judged in its reference's class band; the best verdict decides (any
+    reference that matches is enough). None without distances."""
+    if not distances:
+        return None
+    judged = [
+        (_VERDICT_RANK[match_verdict(d, th, c)], d, c) for d, c in zip(distances, classes, strict=True)
+    ]
+    rank, distance, quality_class = min(judged)
+    verdict = next(v for v, k in _VERDICT_RANK.items() if k == rank)
+    return MatchResult(verdict, distance, tuple(distances), quality_class)  # type: ignore[arg-type]
+
+
 def match_references(
     probes: Sequence[np.ndarray],
     references: Sequence[Reference],
@@ -193,16 +220,7 @@ def match_references(
     *,
     fusion: str = PROBE_FUSION,
 ) -> MatchResult | None:
-    """The match against every reference, each judged in its own class band; the best
-    verdict decides (any reference that matches is enough). None without probes or
-    references. With `best` fusion, probes[0] must be the best-scored frame."""
-    if not probes or not references:
-        return None
-    distances = tuple(_distances(probes, r.embedding, fusion) for r in references)
-    judged = [
-        (_VERDICT_RANK[match_verdict(d, th, r.quality_class)], d, r.quality_class)
-        for d, r in zip(distances, references, strict=True)
-    ]
-    rank, distance, quality_class = min(judged)
-    verdict = next(v for v, k in _VERDICT_RANK.items() if k == rank)
-    return MatchResult(verdict, distance, distances, quality_class)  # type: ignore[arg-type]
+    """The match against every reference (reference_distances, then judge_distances).
+    None without probes or references."""
+    distances = reference_distances(probes, references, fusion=fusion)
+    return judge_distances(distances, [r.quality_class for r in references], th)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-__all__ = ["Reason", "REASON_GROUPS"]
+__all__ = ["Reason", "ProcessingReason", "REASON_GROUPS"]
 
 
 class Reason(StrEnum):
@@ -48,6 +48,17 @@ class Reason(StrEnum):
     FACE_MISMATCH = "face_mismatch"
     MATCH_UNCERTAIN = "match_uncertain"
     NO_REFERENCE = "no_reference"
+
+
+class ProcessingReason(StrEnum):
+    """Reasons the service adds around the engine (an attempt's outcome, not the video's
+    content): the same stable strings as `Reason`, translated by the same catalogue."""
+
+    VIDEO_REUSED = "video_reused"
+    """The recording is an earlier recording of the same pensioner sent again."""
+    PROCESSING_CRASHED = "processing_crashed"
+    """Processing died too often (a video that crashes the decoder, for example); the
+    attempt is set aside as `error` instead of crashing workers for ever."""
 
 
 REASON_GROUPS: dict[str, frozenset[Reason]] = {

@@ -45,7 +45,6 @@ __all__ = [
     "get_attempt",
     "mark_processing",
     "record_outcome",
-    "REASON_VIDEO_REUSED",
     "earlier_upload_of_same_video",
     "earlier_recording_like",
     "RECENT_FINGERPRINTS",
@@ -53,10 +52,6 @@ __all__ = [
 
 RECENT_FINGERPRINTS = 50
 """How many of a pensioner's earlier recordings a new one is compared with for re-use."""
-
-REASON_VIDEO_REUSED = "video_reused"
-"""The uploaded video is byte-for-byte one this pensioner uploaded before."""
-
 
 def open_session(
     db: Session,

@@ -13,14 +13,13 @@ import time
 import uuid
 from dataclasses import dataclass, replace
 
-from certify import Assessment, Challenge, VideoError, assess, decode_video
+from certify import Assessment, Challenge, ProcessingReason, VideoError, assess, decode_video
 from models import Attempt, AttemptStatus, Channel
 from models.db import session_scope
 from service.intake import video_limits
 from service.lockout import LockoutPolicy, record_failure
 from service.infra.metrics import record_job_metrics
 from service.certification import (
-    REASON_VIDEO_REUSED,
     Outcome,
     earlier_recording_like,
     earlier_upload_of_same_video,
@@ -33,13 +32,9 @@ from service.notify import announce_changes
 from service.pensioners import active_embeddings
 from service.references import add_fresh_reference
 
-__all__ = ["process_attempt", "run_attempt", "REASON_PROCESSING_CRASHED"]
+__all__ = ["process_attempt", "run_attempt"]
 
 log = logging.getLogger(__name__)
-
-REASON_PROCESSING_CRASHED = "processing_crashed"
-"""The attempt's processing died too often (a video that crashes the decoder, for
-example); it is set aside as `error` instead of crashing workers for ever."""
 
 
 def _assess_stored_video(
@@ -82,7 +77,7 @@ def _unless_reused(db, *, attempt: Attempt, outcome: Outcome) -> Outcome:
     earlier_id, similarity = earlier
     result = dict(outcome.result or {})
     result["reused_from"] = {"attempt_id": str(earlier_id), "similarity": round(similarity, 3)}
-    reasons = [REASON_VIDEO_REUSED, *(r for r in outcome.reasons if r != REASON_VIDEO_REUSED)]
+    reasons = [ProcessingReason.VIDEO_REUSED.value, *(r for r in outcome.reasons if r != ProcessingReason.VIDEO_REUSED.value)]
     return replace(outcome, status=AttemptStatus.FAILED, reasons=reasons, result=result)
 
 
@@ -138,7 +133,7 @@ def _load(services: Services, attempt_id: uuid.UUID) -> _Work | tuple[str, bool]
                 attempt=attempt,
                 outcome=Outcome(
                     status=AttemptStatus.ERROR,
-                    reasons=[REASON_PROCESSING_CRASHED],
+                    reasons=[ProcessingReason.PROCESSING_CRASHED.value],
                     error=f"processing did not finish in {attempt.processing_runs} runs",
                 ),
                 now=services.clock(),
@@ -164,7 +159,7 @@ def _assess(services: Services, work: _Work) -> tuple[Outcome, Assessment | None
     if work.reused_from is not None:
         return Outcome(
             status=AttemptStatus.FAILED,
-            reasons=[REASON_VIDEO_REUSED],
+            reasons=[ProcessingReason.VIDEO_REUSED.value],
             error=f"same video as attempt {work.reused_from}",
         ), None
     if work.video_key is None:

@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from certify import Reason
-from service.certification import REASON_VIDEO_REUSED
+from certify import ProcessingReason, Reason
 from service.references import PHOTO_PROBLEMS
 from models.certification import AttemptStatus
 from models.pensioner import EnrolmentStatus
@@ -74,7 +73,7 @@ def test_both_languages_have_the_same_keys_and_no_empty_text():
 
 
 def test_every_engine_reason_has_a_title_and_advice():
-    codes = {reason.value for reason in Reason} | {REASON_VIDEO_REUSED} | set(PHOTO_PROBLEMS) | {"unreadable_image"}
+    codes = {reason.value for reason in Reason} | {r.value for r in ProcessingReason} | set(PHOTO_PROBLEMS) | {"unreadable_image"}
     for lang in LANGUAGES:
         messages = catalogue(lang)
         missing = sorted(c for c in codes if f"reason.{c}.title" not in messages or f"reason.{c}.advice" not in messages)
