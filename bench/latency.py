@@ -33,6 +33,7 @@ sys.path.insert(0, str(REPO))
 
 from bench.harness import free_port  # noqa: E402
 from service.rules.national_id import compose_national_id  # noqa: E402
+
 TOKEN = "bench-operator-token"
 FINAL = {"passed", "failed", "review", "error"}
 

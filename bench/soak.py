@@ -114,9 +114,9 @@ def _enrol(services, count: int, photo: bytes) -> list[uuid.UUID]:
     """`count` pensioners sharing one reference embedding (computed once, by the real model)."""
     from certify import check_reference_photo, load_image
     from models.db import session_scope
-    from service.rules.national_id import compose_national_id
     from service.actors import OPERATOR
     from service.pensioners import add_reference, create_pensioner
+    from service.rules.national_id import compose_national_id
 
     check = check_reference_photo(load_image(photo), backend=services.face_backend())
     assert check.embedding is not None, check.reason

@@ -20,10 +20,9 @@ import numpy as np
 from .actions import ActionEvent, baseline_of, find_actions, match_challenge
 from .backend import FaceBackend
 from .challenge import Challenge
+from .decide import decide
 from .evidence import ActionEvidence, Assessment, KeyFrame
-from .signals import Signals
 from .fingerprint import video_fingerprint
-from .challenge import Action
 from .match import (
     appearance_outliers,
     embedding_distance,
@@ -34,10 +33,10 @@ from .match import (
 )
 from .motion import motion_scores
 from .planar import planar_scores
-from .decide import decide
 from .quality import quality_scores
 from .references import Reference, as_references
 from .screen import screen_scores
+from .signals import Signals
 from .speech import check_read_aloud
 from .splice import cut_scores
 from .thresholds import CURRENT_THRESHOLDS, Thresholds
@@ -64,9 +63,9 @@ KEY_FRAME_JPEG_QUALITY = 80
 """JPEG quality of key frames (a 320 px frame is then ~15-25 kB)."""
 
 PLANAR_FOCUS_MARGIN_MS = 300
-"""Planar motion is judged in windows reaching this far around a challenged turn or nod."""
-
-_POSE_ACTIONS = frozenset({Action.TURN_LEFT, Action.TURN_RIGHT, Action.NOD})
+"""Planar motion is judged in windows reaching this far around the actions that answer
+the challenge: a tilted picture fakes a turn or a nod there (and, tilting, can even make
+the landmarks "blink"), while a live person's other head motion proves nothing."""
 
 class _Stopwatch:
     def __init__(self) -> None:
@@ -102,7 +101,7 @@ def _key_frames(
     picks: list[tuple[int, str]] = []
     if probe_index is not None:
         picks.append((probe_index, "best_face"))
-    for event in (matched[:1] + matched[-1:]) if matched else ():
+    for event in (*matched[:1], *matched[-1:]):
         index = by_time.get(event.peak_ms)
         if index is not None and all(index != p for p, _ in picks):
             picks.append((index, event.action.value))
@@ -226,7 +225,9 @@ def measure(
             chosen = select_probe_frames(observations, lid_open=base.lid_open, excluded=occluded)
             probe_indices = tuple(sorted(chosen, key=lambda i: -frame_score(observations[i], base.lid_open)))
             for i in probe_indices:
-                embeddings.append(backend.embedder.embed(frames[i].rgb, observations[i].landmarks))
+                points = observations[i].landmarks
+                assert points is not None  # probes are frames with a face
+                embeddings.append(backend.embedder.embed(frames[i].rgb, points))
         details["probe_t_ms"] = [frames[i].t_ms for i in probe_indices]
         details["occluded_t_ms"] = sorted(frames[i].t_ms for i in occluded)
         scores["occluded_fraction"] = len(occluded) / max(1, sum(o.has_face for o in observations))
@@ -236,7 +237,6 @@ def measure(
             focus = [
                 (e.start_ms - PLANAR_FOCUS_MARGIN_MS, e.end_ms + PLANAR_FOCUS_MARGIN_MS)
                 for e in matched
-                if e.action in _POSE_ACTIONS
             ]
             planar = planar_scores(frames, observations, excluded_t_ms=cuts.cut_t_ms, focus_ms=focus)
             motion = motion_scores(frames, observations)

@@ -66,8 +66,10 @@ class Challenge:
     def from_json(cls, data: dict[str, object]) -> Challenge:
         actions = data.get("actions") or []
         digits = data.get("digits")
+        if not isinstance(actions, list | tuple):
+            raise ChallengeError("a challenge's actions must be a list")
         return parse_challenge(
-            ",".join(str(a) for a in actions),  # type: ignore[union-attr]
+            ",".join(str(a) for a in actions),
             digits=str(digits) if digits is not None else None,
             mirrored=bool(data.get("mirrored", False)),
         )

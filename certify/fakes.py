@@ -42,7 +42,8 @@ class _Detector:
         return [f.box.scaled(factor) for f in faces]
 
     def _width(self, gray: np.ndarray) -> int:
-        return int(getattr(self, "frame_width", gray.shape[1]))
+        width = getattr(self, "frame_width", None)
+        return int(width) if width is not None else int(gray.shape[1])
 
 
 class _Landmarks:

@@ -84,8 +84,8 @@ def _aligned_chip(frame: Frame, o: FaceObservation) -> np.ndarray | None:
     left_eye = points[36:42].mean(axis=0)
     right_eye = points[42:48].mean(axis=0)
     mouth = points[48:68].mean(axis=0)
-    source = np.float32([left_eye, right_eye, mouth])
-    target = np.float32([[0.3, 0.35], [0.7, 0.35], [0.5, 0.75]]) * _CHIP_PX
+    source = np.array([left_eye, right_eye, mouth], dtype=np.float32)
+    target = np.array([[0.3, 0.35], [0.7, 0.35], [0.5, 0.75]], dtype=np.float32) * _CHIP_PX
     matrix = cv2.getAffineTransform(source, target)
     chip = cv2.warpAffine(frame.gray, matrix, (_CHIP_PX, _CHIP_PX), flags=cv2.INTER_AREA)
     chip = chip.astype(np.float32)

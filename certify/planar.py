@@ -157,9 +157,9 @@ def planar_scores(
     the test then has nothing to say and other checks decide. `excluded_t_ms` are
     times of picture cuts: a window spanning one compares two different shots.
     `focus_ms`: only windows overlapping one of these (start, end) spans are judged, the
-    head turns and nods that answer the challenge: that is what a tilted picture fakes,
-    while the small motions of a person talking prove nothing either way (a live person
-    talking on a couch measured 0.11 outside any turn).
+    actions that answer the challenge: that is what a tilted picture fakes, while the
+    small motions of a person talking prove nothing either way (a live person talking on
+    a couch measured 0.11 away from the challenged blink).
     """
     if len(observations) < 2:
         return None

@@ -199,7 +199,8 @@ def screen_scores(
     counts = []
     for i in picks:
         o = faces[i]
-        sides = frame_sides(frames[o.index].gray, o.landmarks)  # type: ignore[arg-type]
+        assert o.landmarks is not None
+        sides = frame_sides(frames[o.index].gray, o.landmarks)
         counts.append(sum(c >= SIDE_MIN_COVERAGE for c in sides.values()))
     return ScreenScores(
         enclosed_fraction=float(np.mean([c >= ENCLOSED_MIN_SIDES for c in counts])),
