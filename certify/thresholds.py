@@ -138,7 +138,9 @@ class Thresholds:
     videos/: 0.21 for the outdoor film m7, 0.33-0.65 the others); a flat picture leaves
     only tracking errors (prints, screens, a painting and a statue photo animated by
     bench/attacks.py, fast or slow, framed or filling the picture: 0.00-0.085). 0.12
-    sits between, nearer the pictures."""
+    sits between, nearer the pictures (policy: the signal is judged only around the
+    challenged actions since 2026.12-1; the leave-one-subject-out rule, the midpoint of
+    the classes, gives 0.14-0.23 per fold, stricter for live people than this table)."""
     no_motion_max_landmark_shift: float
     """Landmark motion (interocular units, 90th percentile between consecutive samples)
     below which the face is frozen."""
@@ -152,15 +154,17 @@ class Thresholds:
     expressive faces: genuine within-video spreads reach 0.54 (talking_speech_woman_vr4)
     and 0.63 (the grimaces of selfie_funny_faces_long_f5); 0.68 is the 1st percentile of
     impostor pairs in people/ (bench/evaluate.py), so 99% of swaps to a random other
-    person are caught."""
+    person are caught (the leave-one-subject-out rule, fitted to the three spliced clips
+    alone, gives 0.57-0.64 per fold)."""
     cut_min_spike: float
     """A picture change between consecutive samples this many times the median change of
     its neighbours, in the quietest quarter of the picture (certify.splice; exposure-
     normalised thumbnails), is a cut: a continuous recording changes smoothly. Measured
     (bench/evaluate.py): live clips peak at 4.5 (a zoom jump in an edited clip; phone
     and webcam selfies at most 3.9), the spliced clips at 10.6-23.4, the stage clip's shot
-    change at 11.2. 7.0 is the midpoint of 4.5 and 10.6 rounded up, the rule the
-    leave-one-subject-out evaluation applies per fold (it gave 7.2-7.6)."""
+    change at 11.2; a news broadcast with a picture change (ffpp_real_004) 13.4, refused.
+    7.0 is about the midpoint of 4.5 and 10.6, the rule the leave-one-subject-out
+    evaluation applies per fold (7.6-13.4 across folds)."""
     screen_min_enclosed_fraction: float
     """Share of examined frames in which the face is enclosed on 3+ sides by straight
     screen-like edges (certify.screen) from which the recording is a screen replay or a
@@ -168,7 +172,9 @@ class Thresholds:
     news studio 0.25 (frames of graphics around the anchor); the monitor replay of m1
     0.92, simulated hand-held screens 1.00, pictures held up in a room 0.50-0.83; the
     phone replay of m9 only 0.08 (a thumb hides one edge; it fails its challenge
-    instead). 0.375 is the midpoint of 0.25 and 0.50, the leave-one-subject-out rule."""
+    instead). 0.375 is the midpoint of 0.25 and 0.50, the leave-one-subject-out rule
+    (per fold 0.04-0.58: the TV studio is the only bona fide clip with such edges, so
+    the fold that holds it out places the threshold at 0.25 and refuses it)."""
 
     def to_json(self) -> dict[str, object]:
         return asdict(self)
