@@ -38,11 +38,12 @@ def create_pensioner(client: TestClient, **overrides: Any) -> dict[str, Any]:
     return response.json()
 
 
-def add_photo(client: TestClient, pensioner_id: str, photo: bytes, name: str = "p.jpg"):
+def add_photo(client: TestClient, pensioner_id: str, photo: bytes, name: str = "p.jpg", **params: str):
     return client.post(
         f"/v1/pensioners/{pensioner_id}/references",
         files={"photo": (name, photo, "image/jpeg")},
         headers=OPERATOR,
+        params=params,
     )
 
 

@@ -10,7 +10,9 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
+from certify import check_reference_photo, load_dlib_backend, load_image
 from models import FaceReference, Pensioner, QualificationRecord
+from tests.media import id_photo_crop
 
 from .helpers import OPERATOR, add_photo, create_pensioner, new_national_id
 
@@ -93,9 +95,9 @@ def test_photos_with_several_faces_are_refused(client, shared_data, photo, code)
     assert response.json()["error"]["code"] == code
 
 
-def _jpeg(array: np.ndarray) -> bytes:
+def _jpeg(array: np.ndarray, quality: int = 75) -> bytes:
     out = io.BytesIO()
-    Image.fromarray(array).save(out, format="JPEG")
+    Image.fromarray(array).save(out, format="JPEG", quality=quality)
     return out.getvalue()
 
 
@@ -109,7 +111,7 @@ def test_photo_without_a_face_is_refused(client):
 
 
 @pytest.mark.data
-def test_tiny_face_is_refused(client, shared_data):
+def test_tiny_face_is_refused(client, services, shared_data):
     pensioner = create_pensioner(client)
     face = Image.open(shared_data / "people/barack_obama/1.jpg").convert("RGB")
     face.thumbnail((60, 60))
@@ -117,7 +119,36 @@ def test_tiny_face_is_refused(client, shared_data):
     canvas.paste(face, (770, 570))
     response = add_photo(client, pensioner["id"], _jpeg(np.asarray(canvas)))
     assert response.status_code == 422
-    assert response.json()["error"]["code"] in {"face_too_small", "no_face"}
+    error = response.json()["error"]
+    assert error["code"] in {"reference_too_small", "no_face"}
+    if error["code"] == "reference_too_small":
+        assert "18 pixels between the eyes" in error["message"]
+    with services.sessions() as db:
+        assert db.scalar(select(FaceReference)) is None  # nothing half-enrolled
+
+
+@pytest.mark.data
+def test_an_id_card_size_photo_is_enrolled_with_its_source_class_and_date(client, shared_data):
+    pensioner = create_pensioner(client)
+    rgb = load_image((shared_data / "people/george_clooney/1.jpg").read_bytes())
+    box = check_reference_photo(rgb, backend=load_dlib_backend()).face_box
+    assert box is not None
+    response = add_photo(
+        client, pensioner["id"], _jpeg(id_photo_crop(rgb, box, (102, 126), 95), quality=60),
+        source="id_card", taken_on="2008-05-01",
+    )
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["source"] == "id_card" and body["taken_on"] == "2008-05-01"
+    assert body["quality_class"] in {"id_card", "card"}
+    assert (body["width_px"], body["height_px"]) == (102, 126) and 0 < body["quality_score"] <= 1
+
+
+def test_a_reference_source_must_be_one_of_the_uploaded_kinds(client):
+    pensioner = create_pensioner(client)
+    response = add_photo(client, pensioner["id"], b"\xff\xd8\xff", source="certification")
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "reference_source_invalid"
 
 
 def test_unreadable_and_oversized_photos(client, services):

@@ -1,0 +1,92 @@
+"""Reference photos as agencies hold them: ID-card size, card size, greyscale (real
+photos of ../shared/data, dlib models), and the class bands of the decision (plain data)."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from certify import CURRENT_THRESHOLDS, Reason, check_reference_photo, load_image
+from certify.decide import decide
+from certify.references import Reference, ReferenceClass, as_references, reference_class
+from certify.signals import Signals
+from tests.media import id_photo_crop
+
+TH = CURRENT_THRESHOLDS
+PHOTO = "people/george_clooney/1.jpg"
+OTHER_PHOTO = "people/george_clooney/2.jpg"
+
+
+@pytest.fixture(scope="module")
+def original(shared_data, backend):
+    rgb = load_image((shared_data / PHOTO).read_bytes())
+    check = check_reference_photo(rgb, backend=backend)
+    assert check.ok and check.quality_class == "full"
+    return rgb, check
+
+
+@pytest.mark.data
+def test_an_id_card_photo_is_accepted_in_its_own_class_and_still_matches(original, shared_data, backend):
+    rgb, check = original
+    id_photo = id_photo_crop(rgb, check.face_box, (102, 126), 60)
+    small = check_reference_photo(id_photo, backend=backend)
+    assert small.ok, small.reason
+    assert small.quality_class == "id_card"
+    assert TH.reference_min_interocular_px <= small.quality["interocular_px"] < TH.reference_card_min_interocular_px
+    assert small.quality["width_px"] == 102 and small.quality["height_px"] == 126
+    assert 0 < small.quality["score"] < check.quality["score"]
+    # the same man in another photo is accepted against the ID-card reference in its band
+    probe = check_reference_photo(load_image((shared_data / OTHER_PHOTO).read_bytes()), backend=backend)
+    distance = float(np.linalg.norm(probe.embedding - small.embedding))
+    assert distance <= TH.match_band("id_card")[0], distance
+
+
+@pytest.mark.data
+def test_a_greyscale_photo_is_card_class(original, backend):
+    rgb, check = original
+    grey = id_photo_crop(rgb, check.face_box, (358, 441), 85, grey=True)
+    result = check_reference_photo(grey, backend=backend)
+    assert result.ok and result.quality_class == "card" and result.quality["greyscale"] == 1.0
+
+
+@pytest.mark.data
+def test_a_face_too_small_to_compare_is_reference_too_small(original, backend):
+    rgb, check = original
+    factor = 12.0 / check.quality["interocular_px"]  # 12 px between the eyes
+    tiny = cv2.resize(rgb, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA)
+    result = check_reference_photo(tiny, backend=backend)
+    assert result.reason in (Reason.REFERENCE_TOO_SMALL, Reason.NO_FACE)
+    assert result.embedding is None
+
+
+def test_classes_follow_eye_distance_and_colour():
+    assert reference_class(interocular_px=80, greyscale=False, th=TH) is ReferenceClass.FULL
+    assert reference_class(interocular_px=80, greyscale=True, th=TH) is ReferenceClass.CARD
+    assert reference_class(interocular_px=30, greyscale=False, th=TH) is ReferenceClass.CARD
+    assert reference_class(interocular_px=20, greyscale=False, th=TH) is ReferenceClass.ID_CARD
+
+
+def _signals(distances: tuple[float, ...], classes: tuple[str, ...]) -> Signals:
+    good = {"face_fraction": 1.0, "multiple_faces_fraction": 0.0, "interocular_px": 60.0,
+            "brightness": 120.0, "overexposed_fraction": 0.0, "sharpness": 30.0,
+            "cut_off_fraction": 0.0, "frontal_frames": 10.0}
+    return Signals(duration_ms=6000, quality=good, face_tracked=True, match_distances=distances,
+                   reference_classes=classes, has_references=bool(distances))
+
+
+def test_each_reference_is_judged_in_its_class_band():
+    between = (TH.match_accept_distance + TH.match_accept_distance_id_card) / 2
+    assert decide(_signals((between,), ("full",)), TH)[:2] == ("review", (Reason.MATCH_UNCERTAIN,))
+    assert decide(_signals((between,), ("id_card",)), TH)[:2] == ("passed", ())
+    # any reference that matches is enough; the deciding one is reported
+    decision, reasons, match = decide(_signals((0.6, between), ("full", "id_card")), TH)
+    assert decision == "passed" and match is not None and match.quality_class == "id_card"
+    assert decide(_signals((TH.match_reject_distance_id_card + 0.01,), ("id_card",)), TH)[1] == (
+        Reason.FACE_MISMATCH,
+    )
+
+
+def test_plain_embeddings_are_full_class_anchors():
+    (ref,) = as_references([np.zeros(128)])
+    assert isinstance(ref, Reference) and ref.quality_class is ReferenceClass.FULL and ref.anchor
