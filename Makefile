@@ -1,7 +1,8 @@
 # The two commands a fresh clone needs:
 #   make run    install, then start the whole service on embedded defaults (SQLite,
 #               embedded Redis, local files, one worker, demo data) on http://127.0.0.1:8000
-#   make test   install (with test tools, system packages, servers), then run every test
+#   make test   install (with test tools, system packages, servers), then lint (ruff), check
+#               types (mypy on certify/ and service/) and run every test
 PYTEST_ARGS ?=
 
 .PHONY: run test install install-test
@@ -17,4 +18,6 @@ run: install
 	.venv/bin/certify serve
 
 test: install-test
+	.venv/bin/ruff check .
+	.venv/bin/mypy certify service
 	.venv/bin/python -m pytest $(PYTEST_ARGS)
