@@ -3,9 +3,9 @@
 A pure function of plain data (certify.signals.Signals, certify.thresholds.Thresholds),
 so a threshold change is one reviewed diff whose effect can be computed on stored
 signals. Rule:
-- failed: any quality reason, the challenge not performed in order, a presentation-
-  attack signal beyond its threshold, the read-aloud step failed, or a face mismatch
-  against every reference;
+- failed: any quality reason, the challenge not performed in order (judged only when
+  the quality is fine), a presentation-attack signal beyond its threshold, the
+  read-aloud step failed, or a face mismatch against every reference;
 - review: otherwise, when the match is in the uncertain band of the best reference (each
   reference judged in its quality class's band), or there is no reference;
 - passed: everything else.
@@ -52,7 +52,10 @@ def decide(s: Signals, th: Thresholds) -> tuple[Decision, tuple[Reason, ...], Ma
     failures = list(quality_reasons(s.quality, duration_ms=s.duration_ms, th=th))
     reviews: list[Reason] = []
     if s.face_tracked and Reason.NO_FACE not in failures:
-        if s.actions_missing:
+        if s.actions_missing and not failures:
+            # a recording refused for its quality is not judged on the challenge: its
+            # landmarks are unreliable, and fixing the light or the distance is the one
+            # thing the pensioner can do (the attack signals are still reported)
             failures.append(Reason.CHALLENGE_NOT_FOLLOWED)
         failures += attack_reasons(s, th)
     failures += s.speech_reasons

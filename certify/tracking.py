@@ -42,6 +42,7 @@ __all__ = [
     "SECOND_FACE_MIN_RELATIVE_SIZE",
     "TRACK_MAX_SIZE_CHANGE",
     "TRACK_MAX_UNDETECTED_MS",
+    "exposure_gain",
     "track_faces",
 ]
 
@@ -74,7 +75,10 @@ more means the landmarks slipped off the face, so the track is dropped."""
 
 QUALITY_CROP_PX = 128
 """Face crops are resized to this width before measuring sharpness, so that sharpness
-does not depend on how large the face is in the frame."""
+does not depend on how large the face is in the frame. Sharpness is measured as if the
+exposure gain for landmarks (see DIM_FACE_MEAN) had been applied: focus is a property of
+the optics, and a dim face's small grey-level differences are not blur (measured: clips
+darkened to 35% light were refused `blurry` without it, bench/robustness.py)."""
 
 DIM_FACE_MEAN = 90.0
 """A face whose mean luma is below this is brightened (a digital exposure gain up to
@@ -154,6 +158,13 @@ def _detect(gray: np.ndarray, backend: FaceBackend) -> list[FaceBox]:
     return backend.detector.detect(gray)
 
 
+def exposure_gain(face_mean: float) -> float:
+    """The digital exposure gain a face of this mean luma gets (1.0 when not dim)."""
+    if face_mean >= DIM_FACE_MEAN or face_mean <= 0:
+        return 1.0
+    return min(LANDMARK_MAX_GAIN, LANDMARK_TARGET_MEAN / face_mean)
+
+
 def _exposed_for_landmarks(gray: np.ndarray, box: FaceBox) -> np.ndarray:
     """The frame with a dim face brightened around the box (see DIM_FACE_MEAN)."""
     h, w = gray.shape
@@ -161,10 +172,9 @@ def _exposed_for_landmarks(gray: np.ndarray, box: FaceBox) -> np.ndarray:
     x1, y1 = int(min(w, box.right)), int(min(h, box.bottom))
     if x1 - x0 < 8 or y1 - y0 < 8:
         return gray
-    mean = float(gray[y0:y1, x0:x1].mean())
-    if mean >= DIM_FACE_MEAN or mean <= 0:
+    gain = exposure_gain(float(gray[y0:y1, x0:x1].mean()))
+    if gain == 1.0:
         return gray
-    gain = min(LANDMARK_MAX_GAIN, LANDMARK_TARGET_MEAN / mean)
     margin_x, margin_y = int(0.5 * (x1 - x0)), int(0.5 * (y1 - y0))
     ax0, ay0 = max(0, x0 - margin_x), max(0, y0 - margin_y)
     ax1, ay1 = min(w, x1 + margin_x), min(h, y1 + margin_y)
@@ -219,7 +229,7 @@ def _measure(
             crop, (QUALITY_CROP_PX, max(8, int(crop.shape[0] * scale))),
             interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR,
         )
-        sharp = float(cv2.Laplacian(norm, cv2.CV_32F).var())
+        sharp = float(cv2.Laplacian(norm, cv2.CV_32F).var()) * exposure_gain(brightness) ** 2
     return FaceObservation(
         index=index,
         t_ms=frame.t_ms,
