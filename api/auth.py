@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from models import StaffSession, StaffUser
 from service.accounts import verify_api_key
 from service.context import Services
+from service.error_codes import ErrorCode
 from service.errors import ForbiddenError, ServiceError
 from service.settings import Settings
 from service.staff_sessions import csrf_token_matches, live_staff_session
@@ -162,7 +163,7 @@ def get_principal(
     if token is not None:
         principal = principal_for_bearer(db, services.settings, token=token, now=services.clock())
         if principal is None:
-            raise UnauthorizedError("unauthorized", "the bearer token is not valid")
+            raise UnauthorizedError(ErrorCode.UNAUTHORIZED, "the bearer token is not valid")
         if principal.kind == AGENCY_KIND:
             db.commit()  # last_used_at
         return principal
@@ -191,7 +192,7 @@ def check_csrf(request: Request, services: Services, staff_session: StaffSession
     secret = services.settings.secret_key.get_secret_value()
     if not csrf_token_matches(secret, staff_session.id, sent):
         raise ForbiddenError(
-            "csrf_failed", f"send the X-CSRF-Token header with the value of the {CSRF_COOKIE} cookie"
+            ErrorCode.CSRF_FAILED, f"send the X-CSRF-Token header with the value of the {CSRF_COOKIE} cookie"
         )
 
 
@@ -216,7 +217,7 @@ OptionalPrincipalDep = Annotated[Principal | None, Depends(get_principal)]
 
 def require_principal(principal: OptionalPrincipalDep) -> Principal:
     if principal is None:
-        raise UnauthorizedError("unauthorized", "sign in or send a bearer token")
+        raise UnauthorizedError(ErrorCode.UNAUTHORIZED, "sign in or send a bearer token")
     return principal
 
 

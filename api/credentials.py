@@ -19,6 +19,7 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request
 
+from service.error_codes import ErrorCode
 from service.errors import ServiceError
 
 __all__ = [
@@ -61,7 +62,7 @@ class Credentials:
 
 def _duplicate(name: str) -> DuplicateCredentialError:
     return DuplicateCredentialError(
-        "credential_duplicated", f"send the {name} credential once", credential=name
+        ErrorCode.CREDENTIAL_DUPLICATED, f"send the {name} credential once", credential=name
     )
 
 

@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from service.error_codes import ErrorCode
 from service.errors import ServiceError
 
 __all__ = ["error_body", "install_error_handlers", "UploadTooLargeError"]
@@ -22,12 +23,12 @@ __all__ = ["error_body", "install_error_handlers", "UploadTooLargeError"]
 log = logging.getLogger(__name__)
 
 _HTTP_CODES = {
-    401: "unauthorized",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    413: "payload_too_large",
-    415: "unsupported_media_type",
+    401: ErrorCode.UNAUTHORIZED,
+    403: ErrorCode.FORBIDDEN,
+    404: ErrorCode.NOT_FOUND,
+    405: ErrorCode.METHOD_NOT_ALLOWED,
+    413: ErrorCode.PAYLOAD_TOO_LARGE,
+    415: ErrorCode.UNSUPPORTED_MEDIA_TYPE,
 }
 
 
@@ -69,7 +70,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(UploadTooLargeError)
     async def _too_large(_: Request, exc: UploadTooLargeError) -> JSONResponse:
         return JSONResponse(
-            error_body("upload_too_large", str(exc), limit_bytes=exc.limit_bytes),
+            error_body(ErrorCode.UPLOAD_TOO_LARGE, str(exc), limit_bytes=exc.limit_bytes),
             status_code=413,
         )
 
@@ -80,7 +81,7 @@ def install_error_handlers(app: FastAPI) -> None:
             for e in exc.errors()
         ]
         return JSONResponse(
-            error_body("invalid_request", "the request is not valid", fields=fields),
+            error_body(ErrorCode.INVALID_REQUEST, "the request is not valid", fields=fields),
             status_code=422,
         )
 
@@ -97,7 +98,7 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _database_down(_: Request, exc: OperationalError) -> JSONResponse:
         log.error("database unavailable: %s", exc.orig)
         return JSONResponse(
-            error_body("database_unavailable", "the database is not reachable; try again"),
+            error_body(ErrorCode.DATABASE_UNAVAILABLE, "the database is not reachable; try again"),
             status_code=503,
             headers={"Retry-After": "30"},
         )
@@ -108,12 +109,12 @@ def install_error_handlers(app: FastAPI) -> None:
         # (NUL bytes, invalid encoding, out-of-range numbers) is the caller's input
         log.warning("unstorable input on %s %s: %s", request.method, request.url.path, type(exc.orig).__name__)
         return JSONResponse(
-            error_body("invalid_value", "a value in the request cannot be stored"), status_code=422
+            error_body(ErrorCode.INVALID_VALUE, "a value in the request cannot be stored"), status_code=422
         )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return JSONResponse(
-            error_body("internal_error", "something went wrong on our side"), status_code=500
+            error_body(ErrorCode.INTERNAL_ERROR, "something went wrong on our side"), status_code=500
         )

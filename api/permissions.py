@@ -63,6 +63,7 @@ from models import (
     Webhook,
 )
 from service.actors import REVIEWING_KINDS, regions_cover, sees_pensioner, sees_region
+from service.error_codes import ErrorCode
 from service.errors import ForbiddenError, InvalidInputError, NotFoundError
 from service.holds import get_hold
 from service.links import link_for_pass, pensioner_of_pass
@@ -192,7 +193,7 @@ AnyPrincipalDep = Annotated[Principal, Depends(_any_principal)]
 def _caseworker(principal: PrincipalDep) -> Principal:
     if principal.kind in CASEWORKER_KINDS:
         return principal
-    raise ForbiddenError("forbidden", "this needs a staff account")
+    raise ForbiddenError(ErrorCode.FORBIDDEN, "this needs a staff account")
 
 
 CaseworkerDep = Annotated[Principal, Depends(_caseworker)]
@@ -202,7 +203,7 @@ CaseworkerDep = Annotated[Principal, Depends(_caseworker)]
 def _enroler(principal: PrincipalDep) -> Principal:
     if principal.kind in ENROLER_KINDS or _has_scope(principal, PENSIONERS_WRITE):
         return principal
-    raise ForbiddenError("forbidden", "enrolment needs a staff account or an enrolment API key")
+    raise ForbiddenError(ErrorCode.FORBIDDEN, "enrolment needs a staff account or an enrolment API key")
 
 
 EnrolerDep = Annotated[Principal, Depends(_enroler)]
@@ -212,7 +213,7 @@ EnrolerDep = Annotated[Principal, Depends(_enroler)]
 def _link_issuer(principal: PrincipalDep) -> Principal:
     if principal.kind in CASEWORKER_KINDS or _has_scope(principal, PENSIONERS_WRITE):
         return principal
-    raise ForbiddenError("forbidden", "links are made by staff or an enrolment API key")
+    raise ForbiddenError(ErrorCode.FORBIDDEN, "links are made by staff or an enrolment API key")
 
 
 LinkIssuerDep = Annotated[Principal, Depends(_link_issuer)]
@@ -222,7 +223,7 @@ LinkIssuerDep = Annotated[Principal, Depends(_link_issuer)]
 def _in_person_certifier(principal: CaseworkerDep) -> Principal:
     if principal.kind in IN_PERSON_KINDS:
         return principal
-    raise ForbiddenError("forbidden", "in-person certification is done by community staff")
+    raise ForbiddenError(ErrorCode.FORBIDDEN, "in-person certification is done by community staff")
 
 
 InPersonCertifierDep = Annotated[Principal, Depends(_in_person_certifier)]
@@ -231,7 +232,7 @@ InPersonCertifierDep = Annotated[Principal, Depends(_in_person_certifier)]
 
 def _reviewer(principal: PrincipalDep) -> Principal:
     if principal.kind not in REVIEWER_KINDS:
-        raise ForbiddenError("forbidden", "this needs one of: reviewer, admin")
+        raise ForbiddenError(ErrorCode.FORBIDDEN, "this needs one of: reviewer, admin")
     return principal
 
 
@@ -248,7 +249,9 @@ def may_see_evidence(principal: Principal | None) -> bool:
 
 def _evidence_reader(principal: PrincipalDep) -> Principal:
     if not may_see_evidence(principal):
-        raise ForbiddenError("evidence_forbidden", "biometric evidence needs a reviewer account or evidence:read")
+        raise ForbiddenError(
+            ErrorCode.EVIDENCE_FORBIDDEN, "biometric evidence needs a reviewer account or evidence:read"
+        )
     return principal
 
 
@@ -258,9 +261,9 @@ EvidenceReaderDep = Annotated[Principal, Depends(_evidence_reader)]
 
 def _certificate_reader(principal: PrincipalDep) -> Principal:
     if principal.kind == AGENCY_KIND and RESULTS_READ not in principal.scopes:
-        raise ForbiddenError("scope_missing", f"certificates need an API key with {RESULTS_READ}")
+        raise ForbiddenError(ErrorCode.SCOPE_MISSING, f"certificates need an API key with {RESULTS_READ}")
     if principal.kind != AGENCY_KIND and principal.kind not in CASEWORKER_KINDS:
-        raise ForbiddenError("forbidden", "not allowed")
+        raise ForbiddenError(ErrorCode.FORBIDDEN, "not allowed")
     return principal
 
 
@@ -275,7 +278,7 @@ def _with_scope(scope: str) -> Callable[[Principal], Principal]:
     def check(principal: PrincipalDep) -> Principal:
         if principal.kind in SCOPE_EXEMPT_KINDS or _has_scope(principal, scope):
             return principal
-        raise ForbiddenError("scope_missing", f"this needs an API key with scope {scope}")
+        raise ForbiddenError(ErrorCode.SCOPE_MISSING, f"this needs an API key with scope {scope}")
 
     return check
 
@@ -292,7 +295,7 @@ WebhookManagerDep = Annotated[Principal, Depends(_with_scope(WEBHOOKS_MANAGE))]
 
 def _agency_admin(principal: PrincipalDep) -> Principal:
     if principal.kind not in AGENCY_ADMIN_KINDS:
-        raise ForbiddenError("forbidden", "configuring agencies needs an admin account")
+        raise ForbiddenError(ErrorCode.FORBIDDEN, "configuring agencies needs an admin account")
     return principal
 
 
@@ -306,7 +309,7 @@ def _metrics_reader(services: ServicesDep, bearer: BearerDep) -> None:
         return
     sent = (bearer or "").encode("utf-8", "surrogateescape")
     if not secrets.compare_digest(sent, token.get_secret_value().encode()):
-        raise UnauthorizedError("unauthorized", "metrics need the metrics token")
+        raise UnauthorizedError(ErrorCode.UNAUTHORIZED, "metrics need the metrics token")
 
 
 MetricsReaderDep = Annotated[None, Depends(_metrics_reader)]
@@ -400,7 +403,7 @@ def check_sees_region(principal: Principal, region_code: str, *, refusal: str = 
     """403 `region_forbidden` unless `region_code` lies inside the principal's regions
     (the request names the region, so there is nothing to hide)."""
     if not regions_cover(principal.regions, region_code):
-        raise ForbiddenError("region_forbidden", refusal)
+        raise ForbiddenError(ErrorCode.REGION_FORBIDDEN, refusal)
 
 
 def check_region_filter(principal: Principal, region: str | None, *, refusal: str = _REGION_REFUSAL) -> str | None:
@@ -409,7 +412,7 @@ def check_region_filter(principal: Principal, region: str | None, *, refusal: st
     if region is None:
         return None
     if not is_region_code(region):
-        raise InvalidInputError("region_code_invalid", "region must be a six-digit division code")
+        raise InvalidInputError(ErrorCode.REGION_CODE_INVALID, "region must be a six-digit division code")
     check_sees_region(principal, region, refusal=refusal)
     return region
 
@@ -431,7 +434,7 @@ def visible_pensioner(db: Session, principal: Principal, pensioner_id: uuid.UUID
     """A pensioner of the paying or the residence region; 404 for anyone else."""
     pensioner = get_pensioner(db, pensioner_id)
     if not sees_pensioner(principal, pensioner):
-        raise NotFoundError("pensioner_not_found", "no such pensioner")
+        raise NotFoundError(ErrorCode.PENSIONER_NOT_FOUND, "no such pensioner")
     return pensioner
 
 
@@ -444,7 +447,7 @@ def visible_record(db: Session, principal: Principal, record_id: uuid.UUID) -> Q
     """A qualification record of the paying region."""
     record = db.get(QualificationRecord, record_id)
     if record is None or not sees_region(principal, _paying_region_of(db, record.pensioner_id)):
-        raise NotFoundError("record_not_found", "no such qualification record")
+        raise NotFoundError(ErrorCode.RECORD_NOT_FOUND, "no such qualification record")
     return record
 
 
@@ -452,7 +455,7 @@ def visible_certificate(db: Session, principal: Principal, certificate_id: uuid.
     """A certificate of the paying region."""
     certificate = db.get(Certificate, certificate_id)
     if certificate is None or not sees_region(principal, _paying_region_of(db, certificate.pensioner_id)):
-        raise NotFoundError("certificate_not_found", "no such certificate")
+        raise NotFoundError(ErrorCode.CERTIFICATE_NOT_FOUND, "no such certificate")
     return certificate
 
 
@@ -461,7 +464,7 @@ def visible_evidence_attempt(db: Session, principal: Principal, attempt_id: uuid
     attempt = db.get(Attempt, attempt_id)
     pensioner = db.get(Pensioner, attempt.pensioner_id) if attempt is not None else None
     if attempt is None or pensioner is None or not may_see_evidence_of(principal, pensioner):
-        raise NotFoundError("attempt_not_found", "no such attempt")
+        raise NotFoundError(ErrorCode.ATTEMPT_NOT_FOUND, "no such attempt")
     return attempt, pensioner
 
 
@@ -478,7 +481,7 @@ def visible_reference_photo(
         or not may_see_evidence_of(principal, pensioner)
         or not reference.photo_key
     ):
-        raise NotFoundError("reference_not_found", "no such reference photo")
+        raise NotFoundError(ErrorCode.REFERENCE_NOT_FOUND, "no such reference photo")
     return reference
 
 
@@ -488,7 +491,7 @@ def visible_reference(db: Session, principal: Principal, reference_id: uuid.UUID
     reference = get_reference(db, reference_id)
     pensioner = db.get(Pensioner, reference.pensioner_id)
     if pensioner is None or not sees_pensioner(principal, pensioner):
-        raise NotFoundError("reference_not_found", "no such reference photo")
+        raise NotFoundError(ErrorCode.REFERENCE_NOT_FOUND, "no such reference photo")
     return reference, pensioner
 
 
@@ -496,7 +499,7 @@ def visible_review(db: Session, principal: Principal, attempt_id: uuid.UUID) -> 
     """The review of an attempt of the paying region."""
     review, attempt, pensioner = get_review(db, attempt_id=attempt_id)
     if not sees_region(principal, pensioner.region_code):
-        raise NotFoundError("review_not_found", "no review for this attempt")
+        raise NotFoundError(ErrorCode.REVIEW_NOT_FOUND, "no review for this attempt")
     return review, attempt, pensioner
 
 
@@ -507,7 +510,7 @@ def visible_hold(
     it is the use case's rule, service/holds.py)."""
     review, held, other = get_hold(db, review_id=review_id)
     if not (sees_region(principal, held.region_code) or (other is not None and sees_region(principal, other.region_code))):
-        raise NotFoundError("review_not_found", "no such review")
+        raise NotFoundError(ErrorCode.REVIEW_NOT_FOUND, "no such review")
     return review, held, other
 
 
@@ -515,7 +518,7 @@ def visible_life_event(db: Session, principal: Principal, event_id: uuid.UUID) -
     """A proof-of-life event of the paying region."""
     event = db.get(LifeEvent, event_id)
     if event is None or not sees_region(principal, _paying_region_of(db, event.pensioner_id)):
-        raise NotFoundError("life_event_not_found", "no such event")
+        raise NotFoundError(ErrorCode.LIFE_EVENT_NOT_FOUND, "no such event")
     return event
 
 
@@ -523,21 +526,21 @@ def visible_export(db: Session, principal: Principal, job_id: uuid.UUID) -> Expo
     """An export, to its requester or to a principal that sees every region it covers."""
     job = db.get(ExportJob, job_id)
     if job is None:
-        raise NotFoundError("export_not_found", "no such export")
+        raise NotFoundError(ErrorCode.EXPORT_NOT_FOUND, "no such export")
     if job.requested_by == principal.actor_id:
         return job
     region = job.filters.get("region")
     covered = [region] if region else job.principal_regions
     if "*" in principal.regions or ("*" not in covered and all(regions_cover(principal.regions, r) for r in covered)):
         return job
-    raise NotFoundError("export_not_found", "no such export")
+    raise NotFoundError(ErrorCode.EXPORT_NOT_FOUND, "no such export")
 
 
 def visible_enrolment(db: Session, principal: Principal, job_id: uuid.UUID) -> EnrolmentJob:
     """A bulk enrolment, to its requester or the operator."""
     job = db.get(EnrolmentJob, job_id)
     if job is None or not (job.requested_by == principal.actor_id or principal.kind == OPERATOR_KIND):
-        raise NotFoundError("enrolment_not_found", "no such enrolment")
+        raise NotFoundError(ErrorCode.ENROLMENT_NOT_FOUND, "no such enrolment")
     return job
 
 
@@ -545,7 +548,7 @@ def visible_webhook(db: Session, principal: Principal, webhook_id: uuid.UUID) ->
     """A webhook of the principal's regions."""
     webhook = db.get(Webhook, webhook_id)
     if webhook is None or not sees_region(principal, webhook.region_code):
-        raise NotFoundError("webhook_not_found", "no such webhook")
+        raise NotFoundError(ErrorCode.WEBHOOK_NOT_FOUND, "no such webhook")
     return webhook
 
 
@@ -553,5 +556,5 @@ def visible_link(db: Session, principal: Principal, link_id: uuid.UUID) -> Pensi
     """A one-time link of a pensioner the principal sees."""
     link = db.get(PensionerLink, link_id)
     if link is None or not sees_pensioner(principal, get_pensioner(db, link.pensioner_id)):
-        raise NotFoundError("link_not_found", "no such link")
+        raise NotFoundError(ErrorCode.LINK_NOT_FOUND, "no such link")
     return link

@@ -33,6 +33,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Scope
 
 from service.context import Services
+from service.error_codes import ErrorCode
 from service.infra.limits import Budget, hashed
 
 from .auth import verified_actor
@@ -152,7 +153,7 @@ class UploadRateLimitMiddleware:
             await self.app(scope, receive, send)
             return
         body = error_body(
-            "rate_limited",
+            ErrorCode.RATE_LIMITED,
             f"too many uploads from this {'address' if decision.scope == 'ip' else 'credential'}; "
             "wait and try again",
             scope=decision.scope,

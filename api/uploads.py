@@ -18,6 +18,7 @@ from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 from starlette.types import Receive
 
+from service.error_codes import ErrorCode
 from service.errors import InvalidInputError
 
 from .errors import UploadTooLargeError
@@ -82,12 +83,12 @@ async def spool_upload(
                 try:
                     form = await limited.form(max_files=1, max_fields=8, max_part_size=16 * 1024)
                 except HTTPException as exc:
-                    raise InvalidInputError("malformed_multipart", str(exc.detail)) from None
+                    raise InvalidInputError(ErrorCode.MALFORMED_MULTIPART, str(exc.detail)) from None
                 try:
                     item = form.get(field)
                     if not isinstance(item, UploadFile):
                         raise InvalidInputError(
-                            f"{field}_missing", f"send the file in the multipart field '{field}'"
+                            ErrorCode(f"{field}_missing"), f"send the file in the multipart field '{field}'"
                         )
                     filename = item.filename
                     content_type = item.content_type or "application/octet-stream"
@@ -106,7 +107,7 @@ async def spool_upload(
                     out.write(chunk)
                 content_type = content_type or "application/octet-stream"
         if size == 0:
-            raise InvalidInputError("empty_upload", "the uploaded file is empty")
+            raise InvalidInputError(ErrorCode.EMPTY_UPLOAD, "the uploaded file is empty")
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             path.unlink()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from enum import StrEnum, nonmember
 from typing import Any
 
 from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text
@@ -15,7 +16,7 @@ from .base import Base, JSONValue, new_id, utcnow
 __all__ = ["StaffUser", "StaffRole", "StaffSession", "ApiKey", "AuditEvent"]
 
 
-class StaffRole:
+class StaffRole(StrEnum):
     STAFF = "staff"
     """Community staff: assist pensioners of their region, see its caseload."""
     REVIEWER = "reviewer"
@@ -23,7 +24,7 @@ class StaffRole:
     ADMIN = "admin"
     """Manages accounts and keys; sees every region."""
 
-    ALL = frozenset({STAFF, REVIEWER, ADMIN})
+    ALL = nonmember(frozenset({STAFF, REVIEWER, ADMIN}))
 
 
 class StaffUser(Base):

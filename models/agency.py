@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from enum import StrEnum, nonmember
 
 from sqlalchemy import Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -13,13 +14,13 @@ from .base import Base, JSONValue, new_id, utcnow
 __all__ = ["Agency", "PeriodKind"]
 
 
-class PeriodKind:
+class PeriodKind(StrEnum):
     CALENDAR_YEAR = "calendar_year"
     """Everyone certifies once per calendar year; the deadline is 31 December (+ grace)."""
     ROLLING_12_MONTHS = "rolling_12_months"
     """Each pensioner certifies once per 12 months from the anniversary of enrolment."""
 
-    ALL = (CALENDAR_YEAR, ROLLING_12_MONTHS)
+    ALL = nonmember((CALENDAR_YEAR, ROLLING_12_MONTHS))
 
 
 class Agency(Base):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from enum import StrEnum, nonmember
 from typing import Any
 
 from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, false, text
@@ -14,7 +15,7 @@ from .base import Base, JSONValue, new_id, utcnow
 __all__ = ["CertificationSession", "Attempt", "AttemptStatus", "Channel"]
 
 
-class Channel:
+class Channel(StrEnum):
     SELF = "self"
     ASSISTED = "assisted"
 
@@ -43,7 +44,7 @@ class CertificationSession(Base):
     attempt: Mapped[Attempt | None] = relationship(back_populates="session")
 
 
-class AttemptStatus:
+class AttemptStatus(StrEnum):
     QUEUED = "queued"
     PROCESSING = "processing"
     PASSED = "passed"
@@ -52,9 +53,9 @@ class AttemptStatus:
     ERROR = "error"
     """The system could not process the video (not the pensioner's fault; not counted)."""
 
-    DECIDED = frozenset({PASSED, FAILED, REVIEW})
-    FINAL = frozenset({PASSED, FAILED, REVIEW, ERROR})
-    UNDECIDED = frozenset({QUEUED, PROCESSING})
+    DECIDED = nonmember(frozenset({PASSED, FAILED, REVIEW}))
+    FINAL = nonmember(frozenset({PASSED, FAILED, REVIEW, ERROR}))
+    UNDECIDED = nonmember(frozenset({QUEUED, PROCESSING}))
     """Spoken for: they count toward the period's tries until decided, and a pensioner
     has at most one of them at a time (a unique partial index on attempts)."""
 

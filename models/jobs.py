@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
@@ -14,7 +15,7 @@ from .base import Base, JSONValue, new_id, utcnow
 __all__ = ["JobState", "ExportJob", "EnrolmentJob", "EnrolmentRow"]
 
 
-class JobState:
+class JobState(StrEnum):
     QUEUED = "queued"
     RUNNING = "running"
     DONE = "done"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from enum import StrEnum, nonmember
 
 from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, LargeBinary, String, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -21,7 +22,7 @@ __all__ = [
 ]
 
 
-class EnrolmentStatus:
+class EnrolmentStatus(StrEnum):
     ACTIVE = "active"
     ON_HOLD = "on_hold"
     """Waits for a reviewer (`hold_reason` says why): it cannot be certified, has no
@@ -29,17 +30,17 @@ class EnrolmentStatus:
     CLOSED = "closed"
     """Ended (`closed_reason`): kept for the record, never certified again."""
 
-    ALL = (ACTIVE, ON_HOLD, CLOSED)
+    ALL = nonmember((ACTIVE, ON_HOLD, CLOSED))
 
 
-class HoldReason:
+class HoldReason(StrEnum):
     """Why an enrolment was put on hold (each opens a review item for reviewers)."""
 
     DUPLICATE_NATIONAL_ID = "duplicate_national_id"
     """The national ID number is already enrolled in a region the enroler does not see."""
 
 
-class ClosedReason:
+class ClosedReason(StrEnum):
     SUPERSEDED = "superseded"
     """A reviewer kept a newer enrolment of the same person (who moved) instead."""
     HOLD_REJECTED = "hold_rejected"
@@ -91,7 +92,7 @@ class Pensioner(Base):
     )
 
 
-class ReferenceSource:
+class ReferenceSource(StrEnum):
     """Where a reference photo came from. Every source but `certification` is an anchor:
     never retired by fresh references, and what a fresh reference must match."""
 
@@ -107,12 +108,12 @@ class ReferenceSource:
     STAFF_CAPTURE = "staff_capture"
     """Taken by community staff on a tablet; waits for a second person's approval."""
 
-    UPLOADED = frozenset({ID_CARD, SOCIAL_SECURITY_CARD, UPLOAD})
+    UPLOADED = nonmember(frozenset({ID_CARD, SOCIAL_SECURITY_CARD, UPLOAD}))
     """What a caller may name when uploading a photo."""
-    ANCHORS = frozenset({ID_CARD, SOCIAL_SECURITY_CARD, UPLOAD, STAFF_CAPTURE})
+    ANCHORS = nonmember(frozenset({ID_CARD, SOCIAL_SECURITY_CARD, UPLOAD, STAFF_CAPTURE}))
 
 
-class ReferenceStatus:
+class ReferenceStatus(StrEnum):
     ACTIVE = "active"
     PENDING = "pending"
     """Captured by staff, waiting for approval by a second person."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from enum import StrEnum, nonmember
 from typing import Any
 
 from sqlalchemy import BigInteger, Date, ForeignKey, Integer, String, UniqueConstraint
@@ -31,7 +32,7 @@ __all__ = [
 DEFAULT_SCHEME = "basic_pension"
 
 
-class Scheme:
+class Scheme(StrEnum):
     """Benefits that each need the annual certification; one pass satisfies all of them."""
 
     BASIC_PENSION = "basic_pension"
@@ -41,10 +42,10 @@ class Scheme:
     WORK_INJURY = "work_injury"
     """Work-injury benefits (工伤保险待遇)."""
 
-    ALL = (BASIC_PENSION, SURVIVORS, WORK_INJURY)
+    ALL = nonmember((BASIC_PENSION, SURVIVORS, WORK_INJURY))
 
 
-class RecordStatus:
+class RecordStatus(StrEnum):
     DUE = "due"
     CERTIFIED = "certified"
     OVERDUE = "overdue"
@@ -54,19 +55,19 @@ class RecordStatus:
     RESTORED = "restored"
     """Certified after a suspension."""
 
-    ALL = (DUE, CERTIFIED, OVERDUE, SUSPENDED, RESTORED)
-    SATISFIED = frozenset({CERTIFIED, RESTORED})
-    OPEN = frozenset({DUE, OVERDUE, SUSPENDED})
+    ALL = nonmember((DUE, CERTIFIED, OVERDUE, SUSPENDED, RESTORED))
+    SATISFIED = nonmember(frozenset({CERTIFIED, RESTORED}))
+    OPEN = nonmember(frozenset({DUE, OVERDUE, SUSPENDED}))
 
 
-class Method:
+class Method(StrEnum):
     SELF = "self"
     ASSISTED = "assisted"
     REVIEW = "review"
     IN_PERSON = "in_person"
     DATA_MATCH = "data_match"
 
-    ALL = (SELF, ASSISTED, REVIEW, IN_PERSON, DATA_MATCH)
+    ALL = nonmember((SELF, ASSISTED, REVIEW, IN_PERSON, DATA_MATCH))
 
 
 class PensionerScheme(Base):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from enum import StrEnum, nonmember
 
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -14,7 +15,7 @@ from .base import Base, new_id, utcnow
 __all__ = ["Review", "ReviewKind", "ReviewState"]
 
 
-class ReviewKind:
+class ReviewKind(StrEnum):
     ENGINE = "engine"
     """The engine's decision was `review` (scores between the thresholds)."""
     APPEAL = "appeal"
@@ -23,11 +24,11 @@ class ReviewKind:
     """An enrolment is on hold because its national ID is enrolled in another region:
     keep it (the person moved; the older enrolment is closed) or reject it."""
 
-    ATTEMPTS = frozenset({ENGINE, APPEAL})
+    ATTEMPTS = nonmember(frozenset({ENGINE, APPEAL}))
     """Kinds about an attempt (the others are about an enrolment on hold)."""
 
 
-class ReviewState:
+class ReviewState(StrEnum):
     OPEN = "open"
     DECIDED = "decided"
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from enum import StrEnum
 
 from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -19,7 +20,7 @@ from .base import Base, new_id, utcnow
 __all__ = ["Upload", "UploadChunk", "UploadStatus"]
 
 
-class UploadStatus:
+class UploadStatus(StrEnum):
     RECEIVING = "receiving"
     COMPLETE = "complete"
     """Reassembled and accepted: `attempt_id` names the attempt."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
@@ -28,7 +29,7 @@ class Webhook(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
-class DeliveryStatus:
+class DeliveryStatus(StrEnum):
     PENDING = "pending"
     DELIVERED = "delivered"
     FAILED = "failed"

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from models import ApiKey, StaffRole, StaffUser
 
+from .error_codes import ErrorCode
 from .errors import ConflictError, InvalidInputError, NotFoundError
 from .rules.regions import is_region_code
 from .staff_sessions import revoke_staff_sessions
@@ -63,14 +64,14 @@ def create_staff(
 ) -> StaffUser:
     username = username.strip().lower()
     if not username or len(username) > 64 or not username.replace("_", "").replace(".", "").isalnum():
-        raise InvalidInputError("username_invalid", "use letters, digits, '.' and '_'")
+        raise InvalidInputError(ErrorCode.USERNAME_INVALID, "use letters, digits, '.' and '_'")
     _check_password(password)
     if role not in StaffRole.ALL:
-        raise InvalidInputError("role_invalid", f"role must be one of {sorted(StaffRole.ALL)}")
+        raise InvalidInputError(ErrorCode.ROLE_INVALID, f"role must be one of {sorted(StaffRole.ALL)}")
     if not is_region_code(region_code):
-        raise InvalidInputError("region_code_invalid", "region must be a six-digit division code")
+        raise InvalidInputError(ErrorCode.REGION_CODE_INVALID, "region must be a six-digit division code")
     if db.scalar(select(StaffUser.id).where(StaffUser.username == username)):
-        raise ConflictError("username_taken", "this username is already used")
+        raise ConflictError(ErrorCode.USERNAME_TAKEN, "this username is already used")
     user = StaffUser(
         id=uuid.uuid4(),
         username=username,
@@ -89,14 +90,14 @@ def create_staff(
 def _check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInputError(
-            "password_too_short", f"passwords need at least {MIN_PASSWORD_LENGTH} characters"
+            ErrorCode.PASSWORD_TOO_SHORT, f"passwords need at least {MIN_PASSWORD_LENGTH} characters"
         )
 
 
 def get_staff_by_username(db: Session, username: str) -> StaffUser:
     user = db.scalar(select(StaffUser).where(StaffUser.username == username.strip().lower()))
     if user is None:
-        raise NotFoundError("staff_not_found", "no staff account with this username")
+        raise NotFoundError(ErrorCode.STAFF_NOT_FOUND, "no staff account with this username")
     return user
 
 
@@ -149,10 +150,10 @@ def create_api_key(
     """A new key; returns the row and the full key text (shown once, never stored)."""
     unknown = set(scopes) - SCOPES
     if unknown:
-        raise InvalidInputError("scope_invalid", f"unknown scopes: {sorted(unknown)}")
+        raise InvalidInputError(ErrorCode.SCOPE_INVALID, f"unknown scopes: {sorted(unknown)}")
     bad = [r for r in regions if not is_region_code(r)]
     if bad or not regions:
-        raise InvalidInputError("region_code_invalid", "regions must be six-digit division codes")
+        raise InvalidInputError(ErrorCode.REGION_CODE_INVALID, "regions must be six-digit division codes")
     prefix = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
     key = ApiKey(

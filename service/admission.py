@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from models import Attempt, AttemptStatus, Channel
 
+from .error_codes import ErrorCode
 from .errors import ConflictError
 from .lockout import LockoutPolicy, ensure_not_locked
 
@@ -83,12 +84,12 @@ def admit(
         ensure_not_locked(db, pensioner_id=pensioner_id, now=now, policy=rules.lockout)
     if undecided_attempt(db, pensioner_id=pensioner_id) is not None:
         raise ConflictError(
-            "attempt_in_progress",
+            ErrorCode.ATTEMPT_IN_PROGRESS,
             "the last recording is still being checked; wait for its result",
         )
     if tries_left(db, pensioner_id=pensioner_id, period=period, limit=rules.max_failed_attempts) <= 0:
         raise ConflictError(
-            "attempts_exhausted",
+            ErrorCode.ATTEMPTS_EXHAUSTED,
             "no certification tries are left this period; community staff can help",
             period=period,
         )

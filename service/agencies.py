@@ -24,6 +24,7 @@ from models import Agency, PeriodKind
 from .actors import Actor
 from .audit import record_audit
 from .infra.crypto import Keyring
+from .error_codes import ErrorCode
 from .errors import ConflictError, InvalidInputError
 from .rules.regions import default_agency_name, is_region_code
 
@@ -103,15 +104,16 @@ def _check_rules(
     *, period_kind: str, grace_days: int, suspend_after_days: int | None, data_match_sources: Sequence[str]
 ) -> None:
     if period_kind not in PeriodKind.ALL:
-        raise InvalidInputError("period_kind_invalid", f"period_kind must be one of {list(PeriodKind.ALL)}")
+        raise InvalidInputError(ErrorCode.PERIOD_KIND_INVALID, f"period_kind must be one of {list(PeriodKind.ALL)}")
     if not 0 <= grace_days <= MAX_GRACE_DAYS:
-        raise InvalidInputError("grace_days_invalid", f"grace_days must be 0..{MAX_GRACE_DAYS}")
+        raise InvalidInputError(ErrorCode.GRACE_DAYS_INVALID, f"grace_days must be 0..{MAX_GRACE_DAYS}")
     if suspend_after_days is not None and not 0 <= suspend_after_days <= MAX_GRACE_DAYS:
-        raise InvalidInputError("suspend_after_days_invalid", f"suspend_after_days must be 0..{MAX_GRACE_DAYS}")
+        raise InvalidInputError(ErrorCode.SUSPEND_AFTER_DAYS_INVALID, f"suspend_after_days must be 0..{MAX_GRACE_DAYS}")
     unknown = set(data_match_sources) - DATA_MATCH_SOURCES
     if unknown:
         raise InvalidInputError(
-            "data_match_source_invalid", f"unknown sources {sorted(unknown)}; known: {sorted(DATA_MATCH_SOURCES)}"
+            ErrorCode.DATA_MATCH_SOURCE_INVALID,
+            f"unknown sources {sorted(unknown)}; known: {sorted(DATA_MATCH_SOURCES)}",
         )
 
 
@@ -134,15 +136,15 @@ def create_agency(
 ) -> Agency:
     """A new agency for a region, with a fresh Ed25519 signing key (encrypted at rest)."""
     if not is_region_code(region_code):
-        raise InvalidInputError("region_code_invalid", "region must be a six-digit division code")
+        raise InvalidInputError(ErrorCode.REGION_CODE_INVALID, "region must be a six-digit division code")
     if not name.strip():
-        raise InvalidInputError("name_required", "the agency needs a name")
+        raise InvalidInputError(ErrorCode.NAME_REQUIRED, "the agency needs a name")
     _check_rules(
         period_kind=period_kind, grace_days=grace_days, suspend_after_days=suspend_after_days,
         data_match_sources=data_match_sources,
     )
     if db.scalar(select(Agency.id).where(Agency.region_code == region_code)):
-        raise ConflictError("agency_exists", "this region already has an agency")
+        raise ConflictError(ErrorCode.AGENCY_EXISTS, "this region already has an agency")
     agency_id = uuid.uuid4()
     key = Ed25519PrivateKey.generate()
     raw = key.private_bytes(

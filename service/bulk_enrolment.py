@@ -38,6 +38,7 @@ from models.db import session_scope
 
 from .actors import SystemActor, regions_cover
 from .context import Services
+from .error_codes import ErrorCode
 from .errors import ServiceError
 from .rules.national_id import NationalIdError, parse_national_id
 from .pensioners import create_pensioner, national_id_hash
@@ -91,7 +92,7 @@ def read_csv_text(raw: bytes) -> str:
             return raw.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise CsvFileError("csv_encoding", "the CSV is neither UTF-8 nor GB18030 text")
+    raise CsvFileError(ErrorCode.CSV_ENCODING, "the CSV is neither UTF-8 nor GB18030 text")
 
 
 def parse_csv(text: str) -> list[CsvRow]:
@@ -99,12 +100,12 @@ def parse_csv(text: str) -> list[CsvRow]:
     header = [h.strip().lower() for h in (reader.fieldnames or [])]
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
-        raise CsvFileError("csv_header", f"the first line must name the columns; missing: {missing}")
+        raise CsvFileError(ErrorCode.CSV_HEADER, f"the first line must name the columns; missing: {missing}")
     reader.fieldnames = header
     rows = []
     for index, values in enumerate(reader):
         if index >= MAX_ROWS:
-            raise CsvFileError("csv_too_many_rows", f"at most {MAX_ROWS} rows per file")
+            raise CsvFileError(ErrorCode.CSV_TOO_MANY_ROWS, f"at most {MAX_ROWS} rows per file")
         clean = {k: (v or "").strip() for k, v in values.items() if k is not None}
         if not any(clean.values()):
             continue
@@ -126,9 +127,9 @@ def validate_rows(
     for row in rows:
         v = row.values
         if not v.get("name"):
-            row.errors.append(RowError("name", "name_required", "the name is empty"))
+            row.errors.append(RowError("name", ErrorCode.NAME_REQUIRED, "the name is empty"))
         elif len(v["name"]) > 100:
-            row.errors.append(RowError("name", "name_too_long", "at most 100 characters"))
+            row.errors.append(RowError("name", ErrorCode.NAME_TOO_LONG, "at most 100 characters"))
         try:
             parsed = parse_national_id(v.get("national_id", ""), today=today)
         except NationalIdError as exc:
@@ -136,36 +137,38 @@ def validate_rows(
         else:
             seen.setdefault(parsed.number, []).append(row)
             if national_id_hash(secret, parsed.number) in existing_hashes:
-                row.errors.append(RowError("national_id", "pensioner_exists", "already enrolled"))
+                row.errors.append(RowError("national_id", ErrorCode.PENSIONER_EXISTS, "already enrolled"))
         region = v.get("region_code", "")
         if not is_region_code(region):
-            row.errors.append(RowError("region_code", "region_code_invalid", "six-digit division code"))
+            row.errors.append(RowError("region_code", ErrorCode.REGION_CODE_INVALID, "six-digit division code"))
         elif "*" not in regions and not any(region_matches(region, r) for r in regions):
-            row.errors.append(RowError("region_code", "region_forbidden", "outside your regions"))
+            row.errors.append(RowError("region_code", ErrorCode.REGION_FORBIDDEN, "outside your regions"))
         residence = v.get("residence_region_code", "")
         if residence and not is_region_code(residence):
-            row.errors.append(RowError("residence_region_code", "region_code_invalid", "six-digit division code"))
+            row.errors.append(
+                RowError("residence_region_code", ErrorCode.REGION_CODE_INVALID, "six-digit division code")
+            )
         if v.get("phone") and not _PHONE.match(v["phone"]):
-            row.errors.append(RowError("phone", "phone_invalid", "digits, spaces, '-' and a leading '+'"))
+            row.errors.append(RowError("phone", ErrorCode.PHONE_INVALID, "digits, spaces, '-' and a leading '+'"))
         schemes = [s.strip() for s in v.get("schemes", "").split(";") if s.strip()]
         unknown = sorted(set(schemes) - set(Scheme.ALL))
         if unknown:
-            row.errors.append(RowError("schemes", "scheme_invalid", f"unknown schemes {unknown}"))
+            row.errors.append(RowError("schemes", ErrorCode.SCHEME_INVALID, f"unknown schemes {unknown}"))
         if len(v.get("external_ref", "")) > 64:
-            row.errors.append(RowError("external_ref", "external_ref_too_long", "at most 64 characters"))
+            row.errors.append(RowError("external_ref", ErrorCode.EXTERNAL_REF_TOO_LONG, "at most 64 characters"))
         photo = v.get("photo", "")
         if photo_names is not None:
             if not photo:
-                row.errors.append(RowError("photo", "photo_required", "name the reference photo in the zip"))
+                row.errors.append(RowError("photo", ErrorCode.PHOTO_REQUIRED, "name the reference photo in the zip"))
             elif photo not in photo_names:
-                row.errors.append(RowError("photo", "photo_not_in_zip", f"{photo} is not in the zip"))
+                row.errors.append(RowError("photo", ErrorCode.PHOTO_NOT_IN_ZIP, f"{photo} is not in the zip"))
         elif photo:
-            row.errors.append(RowError("photo", "photos_zip_missing", "a photo is named but no zip was sent"))
+            row.errors.append(RowError("photo", ErrorCode.PHOTOS_ZIP_MISSING, "a photo is named but no zip was sent"))
     for number, dupes in seen.items():
         if len(dupes) > 1:
             lines = [r.line for r in dupes]
             for row in dupes:
-                row.errors.append(RowError("national_id", "national_id_duplicate",
+                row.errors.append(RowError("national_id", ErrorCode.NATIONAL_ID_DUPLICATE,
                                            f"the same ID number is on lines {lines}"))
 
 
@@ -315,7 +318,7 @@ def _enrol_row(services: Services, job_id: uuid.UUID, row: CsvRow, *, photo: byt
                              exc.code, exc.message)
         except IntegrityError:
             db.rollback()
-            error = RowError("national_id", "pensioner_exists", "already enrolled (by another upload)")
+            error = RowError("national_id", ErrorCode.PENSIONER_EXISTS, "already enrolled (by another upload)")
     _record_failure(services, job_id, row.line, [error])
 
 

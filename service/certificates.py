@@ -34,6 +34,7 @@ from models import Certificate, Pensioner, QualificationRecord, RecordStatus
 from .infra import tokens
 from .agencies import issuer_for_region, signing_key
 from .infra.crypto import Keyring
+from .error_codes import ErrorCode
 from .errors import ConflictError
 
 __all__ = [
@@ -114,26 +115,26 @@ def read_token(token: str) -> tuple[str, dict[str, Any], bytes, bytes]:
         return _read_compact(token)
     parts = token.split(".")
     if len(parts) != 4 or parts[0] != CERTIFICATE_PREFIX:
-        raise CertificateError("certificate_malformed", f"not a {CERTIFICATE_PREFIX} certificate")
+        raise CertificateError(ErrorCode.CERTIFICATE_MALFORMED, f"not a {CERTIFICATE_PREFIX} certificate")
     try:
         payload = json.loads(_unb64(parts[2]))
         signature = _unb64(parts[3])
     except (ValueError, UnicodeDecodeError):
-        raise CertificateError("certificate_malformed", "the certificate is damaged") from None
+        raise CertificateError(ErrorCode.CERTIFICATE_MALFORMED, "the certificate is damaged") from None
     if not isinstance(payload, dict):
-        raise CertificateError("certificate_malformed", "the certificate is damaged")
+        raise CertificateError(ErrorCode.CERTIFICATE_MALFORMED, "the certificate is damaged")
     return parts[1], payload, ".".join(parts[:3]).encode(), signature
 
 
 def _read_compact(token: str) -> tuple[str, dict[str, Any], bytes, bytes]:
     parts = token.split("|")
     if len(parts) != 3 + len(_COMPACT_FIELDS):
-        raise CertificateError("certificate_malformed", f"not a {COMPACT_PREFIX} certificate")
+        raise CertificateError(ErrorCode.CERTIFICATE_MALFORMED, f"not a {COMPACT_PREFIX} certificate")
     key_id, values, signature = parts[1], dict(zip(_COMPACT_FIELDS, parts[2:-1], strict=True)), parts[-1]
     try:
         raw_signature = _unb64(signature)
     except ValueError:
-        raise CertificateError("certificate_malformed", "the certificate is damaged") from None
+        raise CertificateError(ErrorCode.CERTIFICATE_MALFORMED, "the certificate is damaged") from None
     payload = {
         "id": values["id"], "pensioner": {"national_id_masked": values["national_id_masked"]},
         "scheme": values["scheme"], "period": values["period"], "method": values["method"] or None,
@@ -149,10 +150,10 @@ def verify_token(token: str, public_key: Ed25519PublicKey) -> VerifiedCertificat
         public_key.verify(signature, signed)
     except InvalidSignature:
         raise CertificateError(
-            "signature_invalid", "the signature does not match: altered, or another issuer's key"
+            ErrorCode.SIGNATURE_INVALID, "the signature does not match: altered, or another issuer's key"
         ) from None
     if payload.get("issuer", {}).get("key_id") != key_id:
-        raise CertificateError("certificate_malformed", "the key id inside and outside differ")
+        raise CertificateError(ErrorCode.CERTIFICATE_MALFORMED, "the key id inside and outside differ")
     return VerifiedCertificate(key_id=key_id, payload=payload)
 
 
@@ -220,7 +221,7 @@ def revoke_certificate(
     cannot be unmade, so online verification is what tells). Revoking twice is refused."""
     if certificate.revoked_at is not None:
         raise ConflictError(
-            "certificate_revoked", "this certificate is already revoked",
+            ErrorCode.CERTIFICATE_REVOKED, "this certificate is already revoked",
             revoked_at=certificate.revoked_at.isoformat(),
         )
     certificate.revoked_at = now

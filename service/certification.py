@@ -29,6 +29,7 @@ from models import (
 from .admission import AdmissionRules, admit
 from .certificates import issue_certificates
 from .infra.crypto import Keyring
+from .error_codes import ErrorCode
 from .errors import ConflictError, ForbiddenError, GoneError, InvalidInputError, NotFoundError
 from .life_events import certified_by_data_match
 from .nonce_guard import NonceGuard
@@ -77,13 +78,13 @@ def open_session(
     pensioner = get_pensioner(db, pensioner_id)
     check_certifiable(pensioner)  # 409 enrolment_on_hold / enrolment_closed
     if channel not in (Channel.SELF, Channel.ASSISTED):
-        raise InvalidInputError("channel_invalid", "channel must be 'self' or 'assisted'")
+        raise InvalidInputError(ErrorCode.CHANNEL_INVALID, "channel must be 'self' or 'assisted'")
     if channel == Channel.ASSISTED and not assisted_by:
-        raise InvalidInputError("assisted_by_required", "an assisted session names the helper")
+        raise InvalidInputError(ErrorCode.ASSISTED_BY_REQUIRED, "an assisted session names the helper")
     period = current_window(db, pensioner=pensioner, now=now).label
     if certified_by_data_match(db, pensioner_id=pensioner.id, period=period):
         raise ConflictError(
-            "already_certified", "this period is already certified by data matching; no video is needed",
+            ErrorCode.ALREADY_CERTIFIED, "this period is already certified by data matching; no video is needed",
             period=period,
         )
     has_reference = db.scalar(
@@ -96,7 +97,7 @@ def open_session(
     )
     if not has_reference:
         raise ConflictError(
-            "no_reference_photo", "the pensioner has no enrolled reference photo yet"
+            ErrorCode.NO_REFERENCE_PHOTO, "the pensioner has no enrolled reference photo yet"
         )
     admit(db, pensioner_id=pensioner.id, period=period, channel=channel, now=now, rules=rules)
     session = CertificationSession(
@@ -140,24 +141,24 @@ def get_session_for_upload(
     """
     session = db.get(CertificationSession, session_id)
     if session is None:
-        raise NotFoundError("session_not_found", "no such certification session")
+        raise NotFoundError(ErrorCode.SESSION_NOT_FOUND, "no such certification session")
     if session.pensioner_id != pensioner_id:
         guard.refuse_if_spent(session.id)
         guard.count_failure(session.id)
         raise ForbiddenError(
-            "session_pensioner_mismatch", "this session was issued to another pensioner"
+            ErrorCode.SESSION_PENSIONER_MISMATCH, "this session was issued to another pensioner"
         )
     guard.check(session_id=session.id, expected=session.nonce, given=nonce)
     if session.used_at is not None:
-        raise ConflictError("session_used", "a video was already uploaded for this session")
+        raise ConflictError(ErrorCode.SESSION_USED, "a video was already uploaded for this session")
     if late_ok and session.upload_deadline is not None:
         if now > session.upload_deadline:
             raise GoneError(
-                "upload_deadline_passed",
+                ErrorCode.UPLOAD_DEADLINE_PASSED,
                 "this recording can no longer be uploaded; record again with a new challenge",
             )
     elif now > session.expires_at:
-        raise GoneError("session_expired", "the challenge expired; start a new session")
+        raise GoneError(ErrorCode.SESSION_EXPIRED, "the challenge expired; start a new session")
     pensioner = get_pensioner(db, session.pensioner_id)
     admit(
         db, pensioner_id=session.pensioner_id, channel=session.channel, now=now, rules=rules,
@@ -187,7 +188,7 @@ def create_attempt(
         .values(used_at=now)
     ).rowcount
     if claimed != 1:
-        raise ConflictError("session_used", "a video was already uploaded for this session")
+        raise ConflictError(ErrorCode.SESSION_USED, "a video was already uploaded for this session")
     pensioner = get_pensioner(db, session.pensioner_id)
     attempt = Attempt(
         id=attempt_id,
@@ -220,7 +221,7 @@ def create_attempt(
 def get_attempt(db: Session, attempt_id: uuid.UUID) -> Attempt:
     attempt = db.get(Attempt, attempt_id)
     if attempt is None:
-        raise NotFoundError("attempt_not_found", "no such attempt")
+        raise NotFoundError(ErrorCode.ATTEMPT_NOT_FOUND, "no such attempt")
     return attempt
 
 

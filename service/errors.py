@@ -11,7 +11,8 @@
     ├── RateLimitedError    429  too many requests from this address or credential
     └── UnavailableError    503  a dependency (database, queue) is down; retry later
 
-A `retry_after_s` detail becomes the response's Retry-After header.
+A `retry_after_s` detail becomes the response's Retry-After header. Codes are members of
+`ErrorCode` (service/error_codes.py), or an engine reason passed through.
 """
 
 from __future__ import annotations

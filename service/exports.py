@@ -24,6 +24,7 @@ from models import ExportJob, JobState
 from models.db import session_scope
 
 from .context import Services
+from .error_codes import ErrorCode
 from .errors import InvalidInputError
 from .results import (
     RESULT_FIELDS,
@@ -150,7 +151,7 @@ def export_chunks(
     (service/infra/csv_cells.py); NDJSON keeps the values as they are.
     """
     if fmt not in EXPORT_FORMATS:
-        raise InvalidInputError("format_invalid", f"format must be one of {list(EXPORT_FORMATS)}")
+        raise InvalidInputError(ErrorCode.FORMAT_INVALID, f"format must be one of {list(EXPORT_FORMATS)}")
     done = 0
     if fmt == "csv":
         yield format_csv((), header=True).encode()
@@ -179,7 +180,7 @@ def create_export_job(
     now: dt.datetime,
 ) -> ExportJob:
     if fmt not in EXPORT_FORMATS:
-        raise InvalidInputError("format_invalid", f"format must be one of {list(EXPORT_FORMATS)}")
+        raise InvalidInputError(ErrorCode.FORMAT_INVALID, f"format must be one of {list(EXPORT_FORMATS)}")
     job = ExportJob(
         id=uuid.uuid4(),
         requested_by=requested_by[:64],

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session, aliased
 from models import ClosedReason, EnrolmentStatus, HoldReason, Pensioner, Review, ReviewKind, ReviewState
 
 from .actors import REVIEWING_KINDS, Actor, sees_region
+from .error_codes import ErrorCode
 from .errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
 from .records import current_window, ensure_records
 
@@ -118,7 +119,7 @@ def get_hold(db: Session, *, review_id: uuid.UUID) -> HoldRow:
     query, _, _ = _holds()
     row = db.execute(query.where(Review.id == review_id)).first()
     if row is None:
-        raise NotFoundError("review_not_found", "no such review")
+        raise NotFoundError(ErrorCode.REVIEW_NOT_FOUND, "no such review")
     return row[0], row[1], row[2]
 
 
@@ -157,14 +158,14 @@ def decide_hold(
         raise ValueError("not the hold review of this enrolment")
     if not may_decide_hold(decider, held, other):
         raise ForbiddenError(
-            "hold_needs_both_regions", "an enrolment on hold is decided by a reviewer who sees both regions"
+            ErrorCode.HOLD_NEEDS_BOTH_REGIONS, "an enrolment on hold is decided by a reviewer who sees both regions"
         )
     if review.state != ReviewState.OPEN:
-        raise ConflictError("review_decided", "this review was already decided", decision=review.decision)
+        raise ConflictError(ErrorCode.REVIEW_DECIDED, "this review was already decided", decision=review.decision)
     if decision not in HOLD_DECISIONS:
-        raise InvalidInputError("decision_invalid", f"decision must be one of {sorted(HOLD_DECISIONS)}")
+        raise InvalidInputError(ErrorCode.DECISION_INVALID, f"decision must be one of {sorted(HOLD_DECISIONS)}")
     if held.enrolment_status != EnrolmentStatus.ON_HOLD:
-        raise ConflictError("enrolment_not_on_hold", "this enrolment is no longer on hold")
+        raise ConflictError(ErrorCode.ENROLMENT_NOT_ON_HOLD, "this enrolment is no longer on hold")
     note = (note or "").strip()[:MAX_NOTE_CHARS] or None
     if decision == KEEP_NEW:
         if other is not None and other.enrolment_status != EnrolmentStatus.CLOSED:
@@ -179,7 +180,7 @@ def decide_hold(
             )
         ):
             raise ConflictError(
-                "national_id_enrolled_elsewhere",
+                ErrorCode.NATIONAL_ID_ENROLLED_ELSEWHERE,
                 "another active enrolment has this national ID: it must be closed first, or this one rejected",
             )
         held.enrolment_status = EnrolmentStatus.ACTIVE

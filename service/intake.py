@@ -22,6 +22,7 @@ from .admission import AdmissionRules, undecided_attempt
 from .certification import create_attempt, get_session_for_upload
 from .context import Services
 from .housekeeping.dispatch import enqueue_attempt
+from .error_codes import ErrorCode
 from .errors import ConflictError, InvalidInputError
 from .lockout import record_failure
 from .nonce_guard import NonceGuard
@@ -101,11 +102,11 @@ def accept_upload(
             _forget(db, services, blob.key)
             if undecided_attempt(db, pensioner_id=pensioner_id) is not None and _unused(db, session_id):
                 raise ConflictError(  # another session's upload won the race
-                    "attempt_in_progress",
+                    ErrorCode.ATTEMPT_IN_PROGRESS,
                     "the last recording is still being checked; wait for its result",
                 ) from None
             raise ConflictError(
-                "session_used", "a video was already uploaded for this session"
+                ErrorCode.SESSION_USED, "a video was already uploaded for this session"
             ) from None
         except BaseException:
             # the database may be gone (OperationalError -> 503): the stored video must

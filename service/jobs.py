@@ -34,6 +34,7 @@ from rq.exceptions import DuplicateJobError, NoSuchJobError
 from rq.job import Job, JobStatus
 from rq.serializers import JSONSerializer
 
+from .error_codes import ErrorCode
 from .errors import UnavailableError
 
 if TYPE_CHECKING:
@@ -280,7 +281,7 @@ def _enqueue_or_unavailable(services: Services, kind: JobKind, row_id: uuid.UUID
         enqueue_job(services, kind, key=row_id)
     except (RedisError, OSError) as exc:
         log.error("could not enqueue %s: %s", kind.job_id(row_id), exc)
-        raise UnavailableError("queue_unavailable", "the job queue is not reachable; try again") from None
+        raise UnavailableError(ErrorCode.QUEUE_UNAVAILABLE, "the job queue is not reachable; try again") from None
 
 
 def enqueue_export(services: Services, job_id: uuid.UUID) -> None:

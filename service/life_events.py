@@ -20,6 +20,7 @@ from models import EnrolmentStatus, LifeEvent, Method, Pensioner, QualificationR
 
 from .agencies import DATA_MATCH_SOURCES, rules_for_region
 from .certificates import issue_certificates
+from .error_codes import ErrorCode
 from .infra.crypto import Keyring
 from .pensioners import find_pensioner_by_national_id
 from .records import Certification, certify_period
@@ -78,18 +79,20 @@ def import_life_events(
     for index, item in enumerate(items):
         pensioner = _find(db, item, secret=secret)
         if pensioner is None or not ("*" in regions or any(region_matches(pensioner.region_code, r) for r in regions)):
-            report.errors.append({"index": index, "code": "pensioner_not_found", "message": "no such pensioner in your regions"})
+            report.errors.append({"index": index, "code": ErrorCode.PENSIONER_NOT_FOUND,
+                                  "message": "no such pensioner in your regions"})
             continue
         if pensioner.enrolment_status != EnrolmentStatus.ACTIVE:
-            report.errors.append({"index": index, "code": f"enrolment_{pensioner.enrolment_status}",
+            report.errors.append({"index": index, "code": ErrorCode(f"enrolment_{pensioner.enrolment_status}"),
                                   "message": "this enrolment is not certified (on hold or closed)"})
             continue
         if item.source not in DATA_MATCH_SOURCES:
-            report.errors.append({"index": index, "code": "source_invalid",
+            report.errors.append({"index": index, "code": ErrorCode.SOURCE_INVALID,
                                   "message": f"source must be one of {sorted(DATA_MATCH_SOURCES)}"})
             continue
         if item.occurred_on > now.date():
-            report.errors.append({"index": index, "code": "occurred_on_future", "message": "the event is in the future"})
+            report.errors.append({"index": index, "code": ErrorCode.OCCURRED_ON_FUTURE,
+                                  "message": "the event is in the future"})
             continue
         reference = item.reference.strip()[:128]
         existing = db.scalar(select(LifeEvent.id).where(

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from models import Attempt, PensionerLink
 
 from .infra.crypto import keyed_hash
+from .error_codes import ErrorCode
 from .errors import (
     ConflictError,
     ForbiddenError,
@@ -91,7 +92,7 @@ def create_link(
     pensioner = get_pensioner(db, pensioner_id)
     check_certifiable(pensioner)
     if ttl_s <= 0:
-        raise InvalidInputError("link_ttl_invalid", "a link must be valid for some time")
+        raise InvalidInputError(ErrorCode.LINK_TTL_INVALID, "a link must be valid for some time")
     token = secrets.token_urlsafe(LINK_TOKEN_BYTES)
     link = PensionerLink(
         id=uuid.uuid4(),
@@ -108,9 +109,9 @@ def create_link(
 
 def _check_usable(link: PensionerLink, now: dt.datetime) -> None:
     if link.revoked_at is not None:
-        raise GoneError("link_revoked", "this link was withdrawn; ask for a new one")
+        raise GoneError(ErrorCode.LINK_REVOKED, "this link was withdrawn; ask for a new one")
     if now > link.expires_at:
-        raise GoneError("link_expired", "this link has expired; ask for a new one")
+        raise GoneError(ErrorCode.LINK_EXPIRED, "this link has expired; ask for a new one")
 
 
 def redeem_link(
@@ -127,7 +128,7 @@ def redeem_link(
         select(PensionerLink).where(PensionerLink.token_hash == _hash(secret, token, "token"))
     )
     if link is None:
-        raise NotFoundError("link_not_found", "no such link; check the address")
+        raise NotFoundError(ErrorCode.LINK_NOT_FOUND, "no such link; check the address")
     _check_usable(link, now)
     if link.redeemed_at is not None:
         if (
@@ -137,7 +138,7 @@ def redeem_link(
         ):
             return Redemption(link=link, page_pass=page_pass, first=False)
         raise ConflictError(
-            "link_used",
+            ErrorCode.LINK_USED,
             "this link was already opened on another phone; ask for a new one if that was not you",
         )
     new_pass = secrets.token_urlsafe(PASS_BYTES)
@@ -152,7 +153,7 @@ def redeem_link(
         .execution_options(synchronize_session=False)
     ).rowcount
     if claimed != 1:
-        raise ConflictError("link_used", "this link was already opened on another phone")
+        raise ConflictError(ErrorCode.LINK_USED, "this link was already opened on another phone")
     db.refresh(link)
     return Redemption(link=link, page_pass=new_pass, first=True)
 
@@ -160,12 +161,12 @@ def redeem_link(
 def link_for_pass(db: Session, *, secret: str, page_pass: str | None, now: dt.datetime) -> PensionerLink:
     """The usable link a page pass belongs to."""
     if not page_pass:
-        raise ForbiddenError("link_pass_missing", "open the link from your SMS or letter first")
+        raise ForbiddenError(ErrorCode.LINK_PASS_MISSING, "open the link from your SMS or letter first")
     link = db.scalar(
         select(PensionerLink).where(PensionerLink.pass_hash == _hash(secret, page_pass, "pass"))
     )
     if link is None:
-        raise ForbiddenError("link_pass_invalid", "open the link from your SMS or letter again")
+        raise ForbiddenError(ErrorCode.LINK_PASS_INVALID, "open the link from your SMS or letter again")
     _check_usable(link, now)
     return link
 
@@ -185,7 +186,7 @@ def record_consent(db: Session, *, link: PensionerLink, version: str, now: dt.da
     """The pensioner agreed to the biometric check (text `version`) on the page."""
     if version != CONSENT_VERSION:
         raise InvalidInputError(
-            "consent_version_unknown", "the consent text has changed; reload the page",
+            ErrorCode.CONSENT_VERSION_UNKNOWN, "the consent text has changed; reload the page",
             current=CONSENT_VERSION,
         )
     if link.consent_at is None or link.consent_version != version:
@@ -196,7 +197,7 @@ def record_consent(db: Session, *, link: PensionerLink, version: str, now: dt.da
 def revoke_link(db: Session, *, link_id: uuid.UUID, now: dt.datetime) -> PensionerLink:
     link = db.get(PensionerLink, link_id)
     if link is None:
-        raise NotFoundError("link_not_found", "no such link")
+        raise NotFoundError(ErrorCode.LINK_NOT_FOUND, "no such link")
     if link.revoked_at is None:
         link.revoked_at = now
     return link

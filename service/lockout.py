@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from models import SelfServiceFailure, SelfServiceLock
 
+from .error_codes import ErrorCode
 from .errors import LockedError
 
 __all__ = [
@@ -135,7 +136,7 @@ def ensure_not_locked(
     if lock is None or lock.locked_until is None or lock.locked_until <= now:
         return
     raise LockedError(
-        "pensioner_locked",
+        ErrorCode.PENSIONER_LOCKED,
         "too many failed tries; wait, or ask community staff to help you certify",
         retry_after_s=max(1, round((lock.locked_until - now).total_seconds())),
         contact_staff=True,

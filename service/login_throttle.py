@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from models import AuditEvent, StaffUser
 
 from .audit import record_audit
+from .error_codes import ErrorCode
 from .errors import RateLimitedError
 from .settings import Settings
 
@@ -97,7 +98,7 @@ def check_login_allowed(
     wait = login_wait_s(db, username=username, ip=ip, now=now, settings=settings)
     if wait > 0:
         raise RateLimitedError(
-            "login_throttled", "too many failed sign-ins; wait before trying again",
+            ErrorCode.LOGIN_THROTTLED, "too many failed sign-ins; wait before trying again",
             retry_after_s=wait,
         )
 
@@ -142,7 +143,7 @@ class KeyedLocks:
                 if not lock.acquire(timeout=timeout_s):
                     self._drop(key)
                     raise RateLimitedError(
-                        "login_throttled", "too many sign-ins at once; try again", retry_after_s=1
+                        ErrorCode.LOGIN_THROTTLED, "too many sign-ins at once; try again", retry_after_s=1
                     )
                 held.append((key, lock))
             yield

@@ -14,6 +14,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 
+from .error_codes import ErrorCode
 from .errors import ForbiddenError, RateLimitedError
 from .infra.limits import Budget, RateLimiter, hashed
 
@@ -54,7 +55,7 @@ class NonceGuard:
         exceeded = self.limiter.over(self._budgets(session_id))
         if exceeded is not None:
             raise RateLimitedError(
-                "too_many_wrong_nonces",
+                ErrorCode.TOO_MANY_WRONG_NONCES,
                 "too many wrong session nonces; wait, then start again",
                 scope=exceeded.budget.scope, retry_after_s=exceeded.retry_after_s,
             )
@@ -67,4 +68,4 @@ class NonceGuard:
         self.refuse_if_spent(session_id)
         if not same_secret(given, expected):
             self.count_failure(session_id)
-            raise ForbiddenError("nonce_mismatch", "the session nonce is missing or wrong")
+            raise ForbiddenError(ErrorCode.NONCE_MISMATCH, "the session nonce is missing or wrong")

@@ -27,6 +27,7 @@ from models import (
 
 from .actors import Actor, sees_pensioner
 from .infra.crypto import Keyring, keyed_hash
+from .error_codes import ErrorCode
 from .errors import ConflictError, InvalidInputError, NotFoundError
 from .holds import hold_enrolment
 from .rules.national_id import NationalIdError, parse_national_id
@@ -85,7 +86,7 @@ def create_pensioner(
     """
     name = name.strip()
     if not name:
-        raise InvalidInputError("name_required", "the pensioner's name is empty")
+        raise InvalidInputError(ErrorCode.NAME_REQUIRED, "the pensioner's name is empty")
     try:
         parsed = parse_national_id(national_id, today=now.date())
     except NationalIdError as exc:
@@ -93,7 +94,7 @@ def create_pensioner(
     for field, code in (("region_code", region_code), ("residence_region_code", residence_region_code)):
         if code is not None and not is_region_code(code):
             raise InvalidInputError(
-                "region_code_invalid", f"{field} must be a six-digit division code", field=field
+                ErrorCode.REGION_CODE_INVALID, f"{field} must be a six-digit division code", field=field
             )
     schemes = check_schemes(schemes)
     id_hash = national_id_hash(secret, parsed.number)
@@ -160,14 +161,14 @@ def _enrolled_elsewhere(db: Session, *, id_hash: str, enrolled_by: Actor) -> Pen
         .order_by(case((Pensioner.enrolment_status == EnrolmentStatus.ACTIVE, 0), else_=1), Pensioner.created_at)
     ).all()
     if any(sees_pensioner(enrolled_by, p) for p in enrolled):
-        raise ConflictError("pensioner_exists", "a pensioner with this national ID already exists")
+        raise ConflictError(ErrorCode.PENSIONER_EXISTS, "a pensioner with this national ID already exists")
     return enrolled[0] if enrolled else None
 
 
 def get_pensioner(db: Session, pensioner_id: uuid.UUID) -> Pensioner:
     pensioner = db.get(Pensioner, pensioner_id)
     if pensioner is None:
-        raise NotFoundError("pensioner_not_found", "no such pensioner")
+        raise NotFoundError(ErrorCode.PENSIONER_NOT_FOUND, "no such pensioner")
     return pensioner
 
 
@@ -215,7 +216,7 @@ def add_reference(
 ) -> FaceReference:
     vector = np.asarray(embedding, dtype=EMBEDDING_DTYPE).reshape(-1)
     if vector.shape != (128,) or not np.all(np.isfinite(vector)):
-        raise InvalidInputError("embedding_invalid", "a face embedding must be 128 finite numbers")
+        raise InvalidInputError(ErrorCode.EMBEDDING_INVALID, "a face embedding must be 128 finite numbers")
     reference = FaceReference(
         id=reference_id or uuid.uuid4(),
         pensioner_id=pensioner_id,

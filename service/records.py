@@ -34,6 +34,7 @@ from models import (
 )
 
 from .agencies import RecordRules, rules_for_region
+from .error_codes import ErrorCode
 from .errors import ConflictError, InvalidInputError
 from .rules.periods import PeriodWindow, calendar_window, rolling_window, valid_until, window_for
 
@@ -66,10 +67,10 @@ def check_certifiable(pensioner: Pensioner, *, closed_ok: bool = False) -> None:
     still be settled). The answer names no other enrolment."""
     if pensioner.enrolment_status == EnrolmentStatus.ON_HOLD:
         raise ConflictError(
-            "enrolment_on_hold", "this enrolment waits for a reviewer's check before it can be certified"
+            ErrorCode.ENROLMENT_ON_HOLD, "this enrolment waits for a reviewer's check before it can be certified"
         )
     if pensioner.enrolment_status == EnrolmentStatus.CLOSED and not closed_ok:
-        raise ConflictError("enrolment_closed", "this enrolment is closed and is no longer certified")
+        raise ConflictError(ErrorCode.ENROLMENT_CLOSED, "this enrolment is closed and is no longer certified")
 
 
 def schemes_of(db: Session, pensioner_id: uuid.UUID) -> list[str]:
@@ -85,9 +86,9 @@ def schemes_of(db: Session, pensioner_id: uuid.UUID) -> list[str]:
 def check_schemes(schemes: Sequence[str]) -> list[str]:
     unknown = sorted(set(schemes) - set(Scheme.ALL))
     if unknown:
-        raise InvalidInputError("scheme_invalid", f"unknown schemes {unknown}; known: {list(Scheme.ALL)}")
+        raise InvalidInputError(ErrorCode.SCHEME_INVALID, f"unknown schemes {unknown}; known: {list(Scheme.ALL)}")
     if not schemes:
-        raise InvalidInputError("scheme_required", "a pensioner receives at least one scheme")
+        raise InvalidInputError(ErrorCode.SCHEME_REQUIRED, "a pensioner receives at least one scheme")
     return sorted(set(schemes))
 
 
@@ -375,7 +376,7 @@ def suspend_records(
             continue
         if record.status != RecordStatus.OVERDUE:
             raise ConflictError(
-                "record_not_overdue", "only overdue records can be suspended",
+                ErrorCode.RECORD_NOT_OVERDUE, "only overdue records can be suspended",
                 record_id=str(record.id), status=record.status,
             )
         record.status = RecordStatus.SUSPENDED

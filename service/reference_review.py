@@ -28,6 +28,7 @@ from models import FaceReference, Pensioner, ReferenceSource, ReferenceStatus, S
 
 from .actors import REVIEWING_KINDS, Actor, sees_region
 from .infra.crypto import Keyring
+from .error_codes import ErrorCode
 from .errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
 from .pensioners import active_embeddings, embedding_of
 
@@ -69,15 +70,17 @@ def intake_for(pensioner: Pensioner, *, added_by: Actor) -> ReferenceIntake:
 
 def _approval_refusal(reference: FaceReference, pensioner: Pensioner, decider: Actor) -> ForbiddenError | None:
     if reference.created_by is not None and reference.created_by == decider.actor_id:
-        return ForbiddenError("approver_is_creator", "a photo must be approved by someone other than who took it")
+        return ForbiddenError(
+            ErrorCode.APPROVER_IS_CREATOR, "a photo must be approved by someone other than who took it"
+        )
     if not sees_region(decider, pensioner.region_code):
         return ForbiddenError(
-            "paying_region_approval_required",
+            ErrorCode.PAYING_REGION_APPROVAL_REQUIRED,
             "a new reference photo is approved by the region that pays the pension",
         )
     if reference.added_outside_paying_region and decider.kind not in REVIEWING_KINDS:
         return ForbiddenError(
-            "paying_region_approval_required",
+            ErrorCode.PAYING_REGION_APPROVAL_REQUIRED,
             "this photo was taken outside the paying region: a reviewer of the paying region approves it",
         )
     return None
@@ -91,7 +94,7 @@ def may_approve(reference: FaceReference, pensioner: Pensioner, decider: Actor) 
 def get_reference(db: Session, reference_id: uuid.UUID) -> FaceReference:
     reference = db.get(FaceReference, reference_id)
     if reference is None:
-        raise NotFoundError("reference_not_found", "no such reference photo")
+        raise NotFoundError(ErrorCode.REFERENCE_NOT_FOUND, "no such reference photo")
     return reference
 
 
@@ -161,7 +164,7 @@ def decide_reference(
     and approved only by the paying region (see the module docstring)."""
     if reference.status != ReferenceStatus.PENDING:
         raise ConflictError(
-            "reference_not_pending", f"this photo is {reference.status}, not waiting for approval"
+            ErrorCode.REFERENCE_NOT_PENDING, f"this photo is {reference.status}, not waiting for approval"
         )
     if reference.pensioner_id != pensioner.id:
         raise ValueError("the reference photo belongs to another pensioner")
@@ -171,10 +174,10 @@ def decide_reference(
             raise refusal
     elif reference.created_by is not None and reference.created_by == decider.actor_id:
         raise ForbiddenError(
-            "approver_is_creator", "a photo must be approved by someone other than who took it"
+            ErrorCode.APPROVER_IS_CREATOR, "a photo must be approved by someone other than who took it"
         )
     if not approve and not (reason or "").strip():
-        raise InvalidInputError("reason_required", "say why the photo is rejected")
+        raise InvalidInputError(ErrorCode.REASON_REQUIRED, "say why the photo is rejected")
     reference.status = ReferenceStatus.ACTIVE if approve else ReferenceStatus.REJECTED
     reference.decided_by = decider.actor_id[:64]
     reference.decided_at = now

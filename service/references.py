@@ -16,6 +16,7 @@ from models import Attempt, FaceReference, ReferenceSource, ReferenceStatus
 
 from .actors import Actor
 from .context import Services
+from .error_codes import ErrorCode
 from .errors import InvalidInputError
 from .pensioners import active_embeddings, add_reference, get_pensioner
 from .reference_review import intake_for
@@ -60,11 +61,11 @@ def enrol_photo(
     """
     if source is not None and source not in ReferenceSource.UPLOADED:
         raise InvalidInputError(
-            "reference_source_invalid",
+            ErrorCode.REFERENCE_SOURCE_INVALID,
             f"source must be one of {', '.join(sorted(ReferenceSource.UPLOADED))}",
         )
     if taken_on is not None and taken_on > now.date():
-        raise InvalidInputError("taken_on_invalid", "a photo cannot be taken in the future")
+        raise InvalidInputError(ErrorCode.TAKEN_ON_INVALID, "a photo cannot be taken in the future")
     pensioner = get_pensioner(db, pensioner_id)
     intake = intake_for(pensioner, added_by=added_by)
     if source is not None and intake.source != ReferenceSource.STAFF_CAPTURE:
@@ -72,7 +73,7 @@ def enrol_photo(
     try:
         rgb = load_image(photo)
     except ImageError as exc:
-        raise InvalidInputError("unreadable_image", str(exc)) from None
+        raise InvalidInputError(ErrorCode.UNREADABLE_IMAGE, str(exc)) from None
     check = check_reference_photo(rgb, backend=services.face_backend())
     if check.reason is not None or check.embedding is None:
         code = check.reason.value if check.reason is not None else "no_face"

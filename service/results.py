@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from models import Certificate, EnrolmentStatus, Pensioner, QualificationRecord, RecordStatus, Scheme
 
 from .infra.csv_cells import neutralised_sql
+from .error_codes import ErrorCode
 from .errors import InvalidInputError
 
 __all__ = [
@@ -60,11 +61,11 @@ class ResultFilters:
 
     def check(self) -> ResultFilters:
         if self.status is not None and self.status not in RecordStatus.ALL:
-            raise InvalidInputError("status_invalid", f"status must be one of {list(RecordStatus.ALL)}")
+            raise InvalidInputError(ErrorCode.STATUS_INVALID, f"status must be one of {list(RecordStatus.ALL)}")
         if self.scheme is not None and self.scheme not in Scheme.ALL:
-            raise InvalidInputError("scheme_invalid", f"scheme must be one of {list(Scheme.ALL)}")
+            raise InvalidInputError(ErrorCode.SCHEME_INVALID, f"scheme must be one of {list(Scheme.ALL)}")
         if self.period is not None and not (1 <= len(self.period) <= 16):
-            raise InvalidInputError("period_invalid", "period is a year (2026) or a window's first day")
+            raise InvalidInputError(ErrorCode.PERIOD_INVALID, "period is a year (2026) or a window's first day")
         return self
 
     def to_json(self) -> dict[str, str]:
@@ -82,7 +83,7 @@ def decode_cursor(cursor: str | None) -> int:
         return 0
     digits = cursor[len(_CURSOR_PREFIX):] if cursor.startswith(_CURSOR_PREFIX) else ""
     if not digits.isdigit() or len(digits) > 19:
-        raise InvalidInputError("cursor_invalid", "use the next_cursor value of an earlier page")
+        raise InvalidInputError(ErrorCode.CURSOR_INVALID, "use the next_cursor value of an earlier page")
     return int(digits)
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from models import Attempt, AttemptStatus, Pensioner, QualificationRecord, RecordStatus, Review, ReviewKind, ReviewState
 
+from .error_codes import ErrorCode
 from .errors import ConflictError, InvalidInputError, NotFoundError
 
 __all__ = [
@@ -72,13 +73,13 @@ def appeal_attempt(
 ) -> Review:
     """Ask for a person to look at a failed attempt once no tries are left this period."""
     if attempt.status != AttemptStatus.FAILED:
-        raise ConflictError("appeal_not_failed", "only a failed attempt can be appealed")
+        raise ConflictError(ErrorCode.APPEAL_NOT_FAILED, "only a failed attempt can be appealed")
     if tries_left > 0:
         raise ConflictError(
-            "appeal_tries_left", "tries are left this period; record again first", tries_left=tries_left
+            ErrorCode.APPEAL_TRIES_LEFT, "tries are left this period; record again first", tries_left=tries_left
         )
     if db.scalar(select(Review.id).where(Review.attempt_id == attempt.id)):
-        raise ConflictError("appeal_exists", "this attempt is already under review")
+        raise ConflictError(ErrorCode.APPEAL_EXISTS, "this attempt is already under review")
     satisfied = db.scalar(
         select(QualificationRecord.id).where(
             QualificationRecord.pensioner_id == attempt.pensioner_id,
@@ -87,7 +88,7 @@ def appeal_attempt(
         )
     )
     if satisfied:
-        raise ConflictError("already_certified", "the period is already certified")
+        raise ConflictError(ErrorCode.ALREADY_CERTIFIED, "the period is already certified")
     return open_review(
         db, attempt=attempt, kind=ReviewKind.APPEAL, now=now, appeal_note=(note or "").strip()[:2000] or None
     )
@@ -131,7 +132,7 @@ def get_review(db: Session, *, attempt_id: uuid.UUID) -> tuple[Review, Attempt, 
         .where(Review.attempt_id == attempt_id)
     ).first()
     if row is None:
-        raise NotFoundError("review_not_found", "no review for this attempt")
+        raise NotFoundError(ErrorCode.REVIEW_NOT_FOUND, "no review for this attempt")
     return row[0], row[1], row[2]
 
 
@@ -148,12 +149,12 @@ def decide_review(
 ) -> None:
     """Record the reviewer's decision on the review and the attempt (records: see caller)."""
     if review.state != ReviewState.OPEN:
-        raise ConflictError("review_decided", "this review was already decided", decision=review.decision)
+        raise ConflictError(ErrorCode.REVIEW_DECIDED, "this review was already decided", decision=review.decision)
     if decision not in REVIEW_REASONS:
-        raise InvalidInputError("decision_invalid", "decision must be 'passed' or 'failed'")
+        raise InvalidInputError(ErrorCode.DECISION_INVALID, "decision must be 'passed' or 'failed'")
     if reason not in REVIEW_REASONS[decision]:
         raise InvalidInputError(
-            "review_reason_invalid", f"reason must be one of {sorted(REVIEW_REASONS[decision])}"
+            ErrorCode.REVIEW_REASON_INVALID, f"reason must be one of {sorted(REVIEW_REASONS[decision])}"
         )
     review.state = ReviewState.DECIDED
     review.decision = decision

@@ -35,6 +35,7 @@ from models.db import session_scope
 from .admission import AdmissionRules
 from .certification import get_session_for_upload
 from .context import Services
+from .error_codes import ErrorCode
 from .errors import (
     ConflictError,
     ForbiddenError,
@@ -119,7 +120,7 @@ def start_upload(
     if existing is not None and existing.status == UploadStatus.COMPLETE:
         session = db.get(CertificationSession, session_id)
         if session is None:
-            raise ForbiddenError("nonce_mismatch", "the session nonce is missing or wrong")
+            raise ForbiddenError(ErrorCode.NONCE_MISMATCH, "the session nonce is missing or wrong")
         guard.check(session_id=session.id, expected=session.nonce, given=nonce)
         return existing, False  # answered again after a lost response: it is done
     session = get_session_for_upload(
@@ -127,21 +128,21 @@ def start_upload(
         late_ok=True, guard=guard, rules=rules,
     )
     if size_bytes <= 0:
-        raise InvalidInputError("empty_upload", "the recording is empty")
+        raise InvalidInputError(ErrorCode.EMPTY_UPLOAD, "the recording is empty")
     if size_bytes > max_bytes:
         raise TooLargeError(
-            "upload_too_large", f"larger than {max_bytes} bytes", limit_bytes=max_bytes
+            ErrorCode.UPLOAD_TOO_LARGE, f"larger than {max_bytes} bytes", limit_bytes=max_bytes
         )
     if sha256 is not None:
         sha256 = sha256.lower()
         if not _SHA256.match(sha256):
-            raise InvalidInputError("sha256_invalid", "sha256 must be 64 hexadecimal characters")
+            raise InvalidInputError(ErrorCode.SHA256_INVALID, "sha256 must be 64 hexadecimal characters")
     content_type = (content_type or "application/octet-stream")[:100]
     if existing is not None:
         if existing.size_bytes == size_bytes and existing.sha256 == sha256:
             return existing, False
         raise ConflictError(
-            "upload_mismatch",
+            ErrorCode.UPLOAD_MISMATCH,
             "this session already has an upload of a different file; record again with a new session",
         )
     upload = Upload(
@@ -168,10 +169,10 @@ def upload_for_client(
     """The upload, if the caller holds its session's nonce."""
     upload = db.get(Upload, upload_id)
     if upload is None:
-        raise NotFoundError("upload_not_found", "no such upload; declare the recording again")
+        raise NotFoundError(ErrorCode.UPLOAD_NOT_FOUND, "no such upload; declare the recording again")
     session = db.get(CertificationSession, upload.session_id)
     if session is None:
-        raise ForbiddenError("nonce_mismatch", "the session nonce is missing or wrong")
+        raise ForbiddenError(ErrorCode.NONCE_MISMATCH, "the session nonce is missing or wrong")
     guard.check(session_id=session.id, expected=session.nonce, given=nonce)
     return upload
 
@@ -207,28 +208,28 @@ def store_chunk(
     check_open(db, upload=upload, now=now)
     if not 0 <= index < upload.chunk_count:
         raise InvalidInputError(
-            "chunk_index_invalid",
+            ErrorCode.CHUNK_INDEX_INVALID,
             f"chunk index must be 0..{upload.chunk_count - 1}",
             chunk_count=upload.chunk_count,
         )
     expected = expected_chunk_size(upload, index)
     if len(data) != expected:
         raise InvalidInputError(
-            "chunk_size_mismatch",
+            ErrorCode.CHUNK_SIZE_MISMATCH,
             f"chunk {index} must be {expected} bytes, got {len(data)}",
             expected_bytes=expected,
         )
     digest = hashlib.sha256(data).hexdigest()
     if declared_sha256 is not None and declared_sha256.lower() != digest:
         raise InvalidInputError(
-            "chunk_checksum_mismatch", f"chunk {index} arrived damaged; send it again"
+            ErrorCode.CHUNK_CHECKSUM_MISMATCH, f"chunk {index} arrived damaged; send it again"
         )
     existing = db.get(UploadChunk, (upload.id, index))
     if existing is not None:
         if existing.sha256 == digest:
             return False
         raise ConflictError(
-            "chunk_conflict", f"chunk {index} was already received with different bytes"
+            ErrorCode.CHUNK_CONFLICT, f"chunk {index} was already received with different bytes"
         )
     store.put(chunk_key(upload.id, index, digest), io.BytesIO(data))
     db.add(
@@ -242,14 +243,14 @@ def store_chunk(
 def check_open(db: Session, *, upload: Upload, now: dt.datetime) -> None:
     """The upload still takes chunks: not complete, session unused, deadline not passed."""
     if upload.status == UploadStatus.COMPLETE:
-        raise ConflictError("upload_complete", "this upload is already complete")
+        raise ConflictError(ErrorCode.UPLOAD_COMPLETE, "this upload is already complete")
     session = db.get(CertificationSession, upload.session_id)
     assert session is not None
     if session.used_at is not None:
-        raise ConflictError("session_used", "a video was already uploaded for this session")
+        raise ConflictError(ErrorCode.SESSION_USED, "a video was already uploaded for this session")
     if now > _deadline(session):
         raise GoneError(
-            "upload_deadline_passed",
+            ErrorCode.UPLOAD_DEADLINE_PASSED,
             "this recording can no longer be uploaded; record again with a new challenge",
         )
 
@@ -285,7 +286,7 @@ def _assemble(store: BlobStore, upload: Upload, chunks: list[UploadChunk], spool
             raise _DamagedChunksError(damaged)
         if upload.sha256 is not None and whole.hexdigest() != upload.sha256:
             raise InvalidInputError(
-                "upload_checksum_mismatch",
+                ErrorCode.UPLOAD_CHECKSUM_MISMATCH,
                 "the reassembled recording does not match its declared SHA-256; send it again",
             )
     except BaseException:
@@ -365,7 +366,7 @@ def complete_upload(
         missing = _missing(upload, chunks)
         if missing:
             raise ConflictError(
-                "upload_incomplete",
+                ErrorCode.UPLOAD_INCOMPLETE,
                 f"{len(missing)} of {upload.chunk_count} chunks are missing; send them, then complete",
                 missing=missing,
             )
@@ -378,7 +379,7 @@ def complete_upload(
                 db.delete(chunk)
             db.commit()
             raise ConflictError(
-                "upload_incomplete",
+                ErrorCode.UPLOAD_INCOMPLETE,
                 "some chunks were damaged in storage; send them again, then complete",
                 missing=sorted(c.index for c in exc.chunks),
             ) from None
@@ -401,7 +402,7 @@ def complete_upload(
         )
     except ConflictError as exc:
         # a concurrent completion of this upload won: its attempt is the answer
-        if exc.code not in ("session_used", "attempt_in_progress"):
+        if exc.code not in (ErrorCode.SESSION_USED, ErrorCode.ATTEMPT_IN_PROGRESS):
             raise
         with session_scope(services.sessions) as db:
             done = _attempt_for_session(db, session_id)
@@ -449,7 +450,7 @@ def store_chunk_committed(
                 if winner is not None:
                     services.store.delete(chunk_key(upload_id, index, digest))
                 raise ConflictError(
-                    "chunk_conflict", f"chunk {index} was already received with different bytes"
+                    ErrorCode.CHUNK_CONFLICT, f"chunk {index} was already received with different bytes"
                 ) from None
         upload = db.get(Upload, upload_id)
         assert upload is not None

@@ -38,6 +38,7 @@ from .infra.destinations import (
     resolve_destination,
     resolve_host,
 )
+from .error_codes import ErrorCode
 from .errors import InvalidInputError
 from .rules.regions import is_region_code, region_matches
 
@@ -92,15 +93,15 @@ def create_webhook(
     checked again at every delivery (they may resolve differently later)."""
     parsed = urlparse(url)
     if parsed.scheme not in ("http", "https") or not parsed.hostname:
-        raise InvalidInputError("url_invalid", "the webhook URL must be http(s)://host/...")
+        raise InvalidInputError(ErrorCode.URL_INVALID, "the webhook URL must be http(s)://host/...")
     literal = literal_address(parsed.hostname)
     if literal is not None and not allow_private and address_refusal(literal) is not None:
-        raise InvalidInputError("url_not_public", "the webhook URL must point to a public address")
+        raise InvalidInputError(ErrorCode.URL_NOT_PUBLIC, "the webhook URL must point to a public address")
     if not is_region_code(region_code):
-        raise InvalidInputError("region_code_invalid", "region must be a six-digit division code")
+        raise InvalidInputError(ErrorCode.REGION_CODE_INVALID, "region must be a six-digit division code")
     unknown = sorted(set(events) - set(WEBHOOK_EVENTS))
     if unknown or not events:
-        raise InvalidInputError("event_invalid", f"events must be some of {list(WEBHOOK_EVENTS)}")
+        raise InvalidInputError(ErrorCode.EVENT_INVALID, f"events must be some of {list(WEBHOOK_EVENTS)}")
     webhook_id = uuid.uuid4()
     secret = "whsec_" + secrets.token_urlsafe(32)
     webhook = Webhook(

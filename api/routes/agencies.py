@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from models import Agency
 from service.agencies import public_key_pem, set_agency
+from service.error_codes import ErrorCode
 from service.errors import NotFoundError
 
 from ..agency_schemas import AgencyCreate, AgencyPublic
@@ -22,7 +23,7 @@ router = APIRouter(prefix="/v1/agencies", tags=["agency: agencies"])
 def _agency(db, region_code: str) -> Agency:
     agency = db.scalar(select(Agency).where(Agency.region_code == region_code))
     if agency is None:
-        raise NotFoundError("agency_not_found", "no agency is configured for this region")
+        raise NotFoundError(ErrorCode.AGENCY_NOT_FOUND, "no agency is configured for this region")
     return agency
 
 

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from service.accounts import authenticate_staff
 from service.audit import record_audit
+from service.error_codes import ErrorCode
 from service.errors import RateLimitedError
 from service.login_throttle import account_key, check_login_allowed, record_login_failure
 from service.staff_sessions import csrf_token, open_staff_session, revoke_staff_session
@@ -70,7 +71,7 @@ def login(
         if user is None:
             record_login_failure(db, username=body.username, ip=ip, now=now)
             db.commit()
-            raise UnauthorizedError("login_failed", "wrong username or password")
+            raise UnauthorizedError(ErrorCode.LOGIN_FAILED, "wrong username or password")
         previous = read_staff_cookie(request, services, db)
         if previous is not None:  # this browser's earlier sign-in is replaced
             revoke_staff_session(db, staff_session=previous[0], now=now, reason="signed_in_again")

@@ -18,6 +18,7 @@ from service.caseload import (
     case_row,
     caseload,
 )
+from service.error_codes import ErrorCode
 from service.errors import InvalidInputError, NotFoundError
 
 from ..deps import DbDep, NowDep, ServicesDep
@@ -83,7 +84,7 @@ def list_cases(
 ) -> CaseloadPublic:
     """Pensioners of the caller's regions, counted by state; one page of one state listed."""
     if state is not None and state not in CASE_STATES:
-        raise InvalidInputError("state_invalid", f"state must be one of {', '.join(CASE_STATES)}")
+        raise InvalidInputError(ErrorCode.STATE_INVALID, f"state must be one of {', '.join(CASE_STATES)}")
     page = caseload(
         db,
         region_prefixes=allowed_prefixes(principal),
@@ -116,7 +117,7 @@ def read(
     max_failed = services.settings.max_failed_attempts
     row = case_row(db, pensioner_id=pensioner_id, now=now, max_failed=max_failed)
     if row is None:
-        raise NotFoundError("pensioner_not_found", "no such pensioner")
+        raise NotFoundError(ErrorCode.PENSIONER_NOT_FOUND, "no such pensioner")
     attempts = db.scalars(
         select(Attempt)
         .where(Attempt.pensioner_id == pensioner_id)

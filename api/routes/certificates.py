@@ -23,6 +23,7 @@ from service.certificates import (
     verify_token,
 )
 from service.certification import get_attempt
+from service.error_codes import ErrorCode
 from service.errors import NotFoundError
 from service.infra.qr import qr_png
 from service.pensioners import get_pensioner
@@ -105,7 +106,7 @@ def _attempt_certificates(db, caller: Caller, attempt_id: uuid.UUID) -> list[Cer
     pensioner's own browser, or a reader of the paying region's results). Anyone else: 404."""
     attempt = get_attempt(db, attempt_id)
     if not may_read_certificates(caller, get_pensioner(db, attempt.pensioner_id)):
-        raise NotFoundError("attempt_not_found", "no such attempt")
+        raise NotFoundError(ErrorCode.ATTEMPT_NOT_FOUND, "no such attempt")
     return list(
         db.scalars(
             select(Certificate)
@@ -168,7 +169,7 @@ def attempt_qr(
     for certificate in certificates:
         if certificate.id == certificate_id:
             return Response(qr_png(certificate.qr_token), media_type="image/png", headers=_PRIVATE)
-    raise NotFoundError("certificate_not_found", "no such certificate")
+    raise NotFoundError(ErrorCode.CERTIFICATE_NOT_FOUND, "no such certificate")
 
 
 def _certificates_of(db, attempt_id: uuid.UUID) -> list[Certificate]:

@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException
 from models import EnrolmentJob, EnrolmentRow, JobState, Pensioner
 from models.db import session_scope
 from service.audit import record_audit
+from service.error_codes import ErrorCode
 from service.errors import InvalidInputError
 from service.jobs import enqueue_enrolment
 
@@ -46,23 +47,23 @@ async def create(request: Request, services: ServicesDep, principal: EnrolerDep)
     is enrolled on its own (all or nothing per row). Poll the job for progress; the
     per-row outcomes are at `rows_url`."""
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
-        raise InvalidInputError("multipart_required", "send multipart/form-data with the fields csv and photos")
+        raise InvalidInputError(ErrorCode.MULTIPART_REQUIRED, "send multipart/form-data with the fields csv and photos")
     limited = Request(request.scope, receive=limited_receive(request.receive, MAX_BULK_UPLOAD_BYTES))
     try:
         form = await limited.form(max_files=2, max_fields=4)
     except HTTPException as exc:
-        raise InvalidInputError("malformed_multipart", str(exc.detail)) from None
+        raise InvalidInputError(ErrorCode.MALFORMED_MULTIPART, str(exc.detail)) from None
     try:
         csv_file, photos = form.get("csv"), form.get("photos")
         if not isinstance(csv_file, UploadFile):
-            raise InvalidInputError("csv_missing", "send the CSV in the multipart field 'csv'")
+            raise InvalidInputError(ErrorCode.CSV_MISSING, "send the CSV in the multipart field 'csv'")
         job_id = uuid.uuid4()
 
         def store() -> EnrolmentPublic:
             csv_file.file.seek(0)
             csv_blob = services.store.put(f"enrolments/{job_id}/pensioners.csv", csv_file.file)
             if csv_blob.size_bytes == 0:
-                raise InvalidInputError("empty_upload", "the CSV is empty")
+                raise InvalidInputError(ErrorCode.EMPTY_UPLOAD, "the CSV is empty")
             photos_key = None
             if isinstance(photos, UploadFile):
                 photos.file.seek(0)

@@ -16,6 +16,7 @@ from fastapi.responses import Response
 
 from models import FaceReference, ReferenceStatus
 from service.audit import record_audit
+from service.error_codes import ErrorCode
 from service.errors import NotFoundError
 from service.infra.storage import BlobNotFoundError
 
@@ -93,11 +94,11 @@ def key_frame(
     attempt, _ = visible_evidence_attempt(db, principal, attempt_id)
     keys = attempt.key_frame_keys or []
     if not 0 <= index < len(keys):
-        raise NotFoundError("key_frame_not_found", "no such key frame")
+        raise NotFoundError(ErrorCode.KEY_FRAME_NOT_FOUND, "no such key frame")
     try:
         data = services.store.read(keys[index])
     except BlobNotFoundError:
-        raise NotFoundError("key_frame_purged", "the key frame is no longer stored") from None
+        raise NotFoundError(ErrorCode.KEY_FRAME_PURGED, "the key frame is no longer stored") from None
     audit_read(db, principal, what="key_frame", subject_type="attempt", subject_id=str(attempt.id),
                reason=reason, now=now, request=request, details={"index": index})
     db.commit()
@@ -115,7 +116,7 @@ def reference_photo(
     try:
         data = services.store.read(reference.photo_key)
     except BlobNotFoundError:
-        raise NotFoundError("reference_not_found", "no such reference photo") from None
+        raise NotFoundError(ErrorCode.REFERENCE_NOT_FOUND, "no such reference photo") from None
     audit_read(db, principal, what="reference_photo", subject_type="pensioner", subject_id=str(pensioner_id),
                reason=reason, now=now, request=request, details={"reference_id": str(reference.id)})
     db.commit()

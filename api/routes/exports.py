@@ -9,6 +9,7 @@ from fastapi.responses import StreamingResponse
 
 from models import JobState
 from service.audit import record_audit
+from service.error_codes import ErrorCode
 from service.errors import ConflictError, GoneError
 from service.exports import MEDIA_TYPES, create_export_job
 from service.jobs import enqueue_export
@@ -62,10 +63,12 @@ def download(
 ) -> StreamingResponse:
     job = visible_export(db, principal, job_id)
     if job.files_purged_at is not None:
-        raise GoneError("export_expired", "the export file was deleted after its retention time; ask for a new one",
-                        purged_at=job.files_purged_at.isoformat())
+        raise GoneError(
+            ErrorCode.EXPORT_EXPIRED, "the export file was deleted after its retention time; ask for a new one",
+            purged_at=job.files_purged_at.isoformat(),
+        )
     if job.state != JobState.DONE or not job.blob_key:
-        raise ConflictError("export_not_ready", "the export is not finished yet", state=job.state)
+        raise ConflictError(ErrorCode.EXPORT_NOT_READY, "the export is not finished yet", state=job.state)
     record_audit(
         db, actor_type=principal.kind, actor_id=principal.actor_id, action="export.download",
         subject_type="export", subject_id=str(job.id), now=now, ip=client_ip(request),

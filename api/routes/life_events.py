@@ -7,6 +7,7 @@ import uuid
 from fastapi import APIRouter, Request
 
 from service.audit import record_audit
+from service.error_codes import ErrorCode
 from service.errors import InvalidInputError
 from service.life_events import LifeEventIn, import_life_events
 from service.notify import announce_changes
@@ -31,7 +32,7 @@ def import_events(
     items = []
     for index, item in enumerate(body.events):
         if not item.national_id and not item.pensioner_id:
-            raise InvalidInputError("pensioner_required", "name the pensioner by national_id or pensioner_id",
+            raise InvalidInputError(ErrorCode.PENSIONER_REQUIRED, "name the pensioner by national_id or pensioner_id",
                                     index=index)
         items.append(LifeEventIn(source=item.source, occurred_on=item.occurred_on, reference=item.reference,
                                  national_id=item.national_id, pensioner_id=item.pensioner_id))

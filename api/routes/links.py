@@ -16,6 +16,7 @@ from service.admission import AdmissionRules, tries_left
 from service.audit import record_audit
 from service.certification import open_session
 from service.context import Services
+from service.error_codes import ErrorCode
 from service.errors import ConflictError
 from service.links import (
     CONSENT_VERSION,
@@ -210,7 +211,7 @@ def consent(
 ) -> LinkView:
     """The pensioner agreed to the biometric check (the text of `version`)."""
     if not body.agree:
-        raise ConflictError("consent_required", "the check needs the pensioner's consent")
+        raise ConflictError(ErrorCode.CONSENT_REQUIRED, "the check needs the pensioner's consent")
     record_consent(db, link=link, version=body.version, now=now)
     record_audit(
         db, actor_type="pensioner", actor_id=f"link:{link.id}", action="consent.given",
@@ -232,7 +233,7 @@ def open_link_session(
     """Issue a challenge to the link's pensioner (after consent)."""
     settings = services.settings
     if link.consent_at is None or link.consent_version != CONSENT_VERSION:
-        raise ConflictError("consent_required", "the pensioner has not agreed to the check yet")
+        raise ConflictError(ErrorCode.CONSENT_REQUIRED, "the pensioner has not agreed to the check yet")
     session = open_session(
         db,
         pensioner_id=link.pensioner_id,

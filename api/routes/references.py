@@ -10,6 +10,7 @@ from fastapi.responses import Response
 
 from models import ReferenceStatus
 from service.audit import record_audit
+from service.error_codes import ErrorCode
 from service.errors import InvalidInputError, NotFoundError
 from service.reference_review import (
     decide_reference,
@@ -85,11 +86,11 @@ def photo(
     """The photo itself (biometric data: every read is written to the audit log)."""
     reference, _ = visible_reference(db, principal, reference_id)
     if reference.photo_key is None:
-        raise NotFoundError("photo_not_found", "this reference has no stored photo")
+        raise NotFoundError(ErrorCode.PHOTO_NOT_FOUND, "this reference has no stored photo")
     try:
         data = services.store.read(reference.photo_key)
     except BlobNotFoundError:
-        raise NotFoundError("photo_not_found", "the photo is no longer stored") from None
+        raise NotFoundError(ErrorCode.PHOTO_NOT_FOUND, "the photo is no longer stored") from None
     record_audit(
         db, actor_type=principal.kind, actor_id=principal.actor_id, action="reference.photo_read",
         subject_type="reference", subject_id=str(reference.id), now=now, ip=client_ip(request),
@@ -141,5 +142,5 @@ def reject(
 ) -> ReferenceView:
     """Reject a pending photo, saying why. Not by its taker."""
     if not body.reason.strip():
-        raise InvalidInputError("reason_required", "say why the photo is rejected")
+        raise InvalidInputError(ErrorCode.REASON_REQUIRED, "say why the photo is rejected")
     return _decide(reference_id, False, body.reason, request, db, now, principal)

@@ -12,6 +12,7 @@ from service.admission import tries_left
 from service.audit import record_audit
 from service.certificates import issue_certificates
 from service.certification import get_attempt
+from service.error_codes import ErrorCode
 from service.errors import NotFoundError
 from service.holds import HOLD_DECISIONS, decide_hold, list_holds, may_decide_hold
 from service.pensioners import get_pensioner
@@ -183,7 +184,7 @@ def appeal(
     attempt = get_attempt(db, attempt_id)
     pensioner = get_pensioner(db, attempt.pensioner_id)
     if not caller.acts_for(pensioner):
-        raise NotFoundError("attempt_not_found", "no such attempt")
+        raise NotFoundError(ErrorCode.ATTEMPT_NOT_FOUND, "no such attempt")
     left = tries_left(db, pensioner_id=attempt.pensioner_id, period=attempt.period,
                       limit=services.settings.max_failed_attempts)
     review = appeal_attempt(db, attempt=attempt, note=(body.note if body else None), now=now, tries_left=left)

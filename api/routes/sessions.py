@@ -12,6 +12,7 @@ from models import Channel
 from models.db import session_scope
 from service.admission import AdmissionRules
 from service.certification import get_session_for_upload, open_session
+from service.error_codes import ErrorCode
 from service.errors import InvalidInputError
 from service.intake import accept_upload
 from service.nonce_guard import NonceGuard
@@ -49,7 +50,7 @@ def create(
     if principal.kind in ASSISTING_KINDS:
         channel, assisted_by = Channel.ASSISTED, principal.actor_id
     elif channel == Channel.ASSISTED and not assisted_by:
-        raise InvalidInputError("assisted_by_required", "an assisted session names the helper")
+        raise InvalidInputError(ErrorCode.ASSISTED_BY_REQUIRED, "an assisted session names the helper")
     with_digits = settings.challenge_with_digits if body.with_digits is None else body.with_digits
     session = open_session(
         db,

@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from models.db import session_scope
 from service.admission import AdmissionRules
+from service.error_codes import ErrorCode
 from service.errors import InvalidInputError, TooLargeError
 from service.nonce_guard import NonceGuard
 from service.uploads import (
@@ -97,7 +98,7 @@ async def _read_body(request: Request, limit_bytes: int) -> bytes:
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit_bytes:
         raise TooLargeError(
-            "chunk_too_large", f"a chunk here is at most {limit_bytes} bytes", limit_bytes=limit_bytes
+            ErrorCode.CHUNK_TOO_LARGE, f"a chunk here is at most {limit_bytes} bytes", limit_bytes=limit_bytes
         )
     parts: list[bytes] = []
     size = 0
@@ -105,7 +106,7 @@ async def _read_body(request: Request, limit_bytes: int) -> bytes:
         size += len(part)
         if size > limit_bytes:
             raise TooLargeError(
-                "chunk_too_large", f"a chunk here is at most {limit_bytes} bytes",
+                ErrorCode.CHUNK_TOO_LARGE, f"a chunk here is at most {limit_bytes} bytes",
                 limit_bytes=limit_bytes,
             )
         parts.append(part)
@@ -139,7 +140,7 @@ async def put_chunk(
             check_open(db, upload=upload, now=services.clock())
             if not 0 <= index < upload.chunk_count:
                 raise InvalidInputError(
-                    "chunk_index_invalid",
+                    ErrorCode.CHUNK_INDEX_INVALID,
                     f"chunk index must be 0..{upload.chunk_count - 1}",
                     chunk_count=upload.chunk_count,
                 )

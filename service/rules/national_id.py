@@ -6,6 +6,8 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from ..error_codes import ErrorCode
+
 __all__ = [
     "NationalId",
     "NationalIdError",
@@ -59,17 +61,17 @@ def check_character(first17: str) -> str:
 def parse_national_id(text: str, *, today: dt.date | None = None) -> NationalId:
     number = text.strip().upper()
     if not _PATTERN.match(number):
-        raise NationalIdError("national_id_format", "must be 17 digits followed by a digit or X")
+        raise NationalIdError(ErrorCode.NATIONAL_ID_FORMAT, "must be 17 digits followed by a digit or X")
     if number[:2] not in PROVINCES:
-        raise NationalIdError("national_id_region", "does not start with a province code")
+        raise NationalIdError(ErrorCode.NATIONAL_ID_REGION, "does not start with a province code")
     try:
         birth = dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
-        raise NationalIdError("national_id_birth_date", "contains an impossible birth date") from None
+        raise NationalIdError(ErrorCode.NATIONAL_ID_BIRTH_DATE, "contains an impossible birth date") from None
     if birth.year < 1890 or birth > (today or dt.date.today()):
-        raise NationalIdError("national_id_birth_date", "contains an impossible birth date")
+        raise NationalIdError(ErrorCode.NATIONAL_ID_BIRTH_DATE, "contains an impossible birth date")
     if check_character(number[:17]) != number[17]:
-        raise NationalIdError("national_id_check_digit", "the check character does not match")
+        raise NationalIdError(ErrorCode.NATIONAL_ID_CHECK_DIGIT, "the check character does not match")
     return NationalId(
         number=number,
         birth_date=birth,

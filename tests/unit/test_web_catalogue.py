@@ -1,6 +1,6 @@
 """The pages' catalogue speaks both languages completely: every reason code the engine
-can produce (plus video_reused), every error code the pages can meet, every key a page
-or script uses."""
+can produce (plus video_reused), every error code (`ErrorCode`, which every raise site
+names), every key a page or script uses."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from certify import ProcessingReason, Reason
+from service.error_codes import ErrorCode
 from service.references import PHOTO_PROBLEMS
 from models.certification import AttemptStatus
 from models.pensioner import EnrolmentStatus
@@ -22,45 +23,52 @@ from web.i18n import LANGUAGES, catalogue
 
 ROOT = Path(__file__).resolve().parents[2]
 
-_HTTP_AND_HANDLER_CODES = {
-    "unauthorized", "forbidden", "not_found", "method_not_allowed", "payload_too_large",
-    "unsupported_media_type", "invalid_request", "internal_error", "database_unavailable",
-    "upload_too_large", "video_missing", "photo_missing",
-}
-"""Codes made by api/errors.py and api/uploads.py without a literal *Error("code") call."""
+CODE_DIRS = ("service", "api", "workers", "cli", "web")
+"""Where errors are raised: every code there is a member of `ErrorCode`."""
 
-_SHARED_CODES = {"enrolment_on_hold", "enrolment_closed"}
-"""Codes raised in service/records.py (check_certifiable) that the pages meet when they
-open a session or make a link."""
+_CODE_ARGUMENT = {"error_body": 0, "RowError": 1, "NationalIdError": 0, "CertificateError": 0}
+"""Calls that take a code besides the ServiceError family (argument index of the code)."""
 
 
-PAGE_FACING_MODULES = (
-    "api/errors.py", "api/uploads.py", "api/auth.py", "api/permissions.py",
-    "api/routes/auth.py", "api/routes/attempts.py", "api/routes/pensioners.py",
-    "api/routes/sessions.py", "api/routes/links.py", "api/routes/uploads.py",
-    "api/routes/cases.py", "api/routes/references.py",
-    "service/certification.py", "service/intake.py", "service/uploads.py", "service/links.py",
-    "service/caseload.py", "service/reference_review.py", "service/references.py",
-    "service/pensioners.py", "service/rules/national_id.py", "service/login_throttle.py",
-)
-"""Where the errors the pages can meet come from (the agency API's codes are for machines)."""
+def _sources() -> list[tuple[Path, ast.Module]]:
+    return [
+        (path, ast.parse(path.read_text(encoding="utf-8")))
+        for name in CODE_DIRS
+        for path in sorted((ROOT / name).rglob("*.py"))
+    ]
 
 
-def _raised_codes() -> set[str]:
-    """Every literal code passed as the first argument to a *Error(...) in those modules."""
-    codes = set()
-    for name in PAGE_FACING_MODULES:
-        path = ROOT / name
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if not isinstance(node, ast.Call) or not node.args:
+def _service_error_classes(trees: list[ast.Module]) -> set[str]:
+    """ServiceError and every class that derives from it in those directories, by name."""
+    names = {"ServiceError"}
+    while True:
+        found = {
+            node.name
+            for tree in trees
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ClassDef)
+            and any((b.id if isinstance(b, ast.Name) else getattr(b, "attr", "")) in names for b in node.bases)
+        }
+        if found <= names:
+            return names
+        names |= found
+
+
+def _code_arguments() -> list[tuple[str, ast.expr]]:
+    """(where, the expression given as the code) for every call that raises or reports a code."""
+    sources = _sources()
+    takes_code = dict.fromkeys(_service_error_classes([tree for _, tree in sources]), 0) | _CODE_ARGUMENT
+    arguments = []
+    for path, tree in sources:
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call):
                 continue
             func = node.func
             called = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
-            first = node.args[0]
-            if called.endswith("Error") and isinstance(first, ast.Constant) and isinstance(first.value, str):
-                if re.fullmatch(r"[a-z][a-z0-9_]+", first.value):
-                    codes.add(first.value)
-    return codes
+            index = takes_code.get(called)
+            if index is not None and len(node.args) > index:
+                arguments.append((f"{path.relative_to(ROOT)}:{node.lineno}", node.args[index]))
+    return arguments
 
 
 def test_both_languages_have_the_same_keys_and_no_empty_text():
@@ -80,13 +88,25 @@ def test_every_engine_reason_has_a_title_and_advice():
         assert missing == [], (lang, missing)
 
 
-def test_every_api_error_code_is_translated():
-    codes = _raised_codes() | _HTTP_AND_HANDLER_CODES | _SHARED_CODES
+def test_every_error_code_is_translated():
+    codes = {code.value for code in ErrorCode}
     assert {"link_used", "upload_incomplete", "upload_deadline_passed", "chunk_conflict"} <= codes
     for lang in LANGUAGES:
         messages = catalogue(lang)
         missing = sorted(c for c in codes if f"error.{c}" not in messages and f"reason.{c}.title" not in messages)
         assert missing == [], (lang, missing)
+
+
+def test_no_raise_site_passes_a_bare_string_code():
+    """A code is an `ErrorCode` member (or an engine reason passed through), never a string
+    typed at the raise site, so a new code cannot skip the catalogue above."""
+    arguments = _code_arguments()
+    assert len(arguments) > 150  # the scan sees the raise sites
+    bare = sorted(
+        where for where, code in arguments
+        if isinstance(code, ast.JoinedStr) or (isinstance(code, ast.Constant) and isinstance(code.value, str))
+    )
+    assert bare == []
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)

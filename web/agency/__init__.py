@@ -58,7 +58,8 @@ def reviews_page(request: Request) -> Response:
 def asset(name: str) -> FileResponse:
     media = _ASSETS.get(name)
     if media is None:
+        from service.error_codes import ErrorCode
         from service.errors import NotFoundError
 
-        raise NotFoundError("not_found", "no such file")
+        raise NotFoundError(ErrorCode.NOT_FOUND, "no such file")
     return FileResponse(PAGES_DIR / name, media_type=media, headers={"Cache-Control": "no-cache"})
