@@ -29,9 +29,9 @@ from service.accounts import verify_api_key
 from service.context import Services
 from service.error_codes import ErrorCode
 from service.errors import ForbiddenError, ServiceError
+from service.infra.tokens import read_token
 from service.settings import Settings
 from service.staff_sessions import csrf_token_matches, live_staff_session
-from service.infra.tokens import read_token
 
 from .credentials import STAFF_COOKIE, Credentials, CredentialsDep, credentials_of
 from .deps import DbDep, ServicesDep

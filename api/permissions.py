@@ -72,7 +72,15 @@ from service.reference_review import get_reference
 from service.reviews import get_review
 from service.rules.regions import is_region_code, region_prefix
 
-from .auth import AGENCY_KIND, OPERATOR_KIND, BearerDep, OptionalPrincipalDep, Principal, PrincipalDep, UnauthorizedError
+from .auth import (
+    AGENCY_KIND,
+    OPERATOR_KIND,
+    BearerDep,
+    OptionalPrincipalDep,
+    Principal,
+    PrincipalDep,
+    UnauthorizedError,
+)
 from .credentials import LinkPassDep
 from .deps import DbDep, NowDep, ServicesDep
 

@@ -6,7 +6,18 @@ import datetime as dt
 import uuid
 from enum import StrEnum, nonmember
 
-from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, LargeBinary, String, false, text
+from sqlalchemy import (
+    Boolean,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    false,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, JSONValue, new_id, utcnow

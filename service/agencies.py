@@ -23,9 +23,9 @@ from models import Agency, PeriodKind
 
 from .actors import Actor
 from .audit import record_audit
-from .infra.crypto import Keyring
 from .error_codes import ErrorCode
 from .errors import ConflictError, InvalidInputError
+from .infra.crypto import Keyring
 from .rules.regions import default_agency_name, is_region_code
 
 __all__ = [

@@ -40,9 +40,9 @@ from .actors import SystemActor, regions_cover
 from .context import Services
 from .error_codes import ErrorCode
 from .errors import ServiceError
-from .rules.national_id import NationalIdError, parse_national_id
 from .pensioners import create_pensioner, national_id_hash
 from .references import enrol_photo
+from .rules.national_id import NationalIdError, parse_national_id
 from .rules.regions import is_region_code, region_matches
 
 __all__ = [
@@ -164,7 +164,7 @@ def validate_rows(
                 row.errors.append(RowError("photo", ErrorCode.PHOTO_NOT_IN_ZIP, f"{photo} is not in the zip"))
         elif photo:
             row.errors.append(RowError("photo", ErrorCode.PHOTOS_ZIP_MISSING, "a photo is named but no zip was sent"))
-    for number, dupes in seen.items():
+    for dupes in seen.values():
         if len(dupes) > 1:
             lines = [r.line for r in dupes]
             for row in dupes:

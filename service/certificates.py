@@ -31,11 +31,11 @@ from sqlalchemy.orm import Session
 
 from models import Certificate, Pensioner, QualificationRecord, RecordStatus
 
-from .infra import tokens
 from .agencies import issuer_for_region, signing_key
-from .infra.crypto import Keyring
 from .error_codes import ErrorCode
 from .errors import ConflictError
+from .infra import tokens
+from .infra.crypto import Keyring
 
 __all__ = [
     "CERTIFICATE_PREFIX",

@@ -28,15 +28,15 @@ from models import (
 
 from .admission import AdmissionRules, admit
 from .certificates import issue_certificates
-from .infra.crypto import Keyring
 from .error_codes import ErrorCode
 from .errors import ConflictError, ForbiddenError, GoneError, InvalidInputError, NotFoundError
+from .infra.crypto import Keyring
+from .infra.storage import StoredBlob
 from .life_events import certified_by_data_match
 from .nonce_guard import NonceGuard
 from .pensioners import get_pensioner
 from .records import Certification, certify_period, check_certifiable, current_window, note_decision
 from .reviews import open_review
-from .infra.storage import StoredBlob
 
 __all__ = [
     "Outcome",

@@ -21,12 +21,12 @@ from models.db import make_engine, make_session_factory
 from .infra.blob_crypto import EncryptedBlobStore
 from .infra.crypto import Keyring
 from .infra.destinations import Resolver, resolve_host
-from .jobs import LANES, Lane, queue_name
 from .infra.limits import RateLimiter
-from .login_throttle import KeyedLocks
 from .infra.queue import connect_redis, make_queue
-from .settings import Settings
 from .infra.storage import BlobStore, LocalBlobStore
+from .jobs import LANES, Lane, queue_name
+from .login_throttle import KeyedLocks
+from .settings import Settings
 
 if TYPE_CHECKING:
     from certify import FaceBackend

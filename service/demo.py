@@ -9,12 +9,12 @@ from pathlib import Path
 
 from models.db import session_scope
 
-from .context import Services
 from .actors import SystemActor
+from .context import Services
 from .errors import ServiceError
-from .rules.national_id import compose_national_id
 from .pensioners import create_pensioner, find_pensioner_by_national_id
 from .references import enrol_photo
+from .rules.national_id import compose_national_id
 
 __all__ = ["DEMO_PENSIONERS", "load_demo_data", "DemoPensioner", "DEMO"]
 

@@ -29,9 +29,9 @@ from .errors import InvalidInputError
 from .results import (
     RESULT_FIELDS,
     ResultFilters,
-    count_results,
     copy_results_csv,
     copy_results_ndjson,
+    count_results,
     encode_cursor,
     latest_change,
     stream_results,

@@ -25,7 +25,15 @@ from collections.abc import Sequence
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, aliased
 
-from models import ClosedReason, EnrolmentStatus, HoldReason, Pensioner, Review, ReviewKind, ReviewState
+from models import (
+    ClosedReason,
+    EnrolmentStatus,
+    HoldReason,
+    Pensioner,
+    Review,
+    ReviewKind,
+    ReviewState,
+)
 
 from .actors import REVIEWING_KINDS, Actor, sees_region
 from .error_codes import ErrorCode

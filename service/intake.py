@@ -21,13 +21,13 @@ from models.db import session_scope
 from .admission import AdmissionRules, undecided_attempt
 from .certification import create_attempt, get_session_for_upload
 from .context import Services
-from .housekeeping.dispatch import enqueue_attempt
 from .error_codes import ErrorCode
 from .errors import ConflictError, InvalidInputError
+from .housekeeping.dispatch import enqueue_attempt
+from .infra.storage import copy_to
 from .lockout import record_failure
 from .nonce_guard import NonceGuard
 from .settings import Settings
-from .infra.storage import copy_to
 
 __all__ = ["accept_upload", "video_limits", "extension_for"]
 

@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 
 from models import Attempt, PensionerLink
 
-from .infra.crypto import keyed_hash
 from .error_codes import ErrorCode
 from .errors import (
     ConflictError,
@@ -29,6 +28,7 @@ from .errors import (
     NotFoundError,
     ServiceError,
 )
+from .infra.crypto import keyed_hash
 from .pensioners import get_pensioner
 from .records import check_certifiable
 

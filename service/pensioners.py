@@ -12,7 +12,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from certify.references import Reference, ReferenceClass
-
 from models import (
     DEFAULT_SCHEME,
     EnrolmentStatus,
@@ -26,12 +25,12 @@ from models import (
 )
 
 from .actors import Actor, sees_pensioner
-from .infra.crypto import Keyring, keyed_hash
 from .error_codes import ErrorCode
 from .errors import ConflictError, InvalidInputError, NotFoundError
 from .holds import hold_enrolment
-from .rules.national_id import NationalIdError, parse_national_id
+from .infra.crypto import Keyring, keyed_hash
 from .records import check_schemes, current_window, ensure_records, set_schemes, window_of_label
+from .rules.national_id import NationalIdError, parse_national_id
 from .rules.regions import is_region_code
 
 __all__ = [

@@ -300,7 +300,7 @@ def open_current_periods(
         ).all()
     )
     created = 0
-    for pensioner_id, (pensioner, window, rules) in wanted.items():
+    for pensioner_id, (_pensioner, window, rules) in wanted.items():
         for scheme in sorted(schemes.get(pensioner_id) or [DEFAULT_SCHEME]):
             if (pensioner_id, scheme, window.label) in have:
                 continue

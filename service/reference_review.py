@@ -27,9 +27,9 @@ from certify import CURRENT_THRESHOLDS
 from models import FaceReference, Pensioner, ReferenceSource, ReferenceStatus, StaffRole
 
 from .actors import REVIEWING_KINDS, Actor, sees_region
-from .infra.crypto import Keyring
 from .error_codes import ErrorCode
 from .errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
+from .infra.crypto import Keyring
 from .pensioners import active_embeddings, embedding_of
 
 __all__ = [

@@ -18,11 +18,18 @@ from typing import Any
 from sqlalchemy import Select, func, literal_column, or_, select
 from sqlalchemy.orm import Session
 
-from models import Certificate, EnrolmentStatus, Pensioner, QualificationRecord, RecordStatus, Scheme
+from models import (
+    Certificate,
+    EnrolmentStatus,
+    Pensioner,
+    QualificationRecord,
+    RecordStatus,
+    Scheme,
+)
 
-from .infra.csv_cells import neutralised_sql
 from .error_codes import ErrorCode
 from .errors import InvalidInputError
+from .infra.csv_cells import neutralised_sql
 
 __all__ = [
     "ResultFilters",

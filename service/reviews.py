@@ -15,7 +15,16 @@ from collections.abc import Sequence
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from models import Attempt, AttemptStatus, Pensioner, QualificationRecord, RecordStatus, Review, ReviewKind, ReviewState
+from models import (
+    Attempt,
+    AttemptStatus,
+    Pensioner,
+    QualificationRecord,
+    RecordStatus,
+    Review,
+    ReviewKind,
+    ReviewState,
+)
 
 from .error_codes import ErrorCode
 from .errors import ConflictError, InvalidInputError, NotFoundError

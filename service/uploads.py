@@ -44,9 +44,9 @@ from .errors import (
     NotFoundError,
     TooLargeError,
 )
+from .infra.storage import BlobStore, spool_directory
 from .intake import accept_upload
 from .nonce_guard import NonceGuard
-from .infra.storage import BlobStore, spool_directory
 
 __all__ = [
     "UploadState",

@@ -28,6 +28,8 @@ from sqlalchemy.orm import Session
 
 from models import DeliveryStatus, FeedCounter, Pensioner, RecordEvent, Webhook, WebhookDelivery
 
+from .error_codes import ErrorCode
+from .errors import InvalidInputError
 from .infra.crypto import Keyring
 from .infra.destinations import (
     DestinationRefusedError,
@@ -38,8 +40,6 @@ from .infra.destinations import (
     resolve_destination,
     resolve_host,
 )
-from .error_codes import ErrorCode
-from .errors import InvalidInputError
 from .rules.regions import is_region_code, region_matches
 
 __all__ = [

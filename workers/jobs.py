@@ -12,7 +12,6 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 from models import Attempt, AttemptStatus
 from models.db import session_scope
-
 from service.infra.logs import log_context
 
 from .process import run_attempt

@@ -16,9 +16,7 @@ from dataclasses import dataclass, replace
 from certify import Assessment, Challenge, ProcessingReason, VideoError, assess, decode_video
 from models import Attempt, AttemptStatus, Channel
 from models.db import session_scope
-from service.intake import video_limits
-from service.lockout import LockoutPolicy, record_failure
-from service.infra.metrics import record_job_metrics
+from service.audit import record_audit
 from service.certification import (
     Outcome,
     earlier_recording_like,
@@ -27,7 +25,9 @@ from service.certification import (
     record_outcome,
 )
 from service.context import Services
-from service.audit import record_audit
+from service.infra.metrics import record_job_metrics
+from service.intake import video_limits
+from service.lockout import LockoutPolicy, record_failure
 from service.notify import announce_changes
 from service.pensioners import active_embeddings
 from service.references import add_fresh_reference

@@ -17,8 +17,8 @@ from sqlalchemy import select
 from models import DeliveryStatus, Webhook, WebhookDelivery
 from models.db import session_scope
 from service.exports import run_export_job
-from service.jobs import enqueue_delivery
 from service.housekeeping.sweep import run_sweep, schedule_next_sweep
+from service.jobs import enqueue_delivery
 from service.webhooks import WebhookDeliveryError, attempt_delivery, fan_out
 
 from .runtime import current_services

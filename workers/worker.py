@@ -22,9 +22,9 @@ from rq.serializers import JSONSerializer
 
 from service.context import build_services
 from service.housekeeping.dispatch import enqueue_pending
+from service.housekeeping.sweep import schedule_next_sweep
 from service.jobs import LANES, Lane
 from service.settings import Settings
-from service.housekeeping.sweep import schedule_next_sweep
 
 from .runtime import install_services
 

@@ -13,9 +13,9 @@ from service.accounts import authenticate_staff
 from service.audit import record_audit
 from service.error_codes import ErrorCode
 from service.errors import RateLimitedError
+from service.infra.tokens import sign_token
 from service.login_throttle import account_key, check_login_allowed, record_login_failure
 from service.staff_sessions import csrf_token, open_staff_session, revoke_staff_session
-from service.infra.tokens import sign_token
 
 from ..auth import (
     CSRF_COOKIE,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from typing import Annotated
-
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request

@@ -26,9 +26,9 @@ from service.links import (
     redeem_link,
     revoke_link,
 )
-from service.rules.names import mask_name
 from service.pensioners import get_pensioner
 from service.records import current_window
+from service.rules.names import mask_name
 
 from ..deps import DbDep, NowDep, ServicesDep, client_ip
 from ..permissions import LinkHolderDep, LinkIssuerDep, visible_link, visible_pensioner

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Request
 
 from models import Method, RecordStatus
 from service.audit import record_audit
-from service.notify import announce_changes
 from service.certificates import issue_certificates
+from service.notify import announce_changes
 from service.records import Certification, certify_period, current_window, suspend_records
 from service.results import ResultFilters, read_feed
 

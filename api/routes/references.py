@@ -12,6 +12,7 @@ from models import ReferenceStatus
 from service.audit import record_audit
 from service.error_codes import ErrorCode
 from service.errors import InvalidInputError, NotFoundError
+from service.infra.storage import BlobNotFoundError
 from service.reference_review import (
     decide_reference,
     distance_to_active,
@@ -19,7 +20,6 @@ from service.reference_review import (
     may_approve,
     pending_references,
 )
-from service.infra.storage import BlobNotFoundError
 
 from ..auth import Principal
 from ..deps import DbDep, NowDep, ServicesDep, client_ip

@@ -9,7 +9,15 @@ from fastapi.responses import StreamingResponse
 
 from models.db import session_scope
 from service.exports import MEDIA_TYPES, export_chunks
-from service.results import FEED_PAGE_SIZE, MAX_FEED_PAGE_SIZE, ResultFilters, decode_cursor, encode_cursor, latest_change, read_feed
+from service.results import (
+    FEED_PAGE_SIZE,
+    MAX_FEED_PAGE_SIZE,
+    ResultFilters,
+    decode_cursor,
+    encode_cursor,
+    latest_change,
+    read_feed,
+)
 
 from ..agency_schemas import ResultPage, ResultPublic
 from ..auth import Principal

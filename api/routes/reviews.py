@@ -15,10 +15,16 @@ from service.certification import get_attempt
 from service.error_codes import ErrorCode
 from service.errors import NotFoundError
 from service.holds import HOLD_DECISIONS, decide_hold, list_holds, may_decide_hold
-from service.pensioners import get_pensioner
 from service.notify import announce_changes
+from service.pensioners import get_pensioner
 from service.records import Certification, certify_period, note_decision
-from service.reviews import REVIEW_PAGE_SIZE, REVIEW_REASONS, appeal_attempt, decide_review, list_reviews
+from service.reviews import (
+    REVIEW_PAGE_SIZE,
+    REVIEW_REASONS,
+    appeal_attempt,
+    decide_review,
+    list_reviews,
+)
 
 from ..agency_schemas import (
     AppealCreate,

@@ -14,9 +14,9 @@ from service.admission import AdmissionRules
 from service.certification import get_session_for_upload, open_session
 from service.error_codes import ErrorCode
 from service.errors import InvalidInputError
+from service.infra.storage import spool_directory
 from service.intake import accept_upload
 from service.nonce_guard import NonceGuard
-from service.infra.storage import spool_directory
 
 from ..credentials import NonceDep
 from ..deps import DbDep, NowDep, ServicesDep, client_ip

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from alembic import context
-
 from typing import Any
 
+from alembic import context
 from sqlalchemy import JSON
 
 from models import Base

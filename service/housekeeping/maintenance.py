@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from redis.exceptions import RedisError
 
 from ..context import Services
+from ..uploads import purge_abandoned_uploads
 from .dispatch import enqueue_pending
 from .retention import purge_expired_job_files, purge_expired_videos, purge_stale_spool
-from ..uploads import purge_abandoned_uploads
 from .watchdog import recover_stale_attempts
 
 __all__ = [

@@ -23,10 +23,10 @@ from models import Agency, Attempt, EnrolmentJob, ExportJob, FaceReference, Pens
 from models.db import session_scope
 
 from ..agencies import signing_key_context
-from ..infra.blob_crypto import EncryptedBlobStore
 from ..context import Services
-from ..pensioners import encryption_context
+from ..infra.blob_crypto import EncryptedBlobStore
 from ..infra.storage import BlobNotFoundError
+from ..pensioners import encryption_context
 from ..webhooks import secret_context
 
 __all__ = ["RewrapReport", "rewrap_all", "ENCRYPTED_COLUMNS", "BATCH"]

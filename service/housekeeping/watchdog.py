@@ -32,8 +32,8 @@ from models import Attempt, AttemptStatus
 from models.db import session_scope
 
 from ..context import Services
-from .dispatch import enqueue_attempt
 from ..infra.queue import LIVE_JOB_STATES, job_state
+from .dispatch import enqueue_attempt
 
 __all__ = [
     "RecoveryReport",

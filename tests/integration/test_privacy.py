@@ -18,14 +18,21 @@ from sqlalchemy import select, update
 from api import create_app
 from certify import parse_challenge
 from models import Attempt, CertificationSession, Pensioner
+from service.housekeeping.retention import purge_expired_videos
 from service.infra.blob_crypto import BLOB_MAGIC
 from service.infra.logs import configure_logging, redact
 from service.pensioners import active_embeddings
-from service.housekeeping.retention import purge_expired_videos
 from tests import media
 
 from .conftest import run_worker_burst
-from .helpers import OPERATOR, add_photo, create_pensioner, frame_as_jpeg, open_session, upload_video
+from .helpers import (
+    OPERATOR,
+    add_photo,
+    create_pensioner,
+    frame_as_jpeg,
+    open_session,
+    upload_video,
+)
 
 CLIP = "videos/frontal_mouth_open_m5.mp4"
 
@@ -280,8 +287,8 @@ def test_key_rotation_rewraps_every_column_and_blob(services, client, clips):
     from pydantic import SecretStr
 
     from service.context import build_services
-    from service.pensioners import national_id_of
     from service.housekeeping.rewrap import rewrap_all
+    from service.pensioners import national_id_of
 
     national_id = "11010519491231002X"
     pensioner, attempt_id = _passed_attempt(services, client, clips, national_id=national_id)

@@ -12,8 +12,8 @@ from sqlalchemy.exc import IntegrityError
 
 from models import Certificate, QualificationRecord, RecordEvent
 from service.agencies import create_agency
-from service.jobs import Lane
 from service.housekeeping.sweep import run_sweep, schedule_next_sweep, sweep_job_id
+from service.jobs import Lane
 
 from .agency_helpers import decided_attempt, make_pensioner
 from .conftest import run_worker_burst

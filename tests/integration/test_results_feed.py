@@ -10,8 +10,8 @@ import time
 from sqlalchemy import select
 
 from models import QualificationRecord
-from service.records import ensure_records, current_window
 from service.pensioners import get_pensioner
+from service.records import current_window, ensure_records
 
 from .agency_helpers import api_key, decided_attempt, make_pensioner
 
@@ -95,6 +95,7 @@ def test_cursor_never_skips_or_repeats_under_concurrent_writes(client, services)
                     if step % 5 == 0:  # a new pensioner's record appears
                         from service.actors import OPERATOR
                         from service.pensioners import create_pensioner
+
                         from .helpers import new_national_id
 
                         create_pensioner(db, keyring=services.keyring, enrolled_by=OPERATOR,

@@ -17,8 +17,8 @@ from fastapi.testclient import TestClient
 
 from api import create_app
 from bench.harness import free_port
-from service.infra.blob_crypto import BLOB_MAGIC, EncryptedBlobStore
 from service.context import build_services
+from service.infra.blob_crypto import BLOB_MAGIC, EncryptedBlobStore
 from service.infra.s3_storage import S3BlobStore, connect_s3
 from service.infra.storage import BlobNotFoundError
 from tests import media

@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 
 from certify import ProcessingReason, Reason
-from service.error_codes import ErrorCode
-from service.references import PHOTO_PROBLEMS
 from models.certification import AttemptStatus
 from models.pensioner import EnrolmentStatus
 from models.qualification import Method, RecordStatus, Scheme
 from models.reviews import ReviewKind
+from service.error_codes import ErrorCode
 from service.holds import HOLD_DECISIONS
+from service.references import PHOTO_PROBLEMS
 from service.reviews import REVIEW_REASONS
 from web.i18n import LANGUAGES, catalogue
 

@@ -1,7 +1,7 @@
 """Initial schema: pensioners, face references, sessions, attempts, qualification records.
 
 Revision ID: 0001
-Revises: 
+Revises:
 """
 
 from __future__ import annotations

@@ -9,8 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from models.base import JSONValue
-from models.base import UTCDateTime
+from models.base import JSONValue, UTCDateTime
 
 revision = '0002'
 down_revision = '0001'

@@ -13,8 +13,7 @@ import uuid
 import sqlalchemy as sa
 from alembic import op
 
-from models.base import JSONValue
-from models.base import UTCDateTime
+from models.base import JSONValue, UTCDateTime
 
 revision = '0004_agency'
 down_revision = '0002'

@@ -20,7 +20,6 @@ from certify import CURRENT_THRESHOLDS, Reason, assess, decode_video, parse_chal
 from certify.speech import check_read_aloud, expected_syllables
 from certify.tracking import track_faces
 from certify.video import AudioTrack, DecodedVideo
-
 from tests.media import ffmpeg
 
 pytestmark = pytest.mark.data
