@@ -25,7 +25,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict
 
 from redis.exceptions import RedisError
 from rq import Queue, Retry
@@ -233,10 +233,23 @@ _ENDED = frozenset(
 """Job states that will not run again by themselves (replaceable under `replace_ended`)."""
 
 
+class _EnqueueOptions(TypedDict):
+    """The options `_put` passes to both `enqueue_call` and `enqueue_at`."""
+
+    args: list[str]
+    job_id: str | None
+    unique: bool
+    result_ttl: int
+    failure_ttl: int
+    retry: Retry | None
+    on_failure: Callback | None
+    description: str
+
+
 def _put(queue: Queue, kind: JobKind, settings: Settings, *, key: object | None, at: dt.datetime | None,
          description: str) -> Job:
     intervals = list(kind.retry_intervals(settings))
-    options = dict(
+    options = _EnqueueOptions(
         args=[str(key)] if key is not None and kind.key_is_argument else [],
         job_id=kind.job_id(key) if key is not None else None,
         unique=key is not None,

@@ -94,7 +94,7 @@ class _EncryptingReader(io.RawIOBase):
             del self._buffer[:size]
         return out
 
-    def readinto(self, target) -> int:  # type: ignore[override]
+    def readinto(self, target) -> int:
         data = self.read(len(target))
         target[: len(data)] = data
         return len(data)

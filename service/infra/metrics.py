@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
+from typing import cast
 
 from redis import Redis
 from redis.exceptions import RedisError
@@ -52,10 +53,15 @@ def record_job_metrics(
         log.warning("job metrics not recorded: %s", exc)
 
 
+def _hash_fields(redis: Redis, key: str) -> dict[bytes, bytes]:
+    # the clients are made without decode_responses, so Redis returns bytes
+    return cast("dict[bytes, bytes]", redis.hgetall(key))
+
+
 def read_stage_histograms(redis: Redis) -> dict[str, dict[str, float]]:
     """{stage: {"10": n, ..., "count": n, "sum": ms}} (bucket counts are cumulative)."""
     stages: dict[str, dict[str, float]] = {}
-    for field, value in redis.hgetall(STAGES_KEY).items():
+    for field, value in _hash_fields(redis, STAGES_KEY).items():
         stage, _, part = field.decode().rpartition("|")
         stages.setdefault(stage, {})[part] = float(value)
     return stages
@@ -63,7 +69,7 @@ def read_stage_histograms(redis: Redis) -> dict[str, dict[str, float]]:
 
 def read_decisions(redis: Redis) -> dict[tuple[str, str], int]:
     out: dict[tuple[str, str], int] = {}
-    for field, value in redis.hgetall(DECISIONS_KEY).items():
+    for field, value in _hash_fields(redis, DECISIONS_KEY).items():
         status, _, reason = field.decode().partition("|")
         out[(status, reason)] = int(value)
     return out

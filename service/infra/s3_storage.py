@@ -15,7 +15,7 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, cast
 from urllib.parse import urlparse
 
 from minio import Minio
@@ -71,7 +71,10 @@ class S3BlobStore:
 
     def put(self, key: str, source: BinaryIO) -> StoredBlob:
         reader = _Hashing(source)
-        self.client.put_object(self.bucket, _check_key(key), reader, length=-1, part_size=PART_BYTES)
+        # minio only calls read() on the data; a RawIOBase is a binary stream at run time
+        self.client.put_object(
+            self.bucket, _check_key(key), cast(BinaryIO, reader), length=-1, part_size=PART_BYTES,
+        )
         return StoredBlob(key=key, size_bytes=reader.size_bytes, sha256=reader.digest.hexdigest())
 
     def read(self, key: str) -> bytes:
