@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import uuid
 from itertools import chain
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import event, inspect, update
+from sqlalchemy import Table, event, inspect, update
 from sqlalchemy.orm import Session
 
 from .base import utcnow
@@ -34,7 +34,7 @@ _UNTRACKED = frozenset({"change_seq", "updated_at"})
 
 def take_change_numbers(session: Session, count: int) -> int:
     """Reserve `count` consecutive change numbers; returns the first. Locks the counter."""
-    table = FeedCounter.__table__
+    table = cast(Table, FeedCounter.__table__)
     top = session.connection().execute(
         update(table)
         .where(table.c.name == RECORDS_COUNTER)

@@ -7,9 +7,9 @@ import secrets
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.orm import Session
 
 from certify import Challenge, VideoInfo, fingerprint_similarity
@@ -182,11 +182,11 @@ def create_attempt(
     Marks the session used with a conditional update, so two racing uploads for one
     session cannot both succeed (the unique session_id on attempts backs this up).
     """
-    claimed = db.execute(
+    claimed = cast(CursorResult, db.execute(
         update(CertificationSession)
         .where(CertificationSession.id == session.id, CertificationSession.used_at.is_(None))
         .values(used_at=now)
-    ).rowcount
+    )).rowcount
     if claimed != 1:
         raise ConflictError(ErrorCode.SESSION_USED, "a video was already uploaded for this session")
     pensioner = get_pensioner(db, session.pensioner_id)

@@ -13,8 +13,9 @@ import datetime as dt
 import secrets
 import uuid
 from dataclasses import dataclass
+from typing import cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
 from models import Attempt, PensionerLink
@@ -142,7 +143,7 @@ def redeem_link(
             "this link was already opened on another phone; ask for a new one if that was not you",
         )
     new_pass = secrets.token_urlsafe(PASS_BYTES)
-    claimed = db.execute(
+    claimed = cast(CursorResult, db.execute(
         update(PensionerLink)
         .where(PensionerLink.id == link.id, PensionerLink.redeemed_at.is_(None))
         .values(
@@ -151,7 +152,7 @@ def redeem_link(
             device_id=device_id[:128] if device_id else None,
         )
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )).rowcount
     if claimed != 1:
         raise ConflictError(ErrorCode.LINK_USED, "this link was already opened on another phone")
     db.refresh(link)

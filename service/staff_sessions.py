@@ -19,8 +19,9 @@ import datetime as dt
 import hashlib
 import hmac
 import uuid
+from typing import cast
 
-from sqlalchemy import update
+from sqlalchemy import CursorResult, update
 from sqlalchemy.orm import Session
 
 from models import StaffSession, StaffUser
@@ -93,7 +94,7 @@ def revoke_staff_session(
 
 def revoke_staff_sessions(db: Session, *, user_id: uuid.UUID, now: dt.datetime, reason: str) -> int:
     """End every sign-in of one account that has not ended yet; returns how many."""
-    result = db.execute(
+    result = cast(CursorResult, db.execute(
         update(StaffSession)
         .where(
             StaffSession.user_id == user_id,
@@ -102,7 +103,7 @@ def revoke_staff_sessions(db: Session, *, user_id: uuid.UUID, now: dt.datetime, 
         )
         .values(revoked_at=now, revoked_reason=reason)
         .execution_options(synchronize_session="fetch")
-    )
+    ))
     return int(result.rowcount or 0)
 
 

@@ -19,11 +19,11 @@ import json
 import secrets
 import uuid
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlparse
 
 import httpx
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, Table, select, update
 from sqlalchemy.orm import Session
 
 from models import DeliveryStatus, FeedCounter, Pensioner, RecordEvent, Webhook, WebhookDelivery
@@ -145,7 +145,7 @@ def fan_out(db: Session, *, now: dt.datetime, limit: int = FAN_OUT_BATCH) -> tup
     The cursor advances with a compare-and-set, so two fan-outs running at once never
     make the same delivery twice (the loser changes nothing).
     """
-    table = FeedCounter.__table__
+    table = cast(Table, FeedCounter.__table__)
     cursor = db.scalar(select(table.c.value).where(table.c.name == WEBHOOK_COUNTER))
     if cursor is None:
         db.execute(table.insert().values(name=WEBHOOK_COUNTER, value=0))
@@ -159,11 +159,11 @@ def fan_out(db: Session, *, now: dt.datetime, limit: int = FAN_OUT_BATCH) -> tup
     ).all()
     if not rows:
         return 0, []
-    claimed = db.execute(
+    claimed = cast(CursorResult, db.execute(
         update(table)
         .where(table.c.name == WEBHOOK_COUNTER, table.c.value == cursor)
         .values(value=rows[-1][0].change_seq)
-    ).rowcount
+    )).rowcount
     if claimed != 1:
         return 0, []
     webhooks = db.scalars(select(Webhook).where(Webhook.active.is_(True))).all()

@@ -26,6 +26,7 @@ import ipaddress
 import socket
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import httpx
 
@@ -66,7 +67,8 @@ class DestinationRefusedError(Exception):
 
 def resolve_host(host: str, port: int) -> list[str]:
     """The addresses `host` resolves to (the system resolver), in its order of preference."""
-    return [info[4][0] for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)]
+    # an AF_INET / AF_INET6 socket address starts with the address as a string
+    return [cast(str, info[4][0]) for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)]
 
 
 def embedded_ipv4(address: ipaddress.IPv6Address) -> tuple[ipaddress.IPv4Address, ...]:
