@@ -219,6 +219,7 @@ def run_enrolment_job(services: Services, job_id: uuid.UUID) -> str:
     except CsvFileError as exc:
         with session_scope(services.sessions) as db:
             job = db.get(EnrolmentJob, job_id)
+            assert job is not None  # read at the start of this run
             job.state, job.error, job.finished_at = JobState.FAILED, f"{exc.code}: {exc.message}", services.clock()
             db.commit()
         return JobState.FAILED
@@ -234,6 +235,7 @@ def run_enrolment_job(services: Services, job_id: uuid.UUID) -> str:
             except zipfile.BadZipFile:
                 with session_scope(services.sessions) as db:
                     job = db.get(EnrolmentJob, job_id)
+                    assert job is not None  # read at the start of this run
                     job.state, job.error = JobState.FAILED, "photos_zip_invalid: the photos file is not a zip"
                     job.finished_at = services.clock()
                     db.commit()
@@ -250,6 +252,7 @@ def run_enrolment_job(services: Services, job_id: uuid.UUID) -> str:
             for start in range(0, len(numbers), 1000):
                 hashes |= _enrolled_hashes(db, numbers[start:start + 1000], regions=regions)
             job = db.get(EnrolmentJob, job_id)
+            assert job is not None  # read at the start of this run
             job.rows_total = len(rows)
             db.commit()
         # rows enrolled by an earlier run of this job are "existing" now: skip them below
@@ -267,6 +270,7 @@ def run_enrolment_job(services: Services, job_id: uuid.UUID) -> str:
 
     with session_scope(services.sessions) as db:
         job = db.get(EnrolmentJob, job_id)
+        assert job is not None  # read at the start of this run
         job.state = JobState.DONE
         job.finished_at = services.clock()
         db.commit()

@@ -178,6 +178,7 @@ def issue_certificates(
     for record in records:
         if record.id in have:
             continue
+        assert record.valid_until is not None  # records without one were left out above
         certificate_id = uuid.uuid4()
         payload = {
             "v": 1,

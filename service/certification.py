@@ -326,6 +326,7 @@ def earlier_recording_like(
         .limit(RECENT_FINGERPRINTS)
     ).all()
     for earlier_id, earlier in rows:
+        assert earlier is not None  # the query keeps only attempts with a fingerprint
         try:
             similarity = fingerprint_similarity(fingerprint, earlier)
         except ValueError:

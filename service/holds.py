@@ -69,7 +69,7 @@ MAX_NOTE_CHARS = 2000
 
 
 def hold_enrolment(
-    db: Session, *, pensioner: Pensioner, reason: str, other_pensioner_id: uuid.UUID | None, now: dt.datetime
+    db: Session, *, pensioner: Pensioner, reason: HoldReason, other_pensioner_id: uuid.UUID | None, now: dt.datetime
 ) -> Review:
     """Put a new enrolment on hold and open its review item."""
     if reason not in HOLD_REVIEW_KINDS:

@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, func, literal_column, or_, select
+from sqlalchemy import ColumnClause, Select, func, literal_column, or_, select
 from sqlalchemy.orm import Session
 
 from models import (
@@ -313,7 +313,9 @@ COPY_CHUNK_BYTES = 256 * 1024
 def _copy(db: Session, query: Select, options: str) -> Iterator[bytes]:
     connection = db.connection()
     compiled = query.compile(dialect=connection.dialect)
-    cursor = connection.connection.driver_connection.cursor()
+    driver_connection = connection.connection.driver_connection
+    assert driver_connection is not None  # the session's connection is open (psycopg's)
+    cursor = driver_connection.cursor()
     try:
         with cursor.copy(f"COPY ({compiled.string}) TO STDOUT WITH ({options})", compiled.params) as copy:
             pending: list[bytes] = []
@@ -355,6 +357,6 @@ def copy_results_ndjson(
     for name, column in zip(RESULT_FIELDS, columns, strict=True):
         expression = "qualification_records.reasons" if name == "reasons" else column.name
         pairs.append(f"'{name}', {expression}")
-    document = literal_column(f"json_build_object({', '.join(pairs)})::text")
+    document: ColumnClause[Any] = literal_column(f"json_build_object({', '.join(pairs)})::text")
     query = _query(filters, prefixes, columns=[document]).order_by(QualificationRecord.change_seq)
     return _copy(db, query, "FORMAT csv, DELIMITER E'\\x1f', QUOTE E'\\x1e'")

@@ -412,9 +412,9 @@ def complete_upload(
     except InvalidInputError:
         # the recording itself cannot be used (unreadable, too short ...): nothing to resume
         with session_scope(services.sessions) as db:
-            upload = db.get(Upload, upload_id)
-            if upload is not None:
-                _discard(db, services.store, upload)
+            unusable = db.get(Upload, upload_id)
+            if unusable is not None:
+                _discard(db, services.store, unusable)
         raise
     finally:
         with contextlib.suppress(FileNotFoundError):
@@ -452,9 +452,9 @@ def store_chunk_committed(
                 raise ConflictError(
                     ErrorCode.CHUNK_CONFLICT, f"chunk {index} was already received with different bytes"
                 ) from None
-        upload = db.get(Upload, upload_id)
-        assert upload is not None
-        return upload_state(db, upload=upload)
+        current = db.get(Upload, upload_id)
+        assert current is not None  # found by upload_for_client in this transaction
+        return upload_state(db, upload=current)
 
 
 def purge_abandoned_uploads(services: Services, *, limit: int = 200) -> int:
