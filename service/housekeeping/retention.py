@@ -14,7 +14,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
+from collections.abc import Sequence
 from pathlib import Path
+from typing import cast
 
 from sqlalchemy import select, update
 
@@ -94,10 +96,12 @@ def purge_expired_job_files(services: Services, *, now: dt.datetime | None = Non
     now = now or services.clock()
     cutoff = now - dt.timedelta(hours=services.settings.job_file_retention_hours)
     cleared = 0
-    for model in (ExportJob, EnrolmentJob):
+    job_models: tuple[type[ExportJob] | type[EnrolmentJob], ...] = (ExportJob, EnrolmentJob)
+    for model in job_models:
         while True:
             with session_scope(services.sessions) as db:
-                jobs = db.scalars(
+                # select() of a union of models is typed as their common base
+                jobs = cast("Sequence[ExportJob | EnrolmentJob]", db.scalars(
                     select(model)
                     .where(
                         model.files_purged_at.is_(None),
@@ -106,7 +110,7 @@ def purge_expired_job_files(services: Services, *, now: dt.datetime | None = Non
                     )
                     .order_by(model.finished_at)
                     .limit(PURGE_BATCH)
-                ).all()
+                ).all())
                 for job in jobs:
                     for key in _job_file_keys(job):
                         services.store.delete(key)

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import ScalarResult, select
 
 from models import Agency, Attempt, EnrolmentJob, ExportJob, FaceReference, Pensioner, Webhook
 from models.db import session_scope
@@ -38,7 +38,10 @@ BATCH = 500
 
 # (model, column attribute, the authenticated context of each row's ciphertext, from the
 # module that encrypts that column)
-ENCRYPTED_COLUMNS: tuple[tuple[type, str, Callable[[Any], str]], ...] = (
+EncryptedRow = Pensioner | FaceReference | Agency | Webhook
+"""The models with encrypted columns (each keyed by a UUID `id`)."""
+
+ENCRYPTED_COLUMNS: tuple[tuple[type[EncryptedRow], str, Callable[[Any], str]], ...] = (
     (Pensioner, "national_id_encrypted", lambda row: encryption_context("national_id", row.id)),
     (Pensioner, "phone_encrypted", lambda row: encryption_context("phone", row.id)),
     (FaceReference, "embedding_encrypted", lambda row: encryption_context("embedding", row.id)),
@@ -71,7 +74,8 @@ def _rewrap_columns(services: Services, report: RewrapReport, *, check_only: boo
                 query = select(model).where(attribute.is_not(None)).order_by(model.id).limit(BATCH)
                 if last is not None:
                     query = query.where(model.id > last)
-                rows = db.scalars(query).all()
+                # select() of a union of models is typed as their common base
+                rows = cast("Sequence[EncryptedRow]", db.scalars(query).all())
                 for row in rows:
                     blob = getattr(row, column)
                     key_id = keyring.key_id_of(blob)
@@ -89,11 +93,18 @@ def _rewrap_columns(services: Services, report: RewrapReport, *, check_only: boo
 
 def _blob_keys(services: Services) -> Iterator[str]:
     with session_scope(services.sessions) as db:
-        yield from db.scalars(select(Attempt.video_key).where(Attempt.video_key.is_not(None)))
+        # the nullable key columns, with NULLs left out by the queries
+        yield from cast("ScalarResult[str]", db.scalars(
+            select(Attempt.video_key).where(Attempt.video_key.is_not(None))
+        ))
         for frames in db.scalars(select(Attempt.key_frame_keys)):
             yield from frames or []
-        yield from db.scalars(select(FaceReference.photo_key).where(FaceReference.photo_key.is_not(None)))
-        yield from db.scalars(select(ExportJob.blob_key).where(ExportJob.blob_key.is_not(None)))
+        yield from cast("ScalarResult[str]", db.scalars(
+            select(FaceReference.photo_key).where(FaceReference.photo_key.is_not(None))
+        ))
+        yield from cast("ScalarResult[str]", db.scalars(
+            select(ExportJob.blob_key).where(ExportJob.blob_key.is_not(None))
+        ))
         for csv_key, photos_key in db.execute(
             select(EnrolmentJob.csv_key, EnrolmentJob.photos_key).where(EnrolmentJob.files_purged_at.is_(None))
         ):
