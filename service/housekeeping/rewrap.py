@@ -38,10 +38,10 @@ BATCH = 500
 
 # (model, column attribute, the authenticated context of each row's ciphertext, from the
 # module that encrypts that column)
-EncryptedRow = Pensioner | FaceReference | Agency | Webhook
+_EncryptedRow = Pensioner | FaceReference | Agency | Webhook
 """The models with encrypted columns (each keyed by a UUID `id`)."""
 
-ENCRYPTED_COLUMNS: tuple[tuple[type[EncryptedRow], str, Callable[[Any], str]], ...] = (
+ENCRYPTED_COLUMNS: tuple[tuple[type[_EncryptedRow], str, Callable[[Any], str]], ...] = (
     (Pensioner, "national_id_encrypted", lambda row: encryption_context("national_id", row.id)),
     (Pensioner, "phone_encrypted", lambda row: encryption_context("phone", row.id)),
     (FaceReference, "embedding_encrypted", lambda row: encryption_context("embedding", row.id)),
@@ -75,7 +75,7 @@ def _rewrap_columns(services: Services, report: RewrapReport, *, check_only: boo
                 if last is not None:
                     query = query.where(model.id > last)
                 # select() of a union of models is typed as their common base
-                rows = cast("Sequence[EncryptedRow]", db.scalars(query).all())
+                rows = cast("Sequence[_EncryptedRow]", db.scalars(query).all())
                 for row in rows:
                     blob = getattr(row, column)
                     key_id = keyring.key_id_of(blob)
