@@ -41,7 +41,7 @@ import pickle
 import sys
 import tempfile
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import cv2
@@ -63,7 +63,8 @@ from certify import (  # noqa: E402
     load_image,
     parse_challenge,
 )
-from certify.match import embedding_distance, fuse_probes, match_verdict  # noqa: E402
+from certify.decide import decide  # noqa: E402
+from certify.match import embedding_distance, match_verdict, reference_distances  # noqa: E402
 from certify.references import Reference, ReferenceClass  # noqa: E402
 
 MANIFEST = Path(__file__).with_name("manifest.json")
@@ -87,23 +88,34 @@ HEAD_WIDTH_FRACTION = 0.55
 # reference conditions
 
 
+def id_photo_crop(
+    rgb: np.ndarray, box: tuple[int, int, int, int], size: tuple[int, int], quality: int, grey: bool = False
+) -> np.ndarray:
+    """The photo as an agency would hold it: cropped head-and-shoulders around the face
+    box (top, right, bottom, left), shrunk to `size`, optionally greyscale, JPEG."""
+    top, right, bottom, left = box
+    width = (right - left) / HEAD_WIDTH_FRACTION
+    height = width * size[1] / size[0]
+    cx, cy = (left + right) / 2.0, (top + bottom) / 2.0
+    pad = int(max(width, height))
+    big = cv2.copyMakeBorder(rgb, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
+    x0, y0 = int(cx - width / 2) + pad, int(cy - 0.48 * height) + pad
+    crop = big[y0 : y0 + int(height), x0 : x0 + int(width)]
+    return _as_held(cv2.resize(crop, size, interpolation=cv2.INTER_AREA), quality, grey)
+
+
 def degrade_reference(rgb: np.ndarray, box: tuple[int, int, int, int], condition: str) -> np.ndarray:
-    """The photo as an agency would hold it: cropped head-and-shoulders, small, JPEG."""
+    """The photo in one of the CONDITIONS."""
     spec = CONDITIONS[condition]
     if spec is None:
         return rgb
     size, quality, grey = spec
-    out = rgb
-    if size is not None:
-        top, right, bottom, left = box
-        width = (right - left) / HEAD_WIDTH_FRACTION
-        height = width * size[1] / size[0]
-        cx, cy = (left + right) / 2.0, (top + bottom) / 2.0
-        pad = int(max(width, height))
-        big = cv2.copyMakeBorder(rgb, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
-        x0, y0 = int(cx - width / 2) + pad, int(cy - 0.48 * height) + pad
-        crop = big[y0 : y0 + int(height), x0 : x0 + int(width)]
-        out = cv2.resize(crop, size, interpolation=cv2.INTER_AREA)
+    if size is None:
+        return _as_held(rgb, quality, grey)
+    return id_photo_crop(rgb, box, size, quality, grey)
+
+
+def _as_held(out: np.ndarray, quality: int, grey: bool) -> np.ndarray:
     if grey:
         out = cv2.cvtColor(cv2.cvtColor(out, cv2.COLOR_RGB2GRAY), cv2.COLOR_GRAY2RGB)
     ok, data = cv2.imencode(".jpg", cv2.cvtColor(out, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, quality])
@@ -127,6 +139,13 @@ def _verdict_counts(pairs: list[tuple[float, str]]) -> tuple[int, int, int]:
 # presentations
 
 
+def assess_clip(path: Path, challenge: str, backend, *, mirrored: bool) -> Assessment:
+    """One presentation: the clip decoded within LIMITS, assessed with the challenge and
+    no reference (so that the match cannot hide a liveness error)."""
+    video = decode_video(path, limits=LIMITS)
+    return assess(video, parse_challenge(challenge, mirrored=mirrored), [], backend=backend)
+
+
 @dataclass
 class Presentation:
     kind: str
@@ -137,44 +156,29 @@ class Presentation:
     pad_reasons: frozenset[Reason] = field(default_factory=frozenset)
 
 
-PAD_SIGNALS: dict[str, tuple[str, Reason, bool, frozenset[str]]] = {
+PAD_SIGNALS: dict[str, tuple[str, bool, frozenset[str]]] = {
     "planar_max_nonplanar_fraction": (
-        "planar_nonplanar_fraction", Reason.PLANAR_MOTION, False,
-        frozenset({"animated_still", "close_print_slow_tilt"}),
+        "planar_nonplanar_fraction", False, frozenset({"animated_still", "close_print_slow_tilt"}),
     ),
     "screen_min_enclosed_fraction": (
-        "screen_enclosed_fraction", Reason.SCREEN_REPLAY, True,
-        frozenset({"screen_replay", "simulated_screen_replay"}),
+        "screen_enclosed_fraction", True, frozenset({"screen_replay", "simulated_screen_replay"}),
     ),
-    "cut_min_spike": ("cut_spike", Reason.DISCONTINUITY, True, frozenset({"face_splice", "multi_person_stage"})),
-    "discontinuity_max_embedding_distance": (
-        "identity_spread", Reason.DISCONTINUITY, True, frozenset({"face_splice"}),
-    ),
+    "cut_min_spike": ("cut_spike", True, frozenset({"face_splice", "multi_person_stage"})),
+    "discontinuity_max_embedding_distance": ("identity_spread", True, frozenset({"face_splice"})),
 }
-"""Thresholds measured on these clips: (score, reason it gives, attack when higher, the
+"""Thresholds measured on these clips: (the score it judges, attack when higher, the
 attack types the signal is there to catch)."""
 
 VIDEO_PEOPLE = {"obama": "barack_obama"}
 """Video subjects who also have photos in people/ (their pairs are genuine)."""
 
 
-def _other_reasons(result: Assessment) -> set[Reason]:
-    """The reasons not decided by a measured PAD threshold (those are re-decided)."""
-    pad = {r for _, r, _, _ in PAD_SIGNALS.values()}
-    return {r for r in result.reasons if r not in pad} - {Reason.NO_REFERENCE, Reason.MATCH_UNCERTAIN}
-
-
 def _decide(p: Presentation, th: dict[str, float]) -> bool:
-    """Accepted under thresholds `th` (the PAD signals re-decided from the scores)."""
-    reasons = _other_reasons(p.result)
-    scores = p.result.scores
-    for name, (score, reason, higher, _) in PAD_SIGNALS.items():
-        if score not in scores:
-            continue
-        value = scores[score]
-        if (value >= th[name]) if higher else (value < th[name]):
-            reasons.add(reason)
-    return not reasons
+    """Accepted under the table with the measured PAD thresholds `th`: the engine's own
+    rule (certify.decide) re-made on the stored signals."""
+    assert p.result.signals is not None
+    _, reasons, _ = decide(p.result.signals, replace(TH, **th))
+    return set(reasons) <= {Reason.NO_REFERENCE}
 
 
 def _rule(bona: list[float], attack: list[float], higher: bool) -> float | None:
@@ -193,7 +197,7 @@ def _rule(bona: list[float], attack: list[float], higher: bool) -> float | None:
 def derive_thresholds(train: list[Presentation]) -> dict[str, float]:
     """Every measured PAD threshold from the training presentations, by the rule."""
     derived = {}
-    for name, (score, _reason, higher, kinds) in PAD_SIGNALS.items():
+    for name, (score, higher, kinds) in PAD_SIGNALS.items():
         bona = [p.result.scores[score] for p in train if p.bona_fide and score in p.result.scores]
         attack = [p.result.scores[score] for p in train if p.kind in kinds and score in p.result.scores]
         value = _rule(bona, attack, higher)
@@ -204,7 +208,7 @@ def derive_thresholds(train: list[Presentation]) -> dict[str, float]:
 # ---------------------------------------------------------------------------------------
 
 
-_PAD_SCORES = {score for score, _, _, _ in PAD_SIGNALS.values()}
+_PAD_SCORES = {score for score, _, _ in PAD_SIGNALS.values()}
 
 
 def main() -> None:
@@ -227,8 +231,7 @@ def main() -> None:
     def run(path: Path, challenge: str) -> Assessment:
         key = (f"{ENGINE_VERSION}|{TH.version}|{path.name}|{path.stat().st_size}", challenge)
         if key not in cache or "/tmp" in str(path):
-            video = decode_video(path, limits=LIMITS)
-            cache[key] = assess(video, parse_challenge(challenge, mirrored=mirrored), [], backend=backend)
+            cache[key] = assess_clip(path, challenge, backend, mirrored=mirrored)
         return cache[key]
 
     def run_seen(path: Path) -> tuple[Assessment, str]:
@@ -344,7 +347,7 @@ def main() -> None:
                         ref = check_reference_photo(frame.rgb, backend=backend)
                         if ref.ok:
                             break
-                first, challenge = run_seen(path)
+                _, challenge = run_seen(path)
                 if not ref.ok:
                     synthetic.append((kind, item["file"], challenge, None, f"reference refused: {ref.reason}"))
                     continue
@@ -483,11 +486,7 @@ def main() -> None:
 
 
 def _fused_distance(embeddings: list[np.ndarray], reference: np.ndarray, fusion: str) -> float:
-    if fusion == "best":
-        return embedding_distance(embeddings[0], reference)
-    if fusion == "median":
-        return float(np.median([embedding_distance(e, reference) for e in embeddings]))
-    return embedding_distance(fuse_probes(embeddings), reference)
+    return reference_distances(embeddings, [Reference(reference)], fusion=fusion)[0]
 
 
 if __name__ == "__main__":

@@ -47,20 +47,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import attacks  # noqa: E402
 from bench.attacks import ffmpeg  # noqa: E402
+from bench.evaluate import LIMITS, MANIFEST, assess_clip  # noqa: E402
 from certify import (  # noqa: E402
     REASON_GROUPS,
     Reason,
     VideoError,
-    VideoLimits,
-    assess,
-    decode_video,
     load_dlib_backend,
-    parse_challenge,
     probe_video,
 )
 
-MANIFEST = Path(__file__).with_name("manifest.json")
-LIMITS = VideoLimits(max_duration_s=40.0)
 QUALITY = frozenset(r.value for r in REASON_GROUPS["quality"])
 X264 = ("-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-pix_fmt", "yuv420p")
 QUICK_DEGRADATIONS = ("dark", "240p", "rotation_90", "hand_over_face")
@@ -309,8 +304,7 @@ def _classify(reasons: list[str]) -> str:
 
 def _assess(item: Presentation, path: Path, backend, mirrored: bool) -> Outcome:
     try:
-        video = decode_video(path, limits=LIMITS)
-        result = assess(video, parse_challenge(item.challenge, mirrored=mirrored), [], backend=backend)
+        result = assess_clip(path, item.challenge, backend, mirrored=mirrored)
         reasons = [r.value for r in result.reasons]
     except VideoError as exc:  # refused before assessment (unreadable, too long...)
         reasons = [exc.reason.value]

@@ -149,6 +149,7 @@ def assess(
         probe_embeddings=m.embeddings,
         fingerprint=m.fingerprint,
         model_version=backend.model_version,
+        signals=m.signals,
     )
 
 

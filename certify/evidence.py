@@ -14,6 +14,7 @@ from typing import Literal
 import numpy as np
 
 from .reasons import Reason
+from .signals import Signals
 
 __all__ = ["Decision", "ActionEvidence", "KeyFrame", "Assessment", "PhotoCheck"]
 
@@ -70,6 +71,9 @@ class Assessment:
     video uploaded again; compare with fingerprint_similarity()."""
     model_version: str = ""
     """Embedding model of probe_embedding and of the references it was compared with."""
+    signals: Signals | None = field(default=None, repr=False, compare=False)
+    """What was measured (certify.signals), so that the decision can be re-made under
+    other thresholds with certify.decide. Not part of to_json()."""
 
     def to_json(self) -> dict[str, object]:
         """A JSON-ready dict of everything except the key-frame images."""

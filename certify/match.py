@@ -4,8 +4,9 @@ Embedding costs ~100 ms per face on one core, so only a few frames are embedded:
 globally best frames of the recording (frontal, sharp, eyes open, mouth closed, and not
 covered by a hand or an object: `appearance_outliers`), spread over its length. Their
 embeddings are fused into one probe (the mean: measured in bench/evaluate.py against
-the single best frame and the median distance, see PROBE_FUSION), compared with every
-active reference in that reference's quality-class band (`Thresholds.match_band`).
+the single best frame and the median distance, see PROBE_FUSION) and compared with every
+active reference (`reference_distances`); `judge_distances` judges each distance in its
+reference's quality-class band (`Thresholds.match_band`).
 """
 
 from __future__ import annotations
@@ -34,7 +35,6 @@ __all__ = [
     "frame_score",
     "fuse_probes",
     "judge_distances",
-    "match_references",
     "match_verdict",
     "reference_distances",
     "select_probe_frames",
@@ -211,16 +211,3 @@ def judge_distances(
     rank, distance, quality_class = min(judged)
     verdict = next(v for v, k in _VERDICT_RANK.items() if k == rank)
     return MatchResult(verdict, distance, tuple(distances), quality_class)  # type: ignore[arg-type]
-
-
-def match_references(
-    probes: Sequence[np.ndarray],
-    references: Sequence[Reference],
-    th: Thresholds,
-    *,
-    fusion: str = PROBE_FUSION,
-) -> MatchResult | None:
-    """The match against every reference (reference_distances, then judge_distances).
-    None without probes or references."""
-    distances = reference_distances(probes, references, fusion=fusion)
-    return judge_distances(distances, [r.quality_class for r in references], th)

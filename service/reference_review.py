@@ -19,11 +19,11 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numpy as np
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from certify import CURRENT_THRESHOLDS
+from certify import CURRENT_THRESHOLDS, embedding_distance
+from certify.match import match_verdict
 from models import FaceReference, Pensioner, ReferenceSource, ReferenceStatus, StaffRole
 
 from .actors import REVIEWING_KINDS, Actor, sees_region
@@ -131,9 +131,12 @@ def distance_to_active(
         return None
     probe = embedding_of(reference, keyring=keyring)
     distance, quality_class = min(
-        (float(np.linalg.norm(a.embedding - probe)), a.quality_class.value) for a in anchors
+        (embedding_distance(a.embedding, probe), a.quality_class.value) for a in anchors
     )
     return distance, quality_class
+
+
+_LIKENESS = {"match": "same", "uncertain": "unsure", "mismatch": "different"}
 
 
 def likeness(distance: float | None, quality_class: str = "full") -> str:
@@ -142,12 +145,7 @@ def likeness(distance: float | None, quality_class: str = "full") -> str:
     review), `different`, or `no_enrolled`."""
     if distance is None:
         return "no_enrolled"
-    accept, reject = CURRENT_THRESHOLDS.match_band(quality_class)
-    if distance <= accept:
-        return "same"
-    if distance <= reject:
-        return "unsure"
-    return "different"
+    return _LIKENESS[match_verdict(distance, CURRENT_THRESHOLDS, quality_class)]
 
 
 def decide_reference(

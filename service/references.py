@@ -7,11 +7,18 @@ import io
 import uuid
 from dataclasses import replace
 
-import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from certify import CURRENT_THRESHOLDS, Assessment, ImageError, check_reference_photo, load_image
+from certify import (
+    CURRENT_THRESHOLDS,
+    Assessment,
+    ImageError,
+    check_reference_photo,
+    embedding_distance,
+    load_image,
+)
+from certify.match import match_verdict
 from models import Attempt, FaceReference, ReferenceSource, ReferenceStatus
 
 from .actors import Actor
@@ -124,8 +131,8 @@ def add_fresh_reference(
         sources=ReferenceSource.ANCHORS,
     )
     if not any(
-        float(np.linalg.norm(anchor.embedding - probe))
-        <= CURRENT_THRESHOLDS.match_band(anchor.quality_class)[0]
+        match_verdict(embedding_distance(anchor.embedding, probe), CURRENT_THRESHOLDS, anchor.quality_class)
+        == "match"
         for anchor in anchors
     ):
         return None

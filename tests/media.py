@@ -1,6 +1,5 @@
 """Real media files made with ffmpeg for tests: synthetic clips, cut and re-encoded clips,
-and the broken files that uploads must survive. Every file is encoded by a real codec.
-Also photos cropped and compressed as agencies hold them (`id_photo_crop`)."""
+and the broken files that uploads must survive. Every file is encoded by a real codec."""
 
 from __future__ import annotations
 
@@ -8,8 +7,6 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import cv2
-import numpy as np
 import pytest
 
 
@@ -70,21 +67,3 @@ def audio_only(path: Path, *, seconds: float = 4.0) -> Path:
     ffmpeg("-f", "lavfi", "-i", "sine=frequency=300:sample_rate=44100", "-t", str(seconds),
            "-c:a", "aac", str(path))
     return path
-
-
-def id_photo_crop(rgb: np.ndarray, box: tuple[int, int, int, int], size: tuple[int, int],
-                        quality: int, grey: bool = False) -> np.ndarray:
-    """Crop as an ID photo is framed (face ~55% of the width), shrink, JPEG."""
-    top, right, bottom, left = box
-    width = (right - left) / 0.55
-    height = width * size[1] / size[0]
-    cx, cy = (left + right) / 2, (top + bottom) / 2
-    pad = int(max(width, height))
-    big = cv2.copyMakeBorder(rgb, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
-    x0, y0 = int(cx - width / 2) + pad, int(cy - 0.48 * height) + pad
-    out = cv2.resize(big[y0:y0 + int(height), x0:x0 + int(width)], size, interpolation=cv2.INTER_AREA)
-    if grey:
-        out = cv2.cvtColor(cv2.cvtColor(out, cv2.COLOR_RGB2GRAY), cv2.COLOR_GRAY2RGB)
-    ok, data = cv2.imencode(".jpg", cv2.cvtColor(out, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, quality])
-    assert ok
-    return cv2.cvtColor(cv2.imdecode(data, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)

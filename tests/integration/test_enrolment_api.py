@@ -10,9 +10,9 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
+from bench.evaluate import id_photo_crop
 from certify import check_reference_photo, load_dlib_backend, load_image
 from models import FaceReference, Pensioner, QualificationRecord
-from tests.media import id_photo_crop
 
 from .helpers import OPERATOR, add_photo, create_pensioner, new_national_id
 

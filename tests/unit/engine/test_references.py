@@ -7,11 +7,11 @@ import cv2
 import numpy as np
 import pytest
 
+from bench.evaluate import id_photo_crop
 from certify import CURRENT_THRESHOLDS, Reason, check_reference_photo, load_image
 from certify.decide import decide
 from certify.references import Reference, ReferenceClass, as_references, reference_class
 from certify.signals import Signals
-from tests.media import id_photo_crop
 
 TH = CURRENT_THRESHOLDS
 PHOTO = "people/george_clooney/1.jpg"
