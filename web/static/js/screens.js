@@ -6,3 +6,24 @@ export function showScreen(id) {
   window.scrollTo(0, 0);
   if (heading) { heading.tabIndex = -1; heading.focus({ preventScroll: true }); }
 }
+
+/** Make a link element act as a link (`action` a URL) or as a button (`action` a
+ * function): a button answers the click, Enter and Space, as a screen reader and the
+ * keyboard expect of role=button; a link drops the button's role again. */
+export function linkOrButton(el, action) {
+  if (typeof action === 'string') {
+    el.href = action;
+    el.removeAttribute('role');
+    el.removeAttribute('tabindex');
+    el.onclick = null;
+    el.onkeydown = null;
+    return;
+  }
+  el.removeAttribute('href');
+  el.setAttribute('role', 'button');
+  el.tabIndex = 0;
+  el.onclick = (event) => { event.preventDefault(); action(); };
+  el.onkeydown = (event) => {
+    if (event.key === 'Enter' || event.key === ' ') { event.preventDefault(); action(); }
+  };
+}
