@@ -116,6 +116,25 @@ _LAYOUT_PROBLEMS = """() => {
     }
     return null;
   };
+  const scrolls = (el) => {  // inside a box one scrolls sideways (a wide table): reachable, not cut off
+    for (let e = el.parentElement; e && e !== document.body; e = e.parentElement) {
+      const x = getComputedStyle(e).overflowX;
+      if ((x === 'auto' || x === 'scroll') && e.scrollWidth > e.clientWidth) return true;
+    }
+    return false;
+  };
+  // the part of a box not hidden by a scrolling or clipping ancestor (null: none of it)
+  const clipped = (el, r) => {
+    let left = r.left, right = r.right, top = r.top, bottom = r.bottom;
+    for (let e = el.parentElement; e && e !== document.body && e !== root; e = e.parentElement) {
+      const s = getComputedStyle(e);
+      if (s.overflowX === 'visible' && s.overflowY === 'visible') continue;
+      const c = e.getBoundingClientRect();
+      if (s.overflowX !== 'visible') { left = Math.max(left, c.left); right = Math.min(right, c.right); }
+      if (s.overflowY !== 'visible') { top = Math.max(top, c.top); bottom = Math.min(bottom, c.bottom); }
+    }
+    return right - left >= 1 && bottom - top >= 1 ? { left, right, top, bottom } : null;
+  };
   if (root.scrollWidth > vw + 1) problems.push(`the page scrolls sideways: ${root.scrollWidth} px wide on a ${vw} px screen`);
 
   // text runs (one box per line of each text node) and controls
@@ -127,16 +146,17 @@ _LAYOUT_PROBLEMS = """() => {
     if (!node.textContent.trim() || !el || !shown(el) || el.closest('script, style, noscript, template')) continue;
     const range = document.createRange();
     range.selectNodeContents(node);
-    for (const r of range.getClientRects()) {
-      if (r.width < 1 || r.height < 1) continue;
+    for (const whole of range.getClientRects()) {
+      const r = clipped(el, whole);
+      if (!r) continue;
       boxes.push({ el, r, what: `text "${node.textContent.trim().slice(0, 30)}" in ${name(el)}` });
-      if (r.right > vw + 1 || r.left < -1) problems.push(`${boxes[boxes.length - 1].what} is outside the screen (${Math.round(r.left)}-${Math.round(r.right)} of ${vw} px)`);
+      if ((r.right > vw + 1 || r.left < -1) && !scrolls(el)) problems.push(`${boxes[boxes.length - 1].what} is outside the screen (${Math.round(r.left)}-${Math.round(r.right)} of ${vw} px)`);
     }
   }
   for (const el of document.querySelectorAll('button, input, select, textarea, progress, img, .button')) {
     if (!shown(el)) continue;
-    const r = el.getBoundingClientRect();
-    if (r.width >= 1 && r.height >= 1) boxes.push({ el, r, what: `control ${name(el)}` });
+    const r = clipped(el, el.getBoundingClientRect());
+    if (r) boxes.push({ el, r, what: `control ${name(el)}` });
   }
 
   // text cut off by a box that hides what overflows it

@@ -27,3 +27,23 @@ export function linkOrButton(el, action) {
     if (event.key === 'Enter' || event.key === ' ') { event.preventDefault(); action(); }
   };
 }
+
+export const STICKY_MAX_SHARE = 0.35;
+
+/** The main buttons stay stuck to the bottom of the screen (`.actions.sticky`) only while
+ * they take at most STICKY_MAX_SHARE of its height: with large text on a small phone a
+ * stuck bar would hide the page under it, so it takes its place in the page instead. */
+export function keepStickyBarsShort() {
+  const bars = [...document.querySelectorAll('.actions.sticky')];
+  if (!bars.length) return;
+  const fit = () => bars.forEach((bar) => {
+    bar.classList.remove('unstuck');
+    if (bar.offsetHeight > window.innerHeight * STICKY_MAX_SHARE) bar.classList.add('unstuck');
+  });
+  fit();
+  window.addEventListener('resize', fit);
+  if ('ResizeObserver' in window) bars.forEach((bar) => new ResizeObserver(() => {
+    // measured stuck; a bar that is unstuck keeps its height, so no loop
+    if (!bar.classList.contains('unstuck') && bar.offsetHeight > window.innerHeight * STICKY_MAX_SHARE) bar.classList.add('unstuck');
+  }).observe(bar));
+}

@@ -8,7 +8,7 @@ import { formatDate, initLanguageSwitch, pageData, setText } from '../i18n.js';
 import { listItems, removeItem } from '../outbox.js';
 import { currentPass, rememberCurrentPass } from '../pass.js';
 import { showResult } from '../result.js';
-import { linkOrButton, showScreen } from '../screens.js';
+import { keepStickyBarsShort, linkOrButton, showScreen } from '../screens.js';
 import { sha256Hex } from '../uploader.js';
 
 const $ = (id) => document.getElementById(id);
@@ -19,6 +19,7 @@ let view = null;
 let flow = null;
 
 initLanguageSwitch();
+keepStickyBarsShort();
 
 function readToken() {
   const fromHash = decodeURIComponent(window.location.hash.replace(/^#(t=)?/, ''));
