@@ -7,10 +7,23 @@ from __future__ import annotations
 
 import pytest
 
-from tests.integration.agency_helpers import PASSWORD, decided_attempt, make_pensioner, staff_account
+from tests.integration.agency_helpers import (
+    PASSWORD,
+    decided_attempt,
+    make_pensioner,
+    staff_account,
+)
 
 from .a11y import TEXT_ZOOM, layout_problems, scale_text
-from .conftest import LIVE_CHALLENGE, TABLET, _context, record_on_camera, shoot, sign_in, wait_for_result
+from .conftest import (
+    LIVE_CHALLENGE,
+    TABLET,
+    _context,
+    record_on_camera,
+    shoot,
+    sign_in,
+    wait_for_result,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.data, pytest.mark.slow, pytest.mark.a11y]
 
