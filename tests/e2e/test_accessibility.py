@@ -126,7 +126,7 @@ def test_pensioner_pages_and_the_capture_flow_by_keyboard(live_app, browser, lan
         assert step.get_attribute("aria-live") == "assertive"
         assert page.locator("#countdown-overlay").get_attribute("aria-live") == "assertive"
         page.evaluate(_WATCH_LIVE_REGIONS)
-        page.focus("#start-recording")
+        _tab_to(page, "#start-recording")
         page.keyboard.press("Enter")
         page.wait_for_selector("#step-count:not(:empty)", timeout=30_000)
         _check(report, page, f"{lang} /l recording")
