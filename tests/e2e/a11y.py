@@ -192,3 +192,22 @@ _LAYOUT_PROBLEMS = """() => {
 def layout_problems(page) -> list[str]:
     """What is cut off or drawn over something else on the page as it is now."""
     return page.evaluate(_LAYOUT_PROBLEMS)
+
+
+def open_agency_sign_in(page, url: str) -> None:
+    """Open an agency page and wait for its sign-in form (signing out first if signed in)."""
+    if page.locator("#logout:visible").count():
+        page.click("#logout")
+        page.wait_for_selector("#login:not([hidden])")
+    page.goto(url)
+    page.wait_for_selector("#login:not([hidden])")
+
+
+def agency_sign_in(page, username: str, *, ready: str) -> None:
+    """Sign in on the agency page's form and wait until `ready` shows."""
+    from tests.integration.agency_helpers import PASSWORD
+
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("#login button[type=submit]")
+    page.wait_for_selector(ready)

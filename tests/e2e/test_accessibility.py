@@ -25,7 +25,7 @@ from tests.integration.agency_helpers import (
 )
 from web.i18n import LANG_COOKIE
 
-from .a11y import AxeReport, audit
+from .a11y import AxeReport, agency_sign_in, audit, open_agency_sign_in
 from .conftest import (
     LIVE_CHALLENGE,
     PHONE,
@@ -238,27 +238,17 @@ def test_agency_pages(live_app, browser, lang, shared_data):
     context = _in_language(browser, DESKTOP, lang, live_app.base_url)
     try:
         page = context.new_page()
-        page.goto(f"{live_app.base_url}/agency/reviews")
-        page.wait_for_selector("#login:not([hidden])")
+        open_agency_sign_in(page, f"{live_app.base_url}/agency/reviews")
         _check(report, page, f"{lang} /agency/reviews sign-in")
-        page.fill("input[name=username]", f"a11y.reviewer.{suffix}")
-        page.fill("input[name=password]", PASSWORD)
-        page.click("#login button[type=submit]")
-        page.wait_for_selector("#queue tr.clickable")
+        agency_sign_in(page, f"a11y.reviewer.{suffix}", ready="#queue tr.clickable")
         _check(report, page, f"{lang} /agency/reviews queue")
         page.focus("#queue tr.clickable")  # a review opens from the keyboard too
         page.keyboard.press("Enter")
         page.wait_for_selector("#detail .frames img")
         _check(report, page, f"{lang} /agency/reviews review")
-        page.click("#logout")
-        page.wait_for_selector("#login:not([hidden])")
-        page.goto(f"{live_app.base_url}/agency/results")
-        page.wait_for_selector("#login:not([hidden])")
+        open_agency_sign_in(page, f"{live_app.base_url}/agency/results")
         _check(report, page, f"{lang} /agency/results sign-in")
-        page.fill("input[name=username]", f"a11y.admin.{suffix}")
-        page.fill("input[name=password]", PASSWORD)
-        page.click("#login button[type=submit]")
-        page.wait_for_selector("#results tbody tr td .badge")
+        agency_sign_in(page, f"a11y.admin.{suffix}", ready="#results tbody tr td .badge")
         _check(report, page, f"{lang} /agency/results")
     finally:
         context.close()

@@ -8,13 +8,12 @@ from __future__ import annotations
 import pytest
 
 from tests.integration.agency_helpers import (
-    PASSWORD,
     decided_attempt,
     make_pensioner,
     staff_account,
 )
 
-from .a11y import TEXT_ZOOM, layout_problems, scale_text
+from .a11y import TEXT_ZOOM, agency_sign_in, layout_problems, open_agency_sign_in, scale_text
 from .conftest import (
     LIVE_CHALLENGE,
     TABLET,
@@ -129,23 +128,13 @@ def test_staff_and_agency_pages_with_large_text(live_app, browser):
     desktop = _context(browser, DESKTOP)
     try:
         page = desktop.new_page()
-        page.goto(f"{live_app.base_url}/agency/reviews")
-        page.wait_for_selector("#login:not([hidden])")
-        page.fill("input[name=username]", "zoom.reviewer")
-        page.fill("input[name=password]", PASSWORD)
-        page.click("#login button[type=submit]")
-        page.wait_for_selector("#queue tr.clickable")
+        open_agency_sign_in(page, f"{live_app.base_url}/agency/reviews")
+        agency_sign_in(page, "zoom.reviewer", ready="#queue tr.clickable")
         page.locator("#queue tr.clickable").first.click()
         page.wait_for_selector("#detail .frames img")
         checks.check(page, "agency review", shot="zoom-agency-reviews")
-        page.click("#logout")
-        page.wait_for_selector("#login:not([hidden])")
-        page.goto(f"{live_app.base_url}/agency/results")
-        page.wait_for_selector("#login:not([hidden])")
-        page.fill("input[name=username]", "zoom.admin")
-        page.fill("input[name=password]", PASSWORD)
-        page.click("#login button[type=submit]")
-        page.wait_for_selector("#results tbody tr td .badge")
+        open_agency_sign_in(page, f"{live_app.base_url}/agency/results")
+        agency_sign_in(page, "zoom.admin", ready="#results tbody tr td .badge")
         checks.check(page, "agency results", shot="zoom-agency-results")
     finally:
         desktop.close()
