@@ -22,6 +22,7 @@ from .context import services_for_command
 
 __all__ = [
     "QueuesOption",
+    "STARTUP_FAILURE_EXIT",
     "STOP_GRACE_S",
     "StopRequested",
     "db_app",
@@ -40,6 +41,9 @@ __all__ = [
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 uploads_app = typer.Typer(help="Resumable uploads.", no_args_is_help=True)
 keys_app = typer.Typer(help="Data keys (rotation).", no_args_is_help=True)
+
+STARTUP_FAILURE_EXIT = 3
+"""Exit code of `certify serve` when the API could not start (uvicorn's own)."""
 
 STOP_GRACE_S = 15
 """How long `certify serve` waits for its workers and housekeeping to stop before killing them."""
@@ -163,7 +167,10 @@ def serve(
     workers: Annotated[int, typer.Option(
         help="Worker processes to start (0: none). With two or more, the first one takes only certifications."
     )] = 1,
-    demo: Annotated[bool, typer.Option(help="Enrol demo pensioners from the data folder.")] = True,
+    demo: Annotated[bool, typer.Option(
+        help="Development only: enrol demo pensioners from the data folder, make demo sign-ins "
+        "and print a 'try it' block (links, sign-ins, a curl line) once the API is up."
+    )] = True,
 ) -> None:
     """Run everything: migrations, embedded Redis if REDIS_URL is unset, workers, the API.
 
@@ -174,8 +181,10 @@ def serve(
     from api import create_app
     from models.migrate import upgrade
     from service.context import build_services
-    from service.demo import load_demo_data
+    from service.demo import load_demo_data, retire_demo_accounts
     from service.infra.embedded_redis import EmbeddedRedis
+
+    from .try_it import announce_when_started, base_url_for, prepare_try_it
 
     _logging()
     log = logging.getLogger("certify.serve")
@@ -196,8 +205,13 @@ def serve(
             log.info("embedded Redis at %s", embedded.url)
         upgrade(settings.database_url)
         services = build_services(settings)
-        if demo and settings.demo_data:
+        try_it = None
+        if settings.environment != "development":
+            # demo pensioners and sign-ins (whose password is public) are for development only
+            retire_demo_accounts(services)
+        elif demo and settings.demo_data:
             load_demo_data(services, settings.data_dir)
+            try_it = prepare_try_it(services, base_url=base_url_for(settings, host=host, port=port))
 
         from service.jobs import embedded_worker_lanes
 
@@ -214,7 +228,13 @@ def serve(
         docs = " (docs at /docs)" if settings.serves_api_docs else ""
         log.info("API on http://%s:%d%s", host, port, docs)
         # log_config=None: uvicorn's loggers go through our scrubbing handler (text or JSON)
-        uvicorn.run(create_app(services=services), host=host, port=port, log_config=None)
+        server = uvicorn.Server(uvicorn.Config(create_app(services=services), host=host, port=port, log_config=None))
+        if try_it:
+            announce_when_started(server, try_it, stop)
+        with contextlib.suppress(KeyboardInterrupt):
+            server.run()
+        if not server.started:
+            raise SystemExit(STARTUP_FAILURE_EXIT)
     except StopRequested as request:
         log.info("%s: stopping", request)
     finally:

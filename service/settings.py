@@ -228,7 +228,8 @@ class Settings(BaseSettings):
     swagger-ui-bundle package, so the page loads nothing from another origin."""
 
     demo_data: bool = True
-    """`certify serve` enrols a few demo pensioners from data_dir/people when present."""
+    """In development, `certify serve` enrols a few demo pensioners from data_dir/people when
+    present, makes demo sign-ins and prints a "try it" block (never outside development)."""
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:

@@ -19,6 +19,12 @@ def mask_name(name: str) -> str:
     """"张桂兰" -> "张*兰", "张三" -> "张*", "John Smith" -> "J*** S****".
 
     Enough for the pensioner to recognise their own name on a page opened from a link,
-    not enough for someone else holding the phone to learn it.
+    not enough for someone else holding the phone to learn it. A Chinese name is one
+    word even when it was typed with spaces ("欧阳 修" -> "欧*修", never "欧* 修"): spaces
+    are not part of how Chinese names are written, and masking each part would show
+    more of the name and where it splits.
     """
-    return " ".join(_mask_word(word) for word in name.split())
+    words = name.split()
+    if words and not any(word.isascii() for word in words):
+        return _mask_word("".join(words))
+    return " ".join(_mask_word(word) for word in words)

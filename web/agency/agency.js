@@ -5,6 +5,14 @@ import { has, initLanguageSwitch, onLanguageChange, t } from '/static/js/i18n.js
 
 const KEY_STORAGE = 'certify-key';
 const $ = (sel, root = document) => root.querySelector(sel);
+/** A table row that opens something: by click, and by Enter or Space when it has the focus
+ * (the rows are in the Tab order), so a keyboard or screen-reader user can open it too. */
+function onActivate(row, action) {
+  row.addEventListener('click', action);
+  row.addEventListener('keydown', (event) => {
+    if (event.target === row && (event.key === 'Enter' || event.key === ' ')) { event.preventDefault(); action(); }
+  });
+}
 const esc = (value) => String(value ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
 
 /** An API key given on the sign-in form is sent with every call of this tab. */
@@ -128,20 +136,20 @@ function reviewsPage() {
   const evidence = (url) => `${url}?reason=${encodeURIComponent('manual review')}`;
   const showError = (error) => { $('#error').textContent = problem(error); };
   function renderList() {
-    $('#queue tbody').innerHTML = items.length ? items.map((r) => `<tr class="clickable ${selected === r.attempt_id ? 'selected' : ''}" data-id="${esc(r.attempt_id)}">
+    $('#queue tbody').innerHTML = items.length ? items.map((r) => `<tr class="clickable ${selected === r.attempt_id ? 'selected' : ''}" tabindex="0" data-id="${esc(r.attempt_id)}">
       <td>${esc(r.name)}<br><span class="muted">${esc(r.national_id_masked)}</span></td>
       <td>${esc(r.region_code)}</td><td class="nowrap">${esc(word('agency.kind.', r.kind))}</td>
       <td>${reasonList(r.reasons)}</td><td class="nowrap">${esc(minute(r.opened_at))}</td></tr>`).join('')
       : `<tr><td colspan="5" class="muted">${esc(t('agency.none'))}</td></tr>`;
-    document.querySelectorAll('#queue tr.clickable').forEach((row) => row.addEventListener('click', () => open(row.dataset.id)));
+    document.querySelectorAll('#queue tr.clickable').forEach((row) => onActivate(row, () => open(row.dataset.id)));
   }
   function renderHolds() {
-    $('#holds tbody').innerHTML = holds.length ? holds.map((h) => `<tr class="clickable ${selected === h.review_id ? 'selected' : ''}" data-hold="${esc(h.review_id)}">
+    $('#holds tbody').innerHTML = holds.length ? holds.map((h) => `<tr class="clickable ${selected === h.review_id ? 'selected' : ''}" tabindex="0" data-hold="${esc(h.review_id)}">
       <td>${esc(h.enrolment.name)}<br><span class="muted">${esc(h.enrolment.national_id_masked)}</span></td>
       <td>${esc(h.enrolment.region_code)}</td><td>${esc(h.other ? h.other.region_code : '–')}</td>
       <td class="nowrap">${esc(minute(h.opened_at))}</td></tr>`).join('')
       : `<tr><td colspan="4" class="muted">${esc(t('agency.none'))}</td></tr>`;
-    document.querySelectorAll('#holds tr.clickable').forEach((row) => row.addEventListener('click', () => openHold(row.dataset.hold)));
+    document.querySelectorAll('#holds tr.clickable').forEach((row) => onActivate(row, () => openHold(row.dataset.hold)));
   }
   function renderHold() {
     const h = hold;

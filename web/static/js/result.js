@@ -3,6 +3,7 @@
 // tries left, and after the last try how to get help from community staff.
 import { ApiError, api, errorKey, isTransient } from './api.js';
 import { formatDate, has, setText, t } from './i18n.js';
+import { linkOrButton } from './screens.js';
 
 const $ = (id) => document.getElementById(id);
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -20,12 +21,7 @@ function icon(name) {
 function button(el, key, params, action) {
   setText(el, key, params);
   el.hidden = false;
-  if (typeof action === 'string') { el.href = action; el.onclick = null; } else {
-    el.removeAttribute('href');
-    el.setAttribute('role', 'button');
-    el.tabIndex = 0;
-    el.onclick = (event) => { event.preventDefault(); action(); };
-  }
+  linkOrButton(el, action);
 }
 
 function reset() {

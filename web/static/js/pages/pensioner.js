@@ -8,7 +8,7 @@ import { formatDate, initLanguageSwitch, pageData, setText } from '../i18n.js';
 import { listItems, removeItem } from '../outbox.js';
 import { currentPass, rememberCurrentPass } from '../pass.js';
 import { showResult } from '../result.js';
-import { showScreen } from '../screens.js';
+import { keepStickyBarsShort, linkOrButton, showScreen } from '../screens.js';
 import { sha256Hex } from '../uploader.js';
 
 const $ = (id) => document.getElementById(id);
@@ -19,6 +19,7 @@ let view = null;
 let flow = null;
 
 initLanguageSwitch();
+keepStickyBarsShort();
 
 function readToken() {
   const fromHash = decodeURIComponent(window.location.hash.replace(/^#(t=)?/, ''));
@@ -53,12 +54,7 @@ function message({ icon = 'info', title, text, textParams, main, help = true }) 
   button.hidden = !main;
   if (main) {
     setText(button, main.key, main.params);
-    if (main.href) { button.href = main.href; button.onclick = null; } else {
-      button.removeAttribute('href');
-      button.setAttribute('role', 'button');
-      button.tabIndex = 0;
-      button.onclick = (event) => { event.preventDefault(); main.onClick(); };
-    }
+    linkOrButton(button, main.href || (() => main.onClick()));
   }
   showScreen('screen-message');
 }
