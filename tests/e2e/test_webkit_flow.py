@@ -58,6 +58,7 @@ def test_webkit_records_mp4_and_the_server_decodes_it(live_app, webkit_browser, 
 
     page.click("#agree")
     page.wait_for("#start-recording:not([disabled])")
+    time.sleep(0.5)  # a hint or two from the in-page check
     shoot(page, "webkit-2-camera")
     page.click("#start-recording")
     page.wait_for("#rec-indicator:not([hidden])", timeout_s=20)
