@@ -11,6 +11,17 @@ command -v espeak-ng >/dev/null || missing+=(espeak-ng)
 command -v redis-server >/dev/null || missing+=(redis-server)
 command -v pg_ctlcluster >/dev/null || missing+=(postgresql)
 { command -v fc-list >/dev/null && [ -n "$(fc-list :lang=zh 2>/dev/null)" ]; } || missing+=(fonts-wqy-microhei)
+# Safari's engine for tests/e2e/test_webkit_flow.py: WebKitGTK's WebDriver and MiniBrowser
+# under Xvfb, recording MP4 with GStreamer (openh264enc in -bad, AAC from libav, mp4mux
+# in -good); the Python plugin loader runs the `autovideoflip` GStreamer 1.22 lacks
+# (tests/e2e/gstreamer/), and gst-inspect-1.0 tells whether it is needed
+command -v WebKitWebDriver >/dev/null || missing+=(webkit2gtk-driver)
+command -v Xvfb >/dev/null || missing+=(xvfb)
+command -v gst-inspect-1.0 >/dev/null || missing+=(gstreamer1.0-tools)
+for package in gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-libav \
+               gstreamer1.0-python3-plugin-loader python3-gst-1.0 gir1.2-gst-plugins-base-1.0; do
+    dpkg-query -W -f '${Status}' "$package" 2>/dev/null | grep -q 'ok installed' || missing+=("$package")
+done
 if ((${#missing[@]})); then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
         echo "test-services: installing ${missing[*]}"

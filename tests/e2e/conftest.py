@@ -313,19 +313,25 @@ def tablet(browser) -> Iterator[Any]:
 
 def shoot(page, name: str) -> Path:
     """Save a screenshot to docs/screenshots/<name>.png: faces blurred, palette PNG."""
-    from PIL import Image, ImageFilter
-
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    target = SCREENSHOTS / f"{name}.png"
-    raw = target.with_suffix(".raw.png")
-    page.screenshot(path=str(raw))
     boxes = []
     for locator in page.locator("video, img.face, #still").all():
         if locator.is_visible():
             box = locator.bounding_box()
             if box:
                 boxes.append(box)
-    image = Image.open(raw).convert("RGB")
+    return save_screenshot(page.screenshot(), boxes, name)
+
+
+def save_screenshot(png: bytes, boxes: list[dict[str, float]], name: str) -> Path:
+    """Write a page's PNG to docs/screenshots/<name>.png with the given boxes (x, y, width,
+    height in pixels: camera pictures, face photos) blurred, reduced to a small palette."""
+    import io
+
+    from PIL import Image, ImageFilter
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    target = SCREENSHOTS / f"{name}.png"
+    image = Image.open(io.BytesIO(png)).convert("RGB")
     for box in boxes:
         left, top = max(0, int(box["x"])), max(0, int(box["y"]))
         right = min(image.width, int(box["x"] + box["width"]))
@@ -334,7 +340,6 @@ def shoot(page, name: str) -> Path:
             region = image.crop((left, top, right, bottom)).filter(ImageFilter.GaussianBlur(18))
             image.paste(region, (left, top))
     image.quantize(colors=SCREENSHOT_COLOURS, method=Image.Quantize.MEDIANCUT).save(target, optimize=True)
-    raw.unlink()
     return target
 
 

@@ -4,7 +4,7 @@
 
 const DB_NAME = 'certify';
 const STORE = 'outbox';
-const memory = new Map(); // used when IndexedDB is unavailable (some private modes)
+const memory = new Map(); // items IndexedDB is unavailable for or refused (private modes)
 let dbPromise = null;
 
 function openDb() {
@@ -39,24 +39,34 @@ export async function persistent() { return (await openDb()) !== null; }
 
 export async function putItem(item) {
   const db = await openDb();
-  if (!db) { memory.set(item.id, item); return; }
-  await request(db, 'readwrite', (store) => store.put(item));
+  if (db) {
+    try {
+      await request(db, 'readwrite', (store) => store.put(item));
+      memory.delete(item.id);
+      return;
+    } catch (error) {
+      // the browser refused to keep it (Safari's private and automated sessions refuse
+      // Blobs): it is still sent from memory during this visit
+    }
+  }
+  memory.set(item.id, item);
 }
 
 export async function getItem(id) {
+  if (memory.has(id)) return memory.get(id);
   const db = await openDb();
-  if (!db) return memory.get(id);
-  return request(db, 'readonly', (store) => store.get(id));
+  return db ? request(db, 'readonly', (store) => store.get(id)) : undefined;
 }
 
 export async function removeItem(id) {
+  memory.delete(id);
   const db = await openDb();
-  if (!db) { memory.delete(id); return; }
-  await request(db, 'readwrite', (store) => store.delete(id));
+  if (db) await request(db, 'readwrite', (store) => store.delete(id));
 }
 
 export async function listItems(owner) {
   const db = await openDb();
-  const items = db ? (await request(db, 'readonly', (store) => store.getAll())) || [] : [...memory.values()];
+  const stored = db ? (await request(db, 'readonly', (store) => store.getAll())) || [] : [];
+  const items = [...stored.filter((item) => !memory.has(item.id)), ...memory.values()];
   return items.filter((item) => !owner || item.owner === owner).sort((a, b) => a.recordedAt - b.recordedAt);
 }
