@@ -95,7 +95,8 @@ def check_death_rows(rows: Sequence[CsvRow], *, today: dt.date) -> dict[int, tup
             row.errors.append(RowError("died_on", ErrorCode.OCCURRED_ON_FUTURE, "the date of death is in the future"))
         source = v.get("source") or DEFAULT_DEATH_SOURCE
         if source not in DEATH_SOURCES:
-            row.errors.append(RowError("source", ErrorCode.DEATH_SOURCE_INVALID, f"one of {list(DEATH_SOURCES)}"))
+            row.errors.append(RowError("source", ErrorCode.DEATH_SOURCE_INVALID,
+                                       f"{source[:40]} is not a source of deaths (one of {list(DEATH_SOURCES)})"))
         reference = v.get("reference", "")
         if not reference:
             row.errors.append(RowError("reference", ErrorCode.EVENT_REFERENCE_REQUIRED,
