@@ -443,34 +443,44 @@ class LifeEventPublic(BaseModel):
                    records_restored=records_restored)
 
 
+class _BulkJobPublic(BaseModel):
+    """What every bulk CSV job answers (bulk enrolment, a file of deaths)."""
+
+    id: uuid.UUID
+    state: Literal["queued", "running", "done", "failed"]
+    rows_total: int | None
+    rows_done: int
+    rows_failed: int
+    progress: float | None = Field(description="0..1")
+    error: str | None = Field(description="why the whole file was refused (header, encoding, zip)")
+    created_at: dt.datetime
+    finished_at: dt.datetime | None
+    rows_url: str
+
+    @staticmethod
+    def common(job: Any, *, rows_url: str) -> dict[str, Any]:
+        progress = None
+        if job.rows_total is not None:
+            progress = 1.0 if job.rows_total == 0 else min(1.0, job.rows_done / job.rows_total)
+        return {"id": job.id, "state": job.state, "rows_total": job.rows_total, "rows_done": job.rows_done,
+                "rows_failed": job.rows_failed, "progress": progress, "error": job.error,
+                "created_at": job.created_at, "finished_at": job.finished_at, "rows_url": rows_url}
+
+
 class DeathReversalCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     reason: str = Field(min_length=3, max_length=200, description="why the report is wrong (audited)")
 
 
-class DeathReportsPublic(BaseModel):
+class DeathReportsPublic(_BulkJobPublic):
     """A file of deaths being recorded (a bulk job)."""
 
-    id: uuid.UUID
-    state: Literal["queued", "running", "done", "failed"]
-    rows_total: int | None
-    rows_done: int
     rows_recorded: int = Field(description="rows whose death is recorded (or was already)")
-    rows_failed: int
-    progress: float | None = Field(description="0..1")
-    error: str | None = Field(description="why the whole file was refused (header, encoding)")
-    created_at: dt.datetime
-    finished_at: dt.datetime | None
-    rows_url: str
 
     @classmethod
     def of(cls, job: Any) -> DeathReportsPublic:
-        brief = EnrolmentPublic.of(job)
-        return cls(id=job.id, state=brief.state, rows_total=brief.rows_total, rows_done=brief.rows_done,
-                   rows_recorded=brief.rows_created, rows_failed=brief.rows_failed, progress=brief.progress,
-                   error=brief.error, created_at=brief.created_at, finished_at=brief.finished_at,
-                   rows_url=f"/v1/life-events/deaths/{job.id}/rows")
+        return cls(**cls.common(job, rows_url=f"/v1/life-events/deaths/{job.id}/rows"), rows_recorded=job.rows_created)
 
 
 class DeathReportRowPublic(BaseModel):
@@ -480,28 +490,12 @@ class DeathReportRowPublic(BaseModel):
     errors: list[dict[str, str]]
 
 
-class EnrolmentPublic(BaseModel):
-    id: uuid.UUID
-    state: Literal["queued", "running", "done", "failed"]
-    rows_total: int | None
-    rows_done: int
+class EnrolmentPublic(_BulkJobPublic):
     rows_created: int
-    rows_failed: int
-    progress: float | None = Field(description="0..1")
-    error: str | None = Field(description="why the whole file was refused (header, encoding, zip)")
-    created_at: dt.datetime
-    finished_at: dt.datetime | None
-    rows_url: str
 
     @classmethod
     def of(cls, job: Any) -> EnrolmentPublic:
-        progress = None
-        if job.rows_total is not None:
-            progress = 1.0 if job.rows_total == 0 else min(1.0, job.rows_done / job.rows_total)
-        return cls(id=job.id, state=job.state, rows_total=job.rows_total, rows_done=job.rows_done,
-                   rows_created=job.rows_created, rows_failed=job.rows_failed, progress=progress,
-                   error=job.error, created_at=job.created_at, finished_at=job.finished_at,
-                   rows_url=f"/v1/enrolments/{job.id}/rows")
+        return cls(**cls.common(job, rows_url=f"/v1/enrolments/{job.id}/rows"), rows_created=job.rows_created)
 
 
 class EnrolmentRowPublic(BaseModel):

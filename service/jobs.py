@@ -61,7 +61,6 @@ __all__ = [
     "enqueue_job",
     "enqueue_export",
     "enqueue_enrolment",
-    "enqueue_death_reports",
     "enqueue_bulk_job",
     "enqueue_delivery",
 ]
@@ -323,13 +322,9 @@ def enqueue_enrolment(services: Services, job_id: uuid.UUID) -> None:
     _enqueue_or_unavailable(services, ENROLMENT, job_id)
 
 
-def enqueue_death_reports(services: Services, job_id: uuid.UUID) -> None:
-    """Enqueue a file of deaths; 503 `queue_unavailable` when Redis is down."""
-    _enqueue_or_unavailable(services, DEATH_REPORTS, job_id)
-
-
 def enqueue_bulk_job(services: Services, job_id: uuid.UUID, *, kind: str) -> None:
-    """Enqueue a bulk CSV job of either kind (models.BulkKind: `enrolment`, `deaths`)."""
+    """Enqueue a bulk CSV job of either kind (models.BulkKind: `enrolment`, or `deaths`
+    for a file of deaths); 503 `queue_unavailable` when Redis is down."""
     _enqueue_or_unavailable(services, DEATH_REPORTS if kind == "deaths" else ENROLMENT, job_id)
 
 

