@@ -178,7 +178,13 @@ def test_an_attempt_after_a_death_goes_to_review_and_never_passes(client, servic
     assert _records(services, pid)[0].status == "suspended"
     client.cookies.clear()
 
-    # nothing else certifies either: a proof-of-life event is kept but certifies nothing
+    # nothing else certifies either: not in person ...
+    staff_account(services, username="bj.staff", role="staff", region="110105")
+    csrf = login(client, "bj.staff")
+    in_person = client.post("/v1/records/in-person", headers=csrf, json={"pensioner_id": str(pid), "note": "上门核验本人"})
+    assert (in_person.status_code, in_person.json()["error"]["code"]) == (409, "pensioner_deceased")
+    client.cookies.clear()
+    # ... and a proof-of-life event is kept but certifies nothing
     life = client.post("/v1/life-events", headers=key, json={"events": [
         {"pensioner_id": str(pid), "source": "hospital_visit", "occurred_on": "2026-05-25", "reference": "H-9"}]})
     assert (life.json()["accepted"], life.json()["certified_records"]) == (1, 0)
