@@ -15,6 +15,8 @@ CSV columns (UTF-8, or GB18030 as Excel saves it in China):
     residence_region_code, phone, external_ref optional
     schemes                                    optional, e.g. "basic_pension;survivors"
     photo                                      file name inside the zip (required with a zip)
+    photo_source                               optional: id_card, social_security_card or upload
+    photo_taken_on                             optional: when the photo was taken, YYYY-MM-DD
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from pathlib import PurePosixPath
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from models import BulkKind, EnrolmentRow, EnrolmentStatus, Pensioner, Scheme
+from models import BulkKind, EnrolmentRow, EnrolmentStatus, Pensioner, ReferenceSource, Scheme
 from models.db import session_scope
 
 from .actors import SystemActor, regions_cover
@@ -65,7 +67,8 @@ __all__ = [
 ]
 
 REQUIRED_COLUMNS = ("name", "national_id", "region_code")
-OPTIONAL_COLUMNS = ("residence_region_code", "phone", "external_ref", "schemes", "photo")
+OPTIONAL_COLUMNS = ("residence_region_code", "phone", "external_ref", "schemes", "photo", "photo_source",
+                    "photo_taken_on")
 MAX_ROWS = 200_000
 """Rows accepted in one file."""
 _PHONE = re.compile(r"^\+?[0-9 -]{5,20}$")
@@ -122,8 +125,29 @@ def validate_rows(
                 row.errors.append(RowError("photo", ErrorCode.PHOTO_NOT_IN_ZIP, f"{photo} is not in the zip"))
         elif photo:
             row.errors.append(RowError("photo", ErrorCode.PHOTOS_ZIP_MISSING, "a photo is named but no zip was sent"))
+        row.errors.extend(_photo_origin_errors(v, today=today))
     flag_duplicates(rows, key=lambda row: numbers.get(row.line), field_name="national_id",
                     code=ErrorCode.NATIONAL_ID_DUPLICATE, what="ID number")
+
+
+def _photo_origin_errors(values: dict[str, str], *, today: dt.date) -> list[RowError]:
+    """The photo's source and date, as the single upload checks them."""
+    errors = []
+    source = values.get("photo_source", "")
+    if source and source not in ReferenceSource.UPLOADED:
+        errors.append(RowError("photo_source", ErrorCode.REFERENCE_SOURCE_INVALID,
+                               f"one of {', '.join(sorted(ReferenceSource.UPLOADED))}"))
+    taken = values.get("photo_taken_on", "")
+    if taken:
+        try:
+            taken_on = dt.date.fromisoformat(taken)
+        except ValueError:
+            errors.append(RowError("photo_taken_on", ErrorCode.TAKEN_ON_INVALID, "a date, YYYY-MM-DD"))
+        else:
+            if taken_on > today:
+                errors.append(RowError("photo_taken_on", ErrorCode.TAKEN_ON_INVALID,
+                                       "a photo cannot be taken in the future"))
+    return errors
 
 
 def _zip_index(archive: zipfile.ZipFile, max_photo_bytes: int) -> dict[str, zipfile.ZipInfo]:
@@ -216,8 +240,10 @@ def _enrol_row(services: Services, job_id: uuid.UUID, row: CsvRow, *, photo: byt
                 now=now, schemes=schemes, external_ref=v.get("external_ref") or None,
             )
             if photo is not None:
+                taken_on = v.get("photo_taken_on")
                 enrol_photo(db, services=services, pensioner_id=pensioner.id, photo=photo, now=now,
-                            added_by=requester)
+                            added_by=requester, source=v.get("photo_source") or None,
+                            taken_on=dt.date.fromisoformat(taken_on) if taken_on else None)
             db.add(EnrolmentRow(id=uuid.uuid4(), job_id=job_id, line=row.line, pensioner_id=pensioner.id, errors=[]))
             count_row(db, job_id, created=1)
             db.commit()

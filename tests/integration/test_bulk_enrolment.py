@@ -42,17 +42,19 @@ def test_csv_and_photos_enrol_valid_rows_and_report_every_error(client, services
     good_a, good_b, dup = _id("110105", 11), _id("110108", 12), _id("110105", 13)
     bad_check = _id("110105", 14)[:-1] + ("0" if _id("110105", 14)[-1] != "0" else "1")
     lines = [
-        "name,national_id,region_code,residence_region_code,phone,schemes,external_ref,photo",
-        f"王建国,{good_a},110105,,13900001111,basic_pension;survivors,BJ-1,obama.jpg",   # 2 ok
-        f"李秀英,{good_b},110108,440305,,work_injury,BJ-2,folder/biden.jpg",              # 3 ok, cross-region
-        f"张三,{bad_check},110105,,,,,obama.jpg",                                          # 4 check digit
-        f"李四,{dup},110105,,,,,obama.jpg",                                                # 5 duplicate
-        f"李四,{dup},110105,,,,,obama.jpg",                                                # 6 duplicate
-        f"赵五,{_id('310104', 15)},310104,,,,,obama.jpg",                                  # 7 other region
-        f"钱六,{_id('110105', 16)},110105,,,,,couple.jpg",                                 # 8 two faces
-        f"孙七,{_id('110105', 17)},110105,,,,,missing.jpg",                                # 9 not in zip
-        f"周八,{taken},110105,,,,,obama.jpg",                                              # 10 enrolled already
-        f",{_id('110105', 18)},11010X,,12ab,pension,,",                                    # 11 many errors
+        "name,national_id,region_code,residence_region_code,phone,schemes,external_ref,photo,photo_source,photo_taken_on",
+        f"王建国,{good_a},110105,,13900001111,basic_pension;survivors,BJ-1,obama.jpg,id_card,2009-03-01",  # 2 ok
+        f"李秀英,{good_b},110108,440305,,work_injury,BJ-2,folder/biden.jpg,,",           # 3 ok, cross-region
+        f"张三,{bad_check},110105,,,,,obama.jpg,,",                                       # 4 check digit
+        f"李四,{dup},110105,,,,,obama.jpg,,",                                             # 5 duplicate
+        f"李四,{dup},110105,,,,,obama.jpg,,",                                             # 6 duplicate
+        f"赵五,{_id('310104', 15)},310104,,,,,obama.jpg,,",                               # 7 other region
+        f"钱六,{_id('110105', 16)},110105,,,,,couple.jpg,,",                              # 8 two faces
+        f"孙七,{_id('110105', 17)},110105,,,,,missing.jpg,,",                             # 9 not in zip
+        f"周八,{taken},110105,,,,,obama.jpg,,",                                           # 10 enrolled already
+        f",{_id('110105', 18)},11010X,,12ab,pension,,,,",                                 # 11 many errors
+        f"吴九,{_id('110105', 19)},110105,,,,,obama.jpg,passport,2099-01-01",             # 12 source, date
+        f"郑十,{_id('110105', 20)},110105,,,,,obama.jpg,,2009-02-30",                     # 13 no such date
     ]
     photos = _zip({
         "obama.jpg": (shared_data / "people/barack_obama/1.jpg").read_bytes(),
@@ -71,7 +73,7 @@ def test_csv_and_photos_enrol_valid_rows_and_report_every_error(client, services
     run_worker_burst(services)
     job = client.get(f"/v1/enrolments/{job['id']}", headers=key).json()
     assert (job["state"], job["rows_total"], job["rows_done"], job["rows_created"], job["rows_failed"]) == (
-        "done", 10, 10, 2, 8)
+        "done", 12, 12, 2, 10)
     assert job["progress"] == 1.0
 
     rows = {r["line"]: r for r in client.get(job["rows_url"], headers=key).json()}
@@ -84,8 +86,10 @@ def test_csv_and_photos_enrol_valid_rows_and_report_every_error(client, services
     assert codes[9] == ["photo_not_in_zip"]
     assert codes[10] == ["pensioner_exists"]
     assert codes[11] == ["name_required", "phone_invalid", "photo_required", "region_code_invalid", "scheme_invalid"]
+    assert codes[12] == ["reference_source_invalid", "taken_on_invalid"]
+    assert codes[13] == ["taken_on_invalid"]
     errors_only = client.get(job["rows_url"], params={"errors_only": True}, headers=key).json()
-    assert [r["line"] for r in errors_only] == [4, 5, 6, 7, 8, 9, 10, 11]
+    assert [r["line"] for r in errors_only] == [4, 5, 6, 7, 8, 9, 10, 11, 12, 13]
 
     with services.sessions() as db:
         enrolled = db.scalars(select(Pensioner).where(Pensioner.external_ref.in_(["BJ-1", "BJ-2"]))).all()
@@ -93,6 +97,10 @@ def test_csv_and_photos_enrol_valid_rows_and_report_every_error(client, services
         for pensioner in enrolled:
             assert db.scalar(select(func.count()).select_from(FaceReference)
                              .where(FaceReference.pensioner_id == pensioner.id)) == 1
+        origins = {p.external_ref: db.execute(select(FaceReference.source, FaceReference.taken_on)
+                                              .where(FaceReference.pensioner_id == p.id)).one()
+                   for p in enrolled}
+        assert origins == {"BJ-1": ("id_card", dt.date(2009, 3, 1)), "BJ-2": ("upload", None)}
         schemes = sorted(db.scalars(select(PensionerScheme.scheme).join(Pensioner, Pensioner.id == PensionerScheme.pensioner_id)
                                     .where(Pensioner.external_ref == "BJ-1")))
         assert schemes == ["basic_pension", "survivors"]
