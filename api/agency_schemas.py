@@ -38,6 +38,9 @@ __all__ = [
     "LifeEventsCreate",
     "LifeEventsReport",
     "LifeEventPublic",
+    "DeathReversalCreate",
+    "DeathReportsPublic",
+    "DeathReportRowPublic",
     "EnrolmentPublic",
     "EnrolmentRowPublic",
     "InPersonCreate",
@@ -345,8 +348,9 @@ class WebhookCreate(BaseModel):
 
     url: str = Field(min_length=8, max_length=500)
     region: str = Field(min_length=6, max_length=6, description="events of pensioners paid in this region")
-    events: list[Literal["certified", "failed", "overdue", "suspended", "restored"]] = Field(
-        default_factory=lambda: ["certified", "failed", "overdue", "suspended", "restored"], min_length=1
+    events: list[Literal["certified", "failed", "overdue", "suspended", "restored", "deceased", "death_reversed"]] = Field(
+        default_factory=lambda: ["certified", "failed", "overdue", "suspended", "restored", "deceased",
+                                 "death_reversed"], min_length=1
     )
 
 
@@ -389,8 +393,11 @@ class LifeEventItem(BaseModel):
 
     national_id: str | None = Field(None, max_length=32)
     pensioner_id: uuid.UUID | None = None
-    source: str = Field(min_length=1, max_length=32, description="e.g. hospital_visit, card_payment")
-    occurred_on: dt.date
+    kind: Literal["proof_of_life", "death"] = Field(
+        "proof_of_life", description="proof_of_life (data matching) or death (a death reported elsewhere)")
+    source: str = Field(min_length=1, max_length=32, description=(
+        "proof of life: e.g. hospital_visit, card_payment; death: civil_registry, hospital, funeral_home, family"))
+    occurred_on: dt.date = Field(description="the day of the event; for a death, the date of death")
     reference: str = Field(min_length=1, max_length=128, description="the source system's id of the event")
 
 
@@ -405,25 +412,44 @@ class LifeEventsReport(BaseModel):
     duplicates: int
     certified_records: int
     not_accepted_source: int = Field(description="stored, but the agency does not certify by this source")
+    deaths_recorded: int = 0
+    records_suspended: int = Field(0, description="records suspended by the deaths recorded (method death_reported)")
+    certificates_revoked: int = Field(0, description="certificates still valid after a date of death, revoked")
     errors: list[dict[str, Any]]
 
 
 class LifeEventPublic(BaseModel):
     id: uuid.UUID
     pensioner_id: uuid.UUID
+    kind: str = "proof_of_life"
     source: str
     occurred_on: dt.date
     reference: str
     imported_by: str
     created_at: dt.datetime
+    effects: dict[str, Any] | None = Field(None, description=(
+        "a death: the records suspended, certificates revoked, links and sessions closed (ids)"))
+    reversed_at: dt.datetime | None = None
+    reversed_by: str | None = None
+    reversal_reason: str | None = None
+    records_restored: int | None = Field(None, description="in the answer to a reversal: records put back")
+
+    @classmethod
+    def of(cls, event: Any, *, records_restored: int | None = None) -> LifeEventPublic:
+        return cls(id=event.id, pensioner_id=event.pensioner_id, kind=event.kind, source=event.source,
+                   occurred_on=event.occurred_on, reference=event.reference, imported_by=event.imported_by,
+                   created_at=event.created_at, effects=event.effects, reversed_at=event.reversed_at,
+                   reversed_by=event.reversed_by, reversal_reason=event.reversal_reason,
+                   records_restored=records_restored)
 
 
-class EnrolmentPublic(BaseModel):
+class _BulkJobPublic(BaseModel):
+    """What every bulk CSV job answers (bulk enrolment, a file of deaths)."""
+
     id: uuid.UUID
     state: Literal["queued", "running", "done", "failed"]
     rows_total: int | None
     rows_done: int
-    rows_created: int
     rows_failed: int
     progress: float | None = Field(description="0..1")
     error: str | None = Field(description="why the whole file was refused (header, encoding, zip)")
@@ -431,15 +457,45 @@ class EnrolmentPublic(BaseModel):
     finished_at: dt.datetime | None
     rows_url: str
 
-    @classmethod
-    def of(cls, job: Any) -> EnrolmentPublic:
+    @staticmethod
+    def common(job: Any, *, rows_url: str) -> dict[str, Any]:
         progress = None
         if job.rows_total is not None:
             progress = 1.0 if job.rows_total == 0 else min(1.0, job.rows_done / job.rows_total)
-        return cls(id=job.id, state=job.state, rows_total=job.rows_total, rows_done=job.rows_done,
-                   rows_created=job.rows_created, rows_failed=job.rows_failed, progress=progress,
-                   error=job.error, created_at=job.created_at, finished_at=job.finished_at,
-                   rows_url=f"/v1/enrolments/{job.id}/rows")
+        return {"id": job.id, "state": job.state, "rows_total": job.rows_total, "rows_done": job.rows_done,
+                "rows_failed": job.rows_failed, "progress": progress, "error": job.error,
+                "created_at": job.created_at, "finished_at": job.finished_at, "rows_url": rows_url}
+
+
+class DeathReversalCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=3, max_length=200, description="why the report is wrong (audited)")
+
+
+class DeathReportsPublic(_BulkJobPublic):
+    """A file of deaths being recorded (a bulk job)."""
+
+    rows_recorded: int = Field(description="rows whose death is recorded (or was already)")
+
+    @classmethod
+    def of(cls, job: Any) -> DeathReportsPublic:
+        return cls(**cls.common(job, rows_url=f"/v1/life-events/deaths/{job.id}/rows"), rows_recorded=job.rows_created)
+
+
+class DeathReportRowPublic(BaseModel):
+    line: int
+    pensioner_id: uuid.UUID | None
+    life_event_id: uuid.UUID | None
+    errors: list[dict[str, str]]
+
+
+class EnrolmentPublic(_BulkJobPublic):
+    rows_created: int
+
+    @classmethod
+    def of(cls, job: Any) -> EnrolmentPublic:
+        return cls(**cls.common(job, rows_url=f"/v1/enrolments/{job.id}/rows"), rows_created=job.rows_created)
 
 
 class EnrolmentRowPublic(BaseModel):

@@ -22,12 +22,12 @@ newcomer reads the whole policy in this file.
 | `EnrolerDep` | staff, administrators, the operator; keys with `pensioners:write` | enrolment, reference photos, bulk enrolment |
 | `LinkIssuerDep` | caseworkers; keys with `pensioners:write` | one-time pensioner links |
 | `InPersonCertifierDep` | staff, administrators, the operator | in-person certification |
-| `ReviewerDep` | reviewers, administrators, the operator | the review queue, its decisions, enrolments on hold |
+| `ReviewerDep` | reviewers, administrators, the operator | the review queue, its decisions, enrolments on hold, reversing a wrong death report (of the paying region) |
 | `EvidenceReaderDep` | reviewers, administrators, the operator; keys with `evidence:read` | scores, key frames, reference photos |
 | `CertificateReaderDep` | caseworkers; keys with `results:read` | certificates and their QR codes |
 | `ResultsReaderDep` | keys with `results:read`; administrators, the operator | the results feed, records, proof-of-life events |
 | `ExportReaderDep` | keys with `export:read`; administrators, the operator | streamed and background exports |
-| `RecordsWriterDep` | keys with `records:write`; administrators, the operator | suspension, proof-of-life imports, certificate revocation |
+| `RecordsWriterDep` | keys with `records:write`; administrators, the operator | suspension, proof-of-life and death imports (one by one or a file of deaths), certificate revocation |
 | `WebhookManagerDep` | keys with `webhooks:manage`; administrators, the operator | webhooks and their deliveries |
 | `AgencyAdminDep` | administrators, the operator | agency configuration |
 | `MetricsReaderDep` | the metrics token (anyone when none is set) | /metrics |
@@ -50,6 +50,7 @@ from sqlalchemy.orm import Session
 
 from models import (
     Attempt,
+    BulkKind,
     Certificate,
     EnrolmentJob,
     ExportJob,
@@ -140,6 +141,7 @@ __all__ = [
     "visible_life_event",
     "visible_export",
     "visible_enrolment",
+    "visible_death_reports",
     "visible_webhook",
     "visible_link",
 ]
@@ -544,11 +546,26 @@ def visible_export(db: Session, principal: Principal, job_id: uuid.UUID) -> Expo
     raise NotFoundError(ErrorCode.EXPORT_NOT_FOUND, "no such export")
 
 
+def _visible_bulk_job(db: Session, principal: Principal, job_id: uuid.UUID, kind: str) -> EnrolmentJob | None:
+    job = db.get(EnrolmentJob, job_id)
+    if job is None or job.kind != kind or not (job.requested_by == principal.actor_id or principal.kind == OPERATOR_KIND):
+        return None
+    return job
+
+
 def visible_enrolment(db: Session, principal: Principal, job_id: uuid.UUID) -> EnrolmentJob:
     """A bulk enrolment, to its requester or the operator."""
-    job = db.get(EnrolmentJob, job_id)
-    if job is None or not (job.requested_by == principal.actor_id or principal.kind == OPERATOR_KIND):
+    job = _visible_bulk_job(db, principal, job_id, BulkKind.ENROLMENT)
+    if job is None:
         raise NotFoundError(ErrorCode.ENROLMENT_NOT_FOUND, "no such enrolment")
+    return job
+
+
+def visible_death_reports(db: Session, principal: Principal, job_id: uuid.UUID) -> EnrolmentJob:
+    """A file of deaths (bulk job), to its requester or the operator."""
+    job = _visible_bulk_job(db, principal, job_id, BulkKind.DEATHS)
+    if job is None:
+        raise NotFoundError(ErrorCode.DEATH_REPORTS_NOT_FOUND, "no such file of deaths")
     return job
 
 

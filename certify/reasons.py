@@ -59,6 +59,9 @@ class ProcessingReason(StrEnum):
     PROCESSING_CRASHED = "processing_crashed"
     """Processing died too often (a video that crashes the decoder, for example); the
     attempt is set aside as `error` instead of crashing workers for ever."""
+    CERTIFIED_AFTER_DEATH = "certified_after_death"
+    """A death is reported for the pensioner (and not reversed): whatever the engine
+    found, a person decides (the attempt goes to review, never to passed)."""
 
 
 REASON_GROUPS: dict[str, frozenset[Reason]] = {

@@ -1,7 +1,7 @@
 """The agency's commands against a running service, through its HTTP API with an agency
-key: `bulk-enrol` (a CSV and a zip of photos) and `export` (results to a file). Both
-follow the background job with a progress bar; an error answer of the API is printed as
-`error: CODE: MESSAGE` with exit code 2."""
+key: `bulk-enrol` (a CSV and a zip of photos), `record-deaths` (a file of deaths) and
+`export` (results to a file). They follow the background job with a progress bar; an
+error answer of the API is printed as `error: CODE: MESSAGE` with exit code 2."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ __all__ = [
     "API_URL_ENV",
     "POLL_INTERVAL_S",
     "bulk_enrol",
+    "record_deaths",
     "export",
 ]
 
@@ -65,6 +66,37 @@ def _follow(client, url: str, *, label: str) -> dict:
             time.sleep(POLL_INTERVAL_S)
 
 
+def _bulk_job(client, url: str, files: dict, *, label: str) -> tuple[dict, list[dict]]:
+    """Upload a bulk CSV job, follow it to its end; the job and its refused rows. A file
+    refused as a whole ends the command (exit 2)."""
+    job = _fail_on_error(client.post(url, files=files))
+    job = _follow(client, f"{url}/{job['id']}", label=label)
+    if job["state"] == "failed":
+        typer.echo(f"the file was refused: {job['error']}", err=True)
+        raise typer.Exit(REFUSED_EXIT_CODE)
+    refused = _fail_on_error(client.get(job["rows_url"], params={"errors_only": True, "limit": 5000}))
+    return job, refused
+
+
+def _report_refused(refused: list[dict], errors_out: Path | None) -> None:
+    """The first refused rows on the terminal; every refused row's errors in `errors_out`
+    as a CSV (cells neutralised: messages quote the file)."""
+    for row in refused[:20]:
+        typer.echo(f"  line {row['line']}: " + "; ".join(f"{e['field']}: {e['code']}" for e in row["errors"]))
+    if errors_out is None:
+        return
+    import csv
+
+    from service.infra.csv_cells import SafeCsvWriter
+
+    with errors_out.open("w", newline="", encoding="utf-8") as out:
+        writer = SafeCsvWriter(csv.writer(out))
+        writer.writerow(["line", "field", "code", "message"])
+        for row in refused:
+            for e in row["errors"]:
+                writer.writerow([row["line"], e["field"], e["code"], e["message"]])
+
+
 def bulk_enrol(
     csv_file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV of pensioners")],
     photos: Annotated[Path | None, typer.Option(exists=True, dir_okay=False, help="Zip of reference photos")] = None,
@@ -73,27 +105,27 @@ def bulk_enrol(
     errors_out: Annotated[Path | None, typer.Option(help="Write every refused row to this CSV")] = None,
 ) -> None:
     """Enrol pensioners from a CSV (+ zip of photos) through the API, with a progress bar."""
-    import csv
-
     with _api_client(api, token) as client, _UploadFiles(csv_file, photos) as files:
-        job = _fail_on_error(client.post("/v1/enrolments", files=files))
-        job = _follow(client, f"/v1/enrolments/{job['id']}", label="enrolling")
-        if job["state"] == "failed":
-            typer.echo(f"the file was refused: {job['error']}", err=True)
-            raise typer.Exit(REFUSED_EXIT_CODE)
-        refused = _fail_on_error(client.get(job["rows_url"], params={"errors_only": True, "limit": 5000}))
+        job, refused = _bulk_job(client, "/v1/enrolments", files, label="enrolling")
     typer.echo(f"{job['rows_created']} enrolled, {job['rows_failed']} refused of {job['rows_total']} rows")
-    for row in refused[:20]:
-        typer.echo(f"  line {row['line']}: " + "; ".join(f"{e['field']}: {e['code']}" for e in row["errors"]))
-    if errors_out is not None:
-        from service.infra.csv_cells import SafeCsvWriter
+    _report_refused(refused, errors_out)
+    raise typer.Exit(0 if job["rows_failed"] == 0 else 1)
 
-        with errors_out.open("w", newline="", encoding="utf-8") as out:
-            writer = SafeCsvWriter(csv.writer(out))  # messages quote the file: no formulas
-            writer.writerow(["line", "field", "code", "message"])
-            for row in refused:
-                for e in row["errors"]:
-                    writer.writerow([row["line"], e["field"], e["code"], e["message"]])
+
+def record_deaths(
+    csv_file: Annotated[Path, typer.Argument(exists=True, dir_okay=False,
+                                             help="CSV of deaths: national_id, died_on, reference[, source, name]")],
+    api: Annotated[str | None, typer.Option(help=f"Service URL (or {API_URL_ENV})")] = None,
+    token: Annotated[str | None, typer.Option(help=f"API key (or {API_KEY_ENV})")] = None,
+    errors_out: Annotated[Path | None, typer.Option(help="Write every refused row to this CSV")] = None,
+) -> None:
+    """Record a file of deaths (the civil registry's monthly file) through the API, with a
+    progress bar: each death suspends the pensioner's records, revokes certificates valid
+    after it and closes their links and sessions. Exit 1 when some rows were refused."""
+    with _api_client(api, token) as client, _UploadFiles(csv_file, None) as files:
+        job, refused = _bulk_job(client, "/v1/life-events/deaths", files, label="recording deaths")
+    typer.echo(f"{job['rows_recorded']} deaths recorded, {job['rows_failed']} refused of {job['rows_total']} rows")
+    _report_refused(refused, errors_out)
     raise typer.Exit(0 if job["rows_failed"] == 0 else 1)
 
 

@@ -2,7 +2,7 @@
 
     operations.py      serve, worker, maintain, sweep, demo; db upgrade, uploads purge, keys rewrap
     administration.py  enrol; staff, apikey, link and agency (straight on the database)
-    agency_remote.py   bulk-enrol, export (an agency, through the HTTP API)
+    agency_remote.py   bulk-enrol, record-deaths, export (an agency, through the HTTP API)
     check.py           check, verify (offline, no service)
     context.py         the services of one command, and its errors as exit code 2
 
@@ -31,6 +31,7 @@ app.command()(administration.enrol)
 app.command()(operations.demo)
 app.command()(check.verify)
 app.command("bulk-enrol")(agency_remote.bulk_enrol)
+app.command("record-deaths")(agency_remote.record_deaths)
 app.command()(agency_remote.export)
 app.command()(operations.sweep)
 

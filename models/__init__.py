@@ -8,8 +8,8 @@ from .agency import Agency, PeriodKind
 from .base import Base, new_id, utcnow
 from .certificates import Certificate
 from .certification import Attempt, AttemptStatus, CertificationSession, Channel
-from .jobs import EnrolmentJob, EnrolmentRow, ExportJob, JobState
-from .life_events import LifeEvent
+from .jobs import BulkKind, EnrolmentJob, EnrolmentRow, ExportJob, JobState
+from .life_events import DeathSuspension, LifeEvent, LifeEventKind
 from .links import PensionerLink
 from .lockouts import SelfServiceFailure, SelfServiceLock
 from .pensioner import (
@@ -44,6 +44,9 @@ __all__ = [
     "ExportJob",
     "JobState",
     "LifeEvent",
+    "LifeEventKind",
+    "DeathSuspension",
+    "BulkKind",
     "FeedCounter",
     "PensionerScheme",
     "RecordEvent",

@@ -22,12 +22,17 @@ from sqlalchemy import Table, event, inspect, update
 from sqlalchemy.orm import Session
 
 from .base import utcnow
-from .qualification import FeedCounter, QualificationRecord, RecordEvent, RecordStatus
+from .qualification import FeedCounter, Method, QualificationRecord, RecordEvent, RecordStatus
 
-__all__ = ["RECORDS_COUNTER", "take_change_numbers", "event_for"]
+__all__ = ["RECORDS_COUNTER", "DECEASED_EVENT", "DEATH_REVERSED_EVENT", "take_change_numbers", "event_for"]
 
 RECORDS_COUNTER = "records"
 """Name of the counter row that numbers qualification record changes."""
+
+DECEASED_EVENT = "deceased"
+"""The event of a record suspended because a death was reported (instead of `suspended`)."""
+DEATH_REVERSED_EVENT = "death_reversed"
+"""The event of a record put back as it was when a wrong death report was reversed."""
 
 _UNTRACKED = frozenset({"change_seq", "updated_at"})
 
@@ -58,6 +63,12 @@ def event_for(record: QualificationRecord) -> str | None:
     state = inspect(record)
     if state.pending or state.transient:
         return record.status
+    method = state.attrs.method.history
+    if method.has_changes():
+        if record.method == Method.DEATH_REPORTED:
+            return DECEASED_EVENT
+        if method.deleted and method.deleted[0] == Method.DEATH_REPORTED:
+            return DEATH_REVERSED_EVENT
     status = state.attrs.status.history
     if status.has_changes() and status.deleted and status.deleted[0] != record.status:
         return record.status
@@ -75,6 +86,7 @@ def _details(record: QualificationRecord) -> dict[str, Any]:
         "decision": record.decision,
         "reasons": list(record.reasons or []),
         "method": record.method,
+        "life_event_id": str(record.life_event_id) if record.life_event_id else None,
     }
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, JSONValue, new_id, utcnow
 
-__all__ = ["JobState", "ExportJob", "EnrolmentJob", "EnrolmentRow"]
+__all__ = ["JobState", "BulkKind", "ExportJob", "EnrolmentJob", "EnrolmentRow"]
 
 
 class JobState(StrEnum):
@@ -20,6 +20,15 @@ class JobState(StrEnum):
     RUNNING = "running"
     DONE = "done"
     FAILED = "failed"
+
+
+class BulkKind(StrEnum):
+    """What a bulk CSV job does with its rows (one job table, one row table for both)."""
+
+    ENROLMENT = "enrolment"
+    """Pensioners to enrol (service/bulk_enrolment.py)."""
+    DEATHS = "deaths"
+    """Deaths reported by a civil registry's file (service/death_reports.py)."""
 
 
 class ExportJob(Base):
@@ -50,6 +59,8 @@ class EnrolmentJob(Base):
     __tablename__ = "enrolment_jobs"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    kind: Mapped[str] = mapped_column(String(16), default=BulkKind.ENROLMENT, server_default=BulkKind.ENROLMENT)
+    """A bulk enrolment or a file of death reports (BulkKind)."""
     requested_by: Mapped[str] = mapped_column(String(64), index=True)
     principal_regions: Mapped[list[str]] = mapped_column(JSONValue)
     csv_key: Mapped[str] = mapped_column(String(255))
@@ -68,7 +79,8 @@ class EnrolmentJob(Base):
 
 
 class EnrolmentRow(Base):
-    """The outcome of one CSV row: the pensioner made, or the reasons it was refused."""
+    """The outcome of one CSV row: the pensioner made (or the death recorded), or the
+    reasons it was refused."""
 
     __tablename__ = "enrolment_rows"
     __table_args__ = (UniqueConstraint("job_id", "line"),)
@@ -78,5 +90,7 @@ class EnrolmentRow(Base):
     line: Mapped[int] = mapped_column(Integer)
     """Line number in the CSV file (the header is line 1)."""
     pensioner_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("pensioners.id"))
+    life_event_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("life_events.id"))
+    """For a file of deaths: the death report the row recorded (or found already there)."""
     errors: Mapped[list[dict[str, str]]] = mapped_column(JSONValue, default=list)
     """[{"field": ..., "code": ..., "message": ...}]"""

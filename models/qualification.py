@@ -66,8 +66,11 @@ class Method(StrEnum):
     REVIEW = "review"
     IN_PERSON = "in_person"
     DATA_MATCH = "data_match"
+    DEATH_REPORTED = "death_reported"
+    """Not a certification: the record is suspended because a death was reported
+    (the death's life event is the record's `life_event_id`)."""
 
-    ALL = nonmember((SELF, ASSISTED, REVIEW, IN_PERSON, DATA_MATCH))
+    ALL = nonmember((SELF, ASSISTED, REVIEW, IN_PERSON, DATA_MATCH, DEATH_REPORTED))
 
 
 class PensionerScheme(Base):
@@ -102,7 +105,8 @@ class QualificationRecord(Base):
     """The attempt that certified the record (None for data matching and in person)."""
     assisted_by: Mapped[str | None] = mapped_column(String(64))
     life_event_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("life_events.id"))
-    """The proof-of-life event that certified the record (method data_match)."""
+    """The proof-of-life event that certified the record (method data_match), or the
+    death report that suspended it (method death_reported)."""
     decided_by: Mapped[str | None] = mapped_column(String(64))
     """The reviewer (method review) or staff member (in_person) who decided."""
 

@@ -21,32 +21,35 @@ CSV columns (UTF-8, or GB18030 as Excel saves it in China):
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import re
 import uuid
 import zipfile
 from collections.abc import Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from models import (
-    EnrolmentJob,
-    EnrolmentRow,
-    EnrolmentStatus,
-    JobState,
-    Pensioner,
-    ReferenceSource,
-    Scheme,
-)
+from models import BulkKind, EnrolmentRow, EnrolmentStatus, Pensioner, ReferenceSource, Scheme
 from models.db import session_scope
 
 from .actors import SystemActor, regions_cover
+from .bulk_jobs import (
+    CsvFileError,
+    CsvRow,
+    RowError,
+    count_row,
+    count_rows,
+    fail_job,
+    finish_job,
+    flag_duplicates,
+    parse_csv,
+    read_csv_text,
+    record_row_failure,
+    start_job,
+)
 from .context import Services
 from .error_codes import ErrorCode
 from .errors import ServiceError
@@ -59,13 +62,8 @@ __all__ = [
     "REQUIRED_COLUMNS",
     "OPTIONAL_COLUMNS",
     "MAX_ROWS",
-    "RowError",
     "validate_rows",
     "run_enrolment_job",
-    "read_csv_text",
-    "CsvRow",
-    "CsvFileError",
-    "parse_csv",
 ]
 
 REQUIRED_COLUMNS = ("name", "national_id", "region_code")
@@ -74,54 +72,6 @@ OPTIONAL_COLUMNS = ("residence_region_code", "phone", "external_ref", "schemes",
 MAX_ROWS = 200_000
 """Rows accepted in one file."""
 _PHONE = re.compile(r"^\+?[0-9 -]{5,20}$")
-
-
-@dataclass(frozen=True, slots=True)
-class RowError:
-    field: str
-    code: str
-    message: str
-
-    def to_json(self) -> dict[str, str]:
-        return {"field": self.field, "code": self.code, "message": self.message}
-
-
-@dataclass
-class CsvRow:
-    line: int
-    values: dict[str, str]
-    errors: list[RowError] = field(default_factory=list)
-
-
-class CsvFileError(ServiceError):
-    status = 422
-
-
-def read_csv_text(raw: bytes) -> str:
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise CsvFileError(ErrorCode.CSV_ENCODING, "the CSV is neither UTF-8 nor GB18030 text")
-
-
-def parse_csv(text: str) -> list[CsvRow]:
-    reader = csv.DictReader(io.StringIO(text))
-    header = [h.strip().lower() for h in (reader.fieldnames or [])]
-    missing = [c for c in REQUIRED_COLUMNS if c not in header]
-    if missing:
-        raise CsvFileError(ErrorCode.CSV_HEADER, f"the first line must name the columns; missing: {missing}")
-    reader.fieldnames = header
-    rows = []
-    for index, values in enumerate(reader):
-        if index >= MAX_ROWS:
-            raise CsvFileError(ErrorCode.CSV_TOO_MANY_ROWS, f"at most {MAX_ROWS} rows per file")
-        clean = {k: (v or "").strip() for k, v in values.items() if k is not None}
-        if not any(clean.values()):
-            continue
-        rows.append(CsvRow(line=reader.line_num, values=clean))
-    return rows
 
 
 def validate_rows(
@@ -134,7 +84,7 @@ def validate_rows(
     secret: str,
 ) -> None:
     """Check every row without writing (errors are appended to each row)."""
-    seen: dict[str, list[CsvRow]] = {}
+    numbers: dict[int, str] = {}
     for row in rows:
         v = row.values
         if not v.get("name"):
@@ -146,7 +96,7 @@ def validate_rows(
         except NationalIdError as exc:
             row.errors.append(RowError("national_id", exc.code, f"national ID number {exc}"))
         else:
-            seen.setdefault(parsed.number, []).append(row)
+            numbers[row.line] = parsed.number
             if national_id_hash(secret, parsed.number) in existing_hashes:
                 row.errors.append(RowError("national_id", ErrorCode.PENSIONER_EXISTS, "already enrolled"))
         region = v.get("region_code", "")
@@ -176,12 +126,8 @@ def validate_rows(
         elif photo:
             row.errors.append(RowError("photo", ErrorCode.PHOTOS_ZIP_MISSING, "a photo is named but no zip was sent"))
         row.errors.extend(_photo_origin_errors(v, today=today))
-    for dupes in seen.values():
-        if len(dupes) > 1:
-            lines = [r.line for r in dupes]
-            for row in dupes:
-                row.errors.append(RowError("national_id", ErrorCode.NATIONAL_ID_DUPLICATE,
-                                           f"the same ID number is on lines {lines}"))
+    flag_duplicates(rows, key=lambda row: numbers.get(row.line), field_name="national_id",
+                    code=ErrorCode.NATIONAL_ID_DUPLICATE, what="ID number")
 
 
 def _photo_origin_errors(values: dict[str, str], *, today: dt.date) -> list[RowError]:
@@ -216,45 +162,18 @@ def _zip_index(archive: zipfile.ZipFile, max_photo_bytes: int) -> dict[str, zipf
     return index
 
 
-def _bump(services: Services, job_id: uuid.UUID, *, created: int = 0, failed: int = 0, db=None) -> None:
-    statement = (
-        update(EnrolmentJob)
-        .where(EnrolmentJob.id == job_id)
-        .values(rows_done=EnrolmentJob.rows_done + created + failed,
-                rows_created=EnrolmentJob.rows_created + created,
-                rows_failed=EnrolmentJob.rows_failed + failed)
-    )
-    if db is not None:
-        db.execute(statement)
-        return
-    with session_scope(services.sessions) as own:
-        own.execute(statement)
-        own.commit()
-
-
 def run_enrolment_job(services: Services, job_id: uuid.UUID) -> str:
     """Validate and enrol every row of the job's CSV; returns the final state."""
     secret = services.settings.secret_key.get_secret_value()
-    with session_scope(services.sessions) as db:
-        job = db.get(EnrolmentJob, job_id)
-        if job is None:
-            return "missing"
-        if job.state in (JobState.DONE, JobState.FAILED):
-            return job.state
-        job.state = JobState.RUNNING
-        job.started_at = job.started_at or services.clock()
-        csv_key, photos_key, regions = job.csv_key, job.photos_key, list(job.principal_regions)
-        done_lines = set(db.scalars(select(EnrolmentRow.line).where(EnrolmentRow.job_id == job_id)))
-        db.commit()
+    start = start_job(services, job_id, kind=BulkKind.ENROLMENT)
+    if isinstance(start, str):
+        return start
+    photos_key, regions, done_lines = start.photos_key, start.regions, start.done_lines
     try:
-        rows = parse_csv(read_csv_text(services.store.read(csv_key)))
+        rows = parse_csv(read_csv_text(services.store.read(start.csv_key)), required=REQUIRED_COLUMNS,
+                         max_rows=MAX_ROWS)
     except CsvFileError as exc:
-        with session_scope(services.sessions) as db:
-            job = db.get(EnrolmentJob, job_id)
-            assert job is not None  # read at the start of this run
-            job.state, job.error, job.finished_at = JobState.FAILED, f"{exc.code}: {exc.message}", services.clock()
-            db.commit()
-        return JobState.FAILED
+        return fail_job(services, job_id, f"{exc.code}: {exc.message}")
 
     with ExitStack() as stack:
         archive = None
@@ -265,13 +184,7 @@ def run_enrolment_job(services: Services, job_id: uuid.UUID) -> str:
                 archive = stack.enter_context(zipfile.ZipFile(path))
                 photo_index = _zip_index(archive, services.settings.max_photo_bytes)
             except zipfile.BadZipFile:
-                with session_scope(services.sessions) as db:
-                    job = db.get(EnrolmentJob, job_id)
-                    assert job is not None  # read at the start of this run
-                    job.state, job.error = JobState.FAILED, "photos_zip_invalid: the photos file is not a zip"
-                    job.finished_at = services.clock()
-                    db.commit()
-                return JobState.FAILED
+                return fail_job(services, job_id, "photos_zip_invalid: the photos file is not a zip")
         now = services.clock()
         with session_scope(services.sessions) as db:
             hashes = set()
@@ -281,11 +194,9 @@ def run_enrolment_job(services: Services, job_id: uuid.UUID) -> str:
                     numbers.append(national_id_hash(secret, parse_national_id(row.values.get("national_id", ""), today=now.date()).number))
                 except NationalIdError:
                     pass
-            for start in range(0, len(numbers), 1000):
-                hashes |= _enrolled_hashes(db, numbers[start:start + 1000], regions=regions)
-            job = db.get(EnrolmentJob, job_id)
-            assert job is not None  # read at the start of this run
-            job.rows_total = len(rows)
+            for first in range(0, len(numbers), 1000):
+                hashes |= _enrolled_hashes(db, numbers[first:first + 1000], regions=regions)
+            count_rows(db, job_id, len(rows))
             db.commit()
         # rows enrolled by an earlier run of this job are "existing" now: skip them below
         validate_rows(rows, regions=regions, today=now.date(),
@@ -295,18 +206,12 @@ def run_enrolment_job(services: Services, job_id: uuid.UUID) -> str:
             if row.line in done_lines:
                 continue
             if row.errors:
-                _record_failure(services, job_id, row.line, row.errors)
+                record_row_failure(services, job_id, row.line, row.errors)
                 continue
             photo = archive.read(photo_index[row.values["photo"]]) if archive is not None and photo_index else None
             _enrol_row(services, job_id, row, photo=photo, regions=regions)
 
-    with session_scope(services.sessions) as db:
-        job = db.get(EnrolmentJob, job_id)
-        assert job is not None  # read at the start of this run
-        job.state = JobState.DONE
-        job.finished_at = services.clock()
-        db.commit()
-    return JobState.DONE
+    return finish_job(services, job_id)
 
 
 def _enrolled_hashes(db, hashes: Sequence[str], *, regions: Sequence[str]) -> set[str]:
@@ -318,13 +223,6 @@ def _enrolled_hashes(db, hashes: Sequence[str], *, regions: Sequence[str]) -> se
             Pensioner.national_id_hash.in_(list(hashes)), Pensioner.enrolment_status != EnrolmentStatus.CLOSED)
     ).all()
     return {h for h, paying, residence in rows if regions_cover(regions, paying) or regions_cover(regions, residence)}
-
-
-def _record_failure(services: Services, job_id: uuid.UUID, line: int, errors: Sequence[RowError]) -> None:
-    with session_scope(services.sessions) as db:
-        db.add(EnrolmentRow(id=uuid.uuid4(), job_id=job_id, line=line, errors=[e.to_json() for e in errors]))
-        _bump(services, job_id, failed=1, db=db)
-        db.commit()
 
 
 def _enrol_row(services: Services, job_id: uuid.UUID, row: CsvRow, *, photo: bytes | None,
@@ -347,7 +245,7 @@ def _enrol_row(services: Services, job_id: uuid.UUID, row: CsvRow, *, photo: byt
                             added_by=requester, source=v.get("photo_source") or None,
                             taken_on=dt.date.fromisoformat(taken_on) if taken_on else None)
             db.add(EnrolmentRow(id=uuid.uuid4(), job_id=job_id, line=row.line, pensioner_id=pensioner.id, errors=[]))
-            _bump(services, job_id, created=1, db=db)
+            count_row(db, job_id, created=1)
             db.commit()
             return
         except ServiceError as exc:
@@ -357,7 +255,7 @@ def _enrol_row(services: Services, job_id: uuid.UUID, row: CsvRow, *, photo: byt
         except IntegrityError:
             db.rollback()
             error = RowError("national_id", ErrorCode.PENSIONER_EXISTS, "already enrolled (by another upload)")
-    _record_failure(services, job_id, row.line, [error])
+    record_row_failure(services, job_id, row.line, [error])
 
 
 _PHOTO_CODES = frozenset({

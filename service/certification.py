@@ -6,13 +6,13 @@ import datetime as dt
 import secrets
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.orm import Session
 
-from certify import Challenge, VideoInfo, fingerprint_similarity
+from certify import Challenge, ProcessingReason, VideoInfo, fingerprint_similarity
 from certify.fingerprint import REUSE_MIN_SIMILARITY
 from models import (
     Attempt,
@@ -27,7 +27,10 @@ from models import (
 )
 
 from .admission import AdmissionRules, admit
+from .audit import record_audit
 from .certificates import issue_certificates
+from .deaths import suspend_from_death
+from .deceased import standing_death
 from .error_codes import ErrorCode
 from .errors import ConflictError, ForbiddenError, GoneError, InvalidInputError, NotFoundError
 from .infra.crypto import Keyring
@@ -260,8 +263,12 @@ def record_outcome(
     A pass certifies every scheme's record of the period (and settles earlier open
     ones), each with a signed certificate; a failure or a review shows on the records
     with its reason codes; a review also opens an item in the manual review queue.
-    Returns the records that changed.
+    While a death report of the pensioner stands, every decided outcome becomes
+    `review` with `certified_after_death` first among its reasons (never `passed`), an
+    alert goes to the audit log, and the records the attempt touches stay suspended.
+    Returns the records that changed; the attempt holds the outcome recorded.
     """
+    outcome = _after_death(db, attempt=attempt, outcome=outcome, now=now)
     attempt.status = outcome.status
     attempt.reasons = list(outcome.reasons)
     attempt.match_distance = outcome.match_distance
@@ -292,7 +299,39 @@ def record_outcome(
         return changed
     if outcome.status == AttemptStatus.REVIEW:
         open_review(db, attempt=attempt, kind=ReviewKind.ENGINE, now=now)
-    return note_decision(db, pensioner=pensioner, attempt=attempt, now=now)
+    changed = note_decision(db, pensioner=pensioner, attempt=attempt, now=now)
+    death = standing_death(db, pensioner_id=pensioner.id) if _AFTER_DEATH in attempt.reasons else None
+    if death is not None:  # a period opened since the report (the attempt's) is suspended too
+        seen = {record.id for record in changed}
+        changed += [r for r in suspend_from_death(db, death=death, pensioner=pensioner, now=now) if r.id not in seen]
+    return changed
+
+
+_AFTER_DEATH = ProcessingReason.CERTIFIED_AFTER_DEATH.value
+
+
+def _after_death(db: Session, *, attempt: Attempt, outcome: Outcome, now: dt.datetime) -> Outcome:
+    """The outcome to record: unchanged, or `review` with `certified_after_death` (and an
+    alert in the audit log) when a death report of the pensioner stands. Whoever is in
+    the video, a person decides: it is the 冒领 pattern, or the report was wrong."""
+    if outcome.status not in AttemptStatus.DECIDED:
+        return outcome
+    death = standing_death(db, pensioner_id=attempt.pensioner_id)
+    if death is None:
+        return outcome
+    record_audit(
+        db, actor_type="system", actor_id="certify", action="alert.certified_after_death",
+        subject_type="attempt", subject_id=str(attempt.id), now=now, reason=_AFTER_DEATH,
+        details={
+            "pensioner_id": str(attempt.pensioner_id), "life_event_id": str(death.id),
+            "died_on": death.occurred_on.isoformat(), "death_source": death.source,
+            "engine_decision": outcome.status, "engine_reasons": list(outcome.reasons),
+            "recorded_on": attempt.created_at.date().isoformat(),
+            "channel": attempt.channel, "assisted_by": attempt.assisted_by, "device_id": attempt.device_id,
+        },
+    )
+    reasons = [_AFTER_DEATH, *(r for r in outcome.reasons if r != _AFTER_DEATH)]
+    return replace(outcome, status=AttemptStatus.REVIEW, reasons=reasons)
 
 
 def earlier_upload_of_same_video(db: Session, *, attempt: Attempt) -> uuid.UUID | None:

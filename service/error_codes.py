@@ -159,3 +159,12 @@ class ErrorCode(StrEnum):
     USERNAME_TAKEN = "username_taken"
     VIDEO_MISSING = "video_missing"
     WEBHOOK_NOT_FOUND = "webhook_not_found"
+
+    # --- deaths reported elsewhere (service/deaths.py, service/death_reports.py) -----
+    PENSIONER_DECEASED = "pensioner_deceased"
+    DEATH_SOURCE_INVALID = "death_source_invalid"
+    DEATH_DATE_INVALID = "death_date_invalid"
+    NOT_A_DEATH_REPORT = "not_a_death_report"
+    DEATH_ALREADY_REVERSED = "death_already_reversed"
+    DEATH_REPORTS_NOT_FOUND = "death_reports_not_found"
+    EVENT_REFERENCE_REQUIRED = "event_reference_required"

@@ -5,7 +5,8 @@ Jobs go to three queues, by priority (the names derive from `Settings.queue_name
     lane     queue (default)  jobs                                         who waits
     certify  certify          certifications                               a pensioner, for the result
     notify   certify-notify   webhook fan-out and deliveries               an agency's receiver
-    bulk     certify-bulk     bulk enrolments, exports, the records sweep  a clerk, minutes to hours
+    bulk     certify-bulk     bulk enrolments, files of deaths, exports,   a clerk, minutes to hours
+                              the records sweep
 
 A worker listens to its queues in this order and always takes the first job of the
 first queue that has one, so a free worker never starts an export while a pensioner's
@@ -50,6 +51,7 @@ __all__ = [
     "WEBHOOK_DELIVERY",
     "EXPORT",
     "ENROLMENT",
+    "DEATH_REPORTS",
     "RECORDS_SWEEP",
     "JOB_KINDS",
     "queue_name",
@@ -59,6 +61,7 @@ __all__ = [
     "enqueue_job",
     "enqueue_export",
     "enqueue_enrolment",
+    "enqueue_bulk_job",
     "enqueue_delivery",
 ]
 
@@ -210,6 +213,17 @@ ENROLMENT = JobKind(
 )
 """A bulk enrolment (key: the enrolment job id); thousands of photos take long."""
 
+DEATH_REPORTS = JobKind(
+    name="death-reports",
+    function="workers.records_jobs.record_deaths_from_csv",
+    lane=Lane.BULK,
+    timeout_s=4 * _HOUR_S,
+    result_ttl_s=24 * _HOUR_S,
+    failure_ttl_s=_WEEK_S,
+    retry_intervals_s=(30, 120),
+)
+"""A file of deaths (key: the bulk job id); rows already recorded are skipped on a retry."""
+
 RECORDS_SWEEP = JobKind(
     name="records-sweep",
     function="workers.records_jobs.sweep_records",
@@ -223,7 +237,7 @@ RECORDS_SWEEP = JobKind(
 however many processes schedule it)."""
 
 JOB_KINDS: tuple[JobKind, ...] = (
-    CERTIFICATION, WEBHOOK_FAN_OUT, WEBHOOK_DELIVERY, EXPORT, ENROLMENT, RECORDS_SWEEP,
+    CERTIFICATION, WEBHOOK_FAN_OUT, WEBHOOK_DELIVERY, EXPORT, ENROLMENT, DEATH_REPORTS, RECORDS_SWEEP,
 )
 """The whole table."""
 
@@ -306,6 +320,12 @@ def enqueue_export(services: Services, job_id: uuid.UUID) -> None:
 def enqueue_enrolment(services: Services, job_id: uuid.UUID) -> None:
     """Enqueue a bulk enrolment; 503 `queue_unavailable` when Redis is down."""
     _enqueue_or_unavailable(services, ENROLMENT, job_id)
+
+
+def enqueue_bulk_job(services: Services, job_id: uuid.UUID, *, kind: str) -> None:
+    """Enqueue a bulk CSV job of either kind (models.BulkKind: `enrolment`, or `deaths`
+    for a file of deaths); 503 `queue_unavailable` when Redis is down."""
+    _enqueue_or_unavailable(services, DEATH_REPORTS if kind == "deaths" else ENROLMENT, job_id)
 
 
 def enqueue_delivery(services: Services, delivery_id: uuid.UUID) -> bool:

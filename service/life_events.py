@@ -1,9 +1,15 @@
-"""Certification by data matching (无感认证): proof-of-life events imported by agencies.
+"""Life events imported by agencies: proof of life (certification by data matching, 无感认证)
+and deaths reported elsewhere.
 
 An event (a hospital visit, a social-security-card payment, ...) with a source and a
 date is stored once per pensioner, source and source reference. When the pensioner's
 agency accepts that source, the event certifies the period it falls in (method
 `data_match`, the event as evidence), so the pensioner is not asked for a video.
+
+An event of kind `death` (source civil_registry, hospital, funeral_home or family; the
+date of death) is recorded by service/deaths.py: records suspended, certificates
+revoked, links and sessions closed. While a death stands a proof-of-life event is still
+stored (it is evidence that the report may be wrong) but certifies nothing.
 """
 
 from __future__ import annotations
@@ -16,11 +22,22 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import EnrolmentStatus, LifeEvent, Method, Pensioner, QualificationRecord, RecordStatus
+from models import (
+    EnrolmentStatus,
+    LifeEvent,
+    LifeEventKind,
+    Method,
+    Pensioner,
+    QualificationRecord,
+    RecordStatus,
+)
 
 from .agencies import DATA_MATCH_SOURCES, rules_for_region
 from .certificates import issue_certificates
+from .deaths import record_death
+from .deceased import standing_death
 from .error_codes import ErrorCode
+from .errors import ServiceError
 from .infra.crypto import Keyring
 from .pensioners import find_pensioner_by_national_id
 from .records import Certification, certify_period
@@ -40,6 +57,7 @@ class LifeEventIn:
     reference: str
     national_id: str | None = None
     pensioner_id: uuid.UUID | None = None
+    kind: str = LifeEventKind.PROOF_OF_LIFE
 
 
 @dataclass
@@ -48,6 +66,9 @@ class ImportReport:
     duplicates: int = 0
     certified_records: int = 0
     not_accepted_source: int = 0
+    deaths_recorded: int = 0
+    records_suspended: int = 0
+    certificates_revoked: int = 0
     errors: list[dict[str, object]] = field(default_factory=list)
 
 
@@ -69,8 +90,10 @@ def import_life_events(
     keyring: Keyring,
     now: dt.datetime,
     validity_days: int,
+    actor_type: str = "system",
 ) -> ImportReport:
-    """Store the events; certify the periods they prove where the agency accepts the source.
+    """Store the events; certify the periods they prove where the agency accepts the source;
+    record the deaths (service/deaths.py).
 
     Items naming an unknown pensioner, a pensioner outside `regions`, an unknown source
     or a future date are reported per item (by index) and skipped.
@@ -85,6 +108,10 @@ def import_life_events(
         if pensioner.enrolment_status != EnrolmentStatus.ACTIVE:
             report.errors.append({"index": index, "code": ErrorCode(f"enrolment_{pensioner.enrolment_status}"),
                                   "message": "this enrolment is not certified (on hold or closed)"})
+            continue
+        if item.kind == LifeEventKind.DEATH:
+            _import_death(db, index=index, item=item, pensioner=pensioner, report=report, now=now,
+                          actor_type=actor_type, actor_id=imported_by)
             continue
         if item.source not in DATA_MATCH_SOURCES:
             report.errors.append({"index": index, "code": ErrorCode.SOURCE_INVALID,
@@ -106,6 +133,10 @@ def import_life_events(
         db.add(event)
         db.flush()
         report.accepted += 1
+        if standing_death(db, pensioner_id=pensioner.id) is not None:
+            report.errors.append({"index": index, "code": ErrorCode.PENSIONER_DECEASED,
+                                  "message": "stored, but a death is reported for this pensioner: it certifies nothing"})
+            continue
         rules = rules_for_region(db, pensioner.region_code)
         if item.source not in rules.data_match_sources:
             report.not_accepted_source += 1
@@ -118,6 +149,24 @@ def import_life_events(
         issue_certificates(db, keyring=keyring, pensioner=pensioner, records=changed, now=now)
         report.certified_records += len(changed)
     return report
+
+
+def _import_death(db: Session, *, index: int, item: LifeEventIn, pensioner: Pensioner, report: ImportReport,
+                  now: dt.datetime, actor_type: str, actor_id: str) -> None:
+    try:
+        death, new = record_death(db, pensioner=pensioner, source=item.source, died_on=item.occurred_on,
+                                  reference=item.reference, actor_type=actor_type, actor_id=actor_id, now=now)
+    except ServiceError as exc:
+        report.errors.append({"index": index, "code": exc.code, "message": exc.message})
+        return
+    if not new:
+        report.duplicates += 1
+        return
+    report.accepted += 1
+    report.deaths_recorded += 1
+    effects = death.effects or {}
+    report.records_suspended += len(effects.get("records_suspended", []))
+    report.certificates_revoked += len(effects.get("certificates_revoked", []))
 
 
 def certified_by_data_match(db: Session, *, pensioner_id: uuid.UUID, period: str) -> bool:

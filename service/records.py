@@ -19,13 +19,15 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from models import (
     DEFAULT_SCHEME,
     Attempt,
     EnrolmentStatus,
+    LifeEvent,
+    LifeEventKind,
     Pensioner,
     PensionerScheme,
     QualificationRecord,
@@ -34,6 +36,7 @@ from models import (
 )
 
 from .agencies import RecordRules, rules_for_region
+from .deceased import check_not_deceased
 from .error_codes import ErrorCode
 from .errors import ConflictError, InvalidInputError
 from .rules.periods import PeriodWindow, calendar_window, rolling_window, valid_until, window_for
@@ -194,9 +197,11 @@ def certify_period(
 
     Returns the records that changed (already satisfied ones keep their first
     certification and are not returned). Never for an enrolment on hold, nor (except
-    to settle an attempt made before) for a closed one.
+    to settle an attempt made before) for a closed one, nor while a death report of the
+    pensioner stands (409 `pensioner_deceased`, service/deaths.py).
     """
     check_certifiable(pensioner, closed_ok=how.attempt_id is not None)
+    check_not_deceased(db, pensioner_id=pensioner.id)
     window = window_of_label(period)
     current = ensure_records(db, pensioner=pensioner, window=window, now=now)
     earlier = db.scalars(
@@ -268,6 +273,9 @@ def open_current_periods(
     query = (
         select(Pensioner)
         .where(Pensioner.enrolment_status == EnrolmentStatus.ACTIVE)  # held: no records until released
+        .where(~exists().where(  # a death stands: no new period (a reversal lets the next sweep open it)
+            LifeEvent.pensioner_id == Pensioner.id, LifeEvent.kind == LifeEventKind.DEATH,
+            LifeEvent.reversed_at.is_(None)))
         .order_by(Pensioner.id)
         .limit(limit)
     )

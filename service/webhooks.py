@@ -57,8 +57,10 @@ __all__ = [
     "secret_of",
 ]
 
-WEBHOOK_EVENTS = ("certified", "failed", "overdue", "suspended", "restored")
-"""Record events an agency can subscribe to."""
+WEBHOOK_EVENTS = ("certified", "failed", "overdue", "suspended", "restored", "deceased", "death_reversed")
+"""Record events an agency can subscribe to. `deceased`: a record suspended because a
+death was reported (method death_reported, `life_event_id` names the report);
+`death_reversed`: a record put back as it was after a wrong report was reversed."""
 SIGNATURE_HEADER = "X-Certify-Signature"
 WEBHOOK_COUNTER = "webhooks"
 """Counter row holding the last record event (change number) turned into deliveries."""

@@ -196,6 +196,8 @@ def _record(
             validity_days=services.settings.period_validity_days,
             keyring=services.keyring,
         )
+        # the outcome as recorded (a standing death report turns it into a review)
+        outcome = replace(outcome, status=attempt.status, reasons=list(attempt.reasons))
         if outcome.status == AttemptStatus.PASSED and assessment is not None:
             add_fresh_reference(db, services=services, attempt=attempt, assessment=assessment, now=now)
         if outcome.status == AttemptStatus.FAILED and attempt.channel == Channel.SELF:

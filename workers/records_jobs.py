@@ -30,6 +30,7 @@ __all__ = [
     "deliver_webhook",
     "on_delivery_failed",
     "enrol_from_csv",
+    "record_deaths_from_csv",
     "UNSENT_DELIVERY_AGE_S",
 ]
 
@@ -104,21 +105,21 @@ def _requeue_stuck_jobs() -> int:
     down when they were made) are enqueued again (their job ids make this idempotent)."""
     from models import EnrolmentJob, ExportJob, JobState
     from service.errors import UnavailableError
-    from service.jobs import enqueue_enrolment, enqueue_export
+    from service.jobs import enqueue_bulk_job, enqueue_export
 
     services = current_services()
     cutoff = services.clock() - dt.timedelta(seconds=UNSENT_DELIVERY_AGE_S)
     with session_scope(services.sessions) as db:
         exports = db.scalars(select(ExportJob.id).where(ExportJob.state == JobState.QUEUED, ExportJob.created_at < cutoff)).all()
-        enrolments = db.scalars(select(EnrolmentJob.id).where(EnrolmentJob.state == JobState.QUEUED,
-                                                              EnrolmentJob.created_at < cutoff)).all()
+        enrolments = db.execute(select(EnrolmentJob.id, EnrolmentJob.kind).where(
+            EnrolmentJob.state == JobState.QUEUED, EnrolmentJob.created_at < cutoff)).all()
     sent = 0
     try:
         for job_id in exports:
             enqueue_export(services, job_id)
             sent += 1
-        for job_id in enrolments:
-            enqueue_enrolment(services, job_id)
+        for job_id, kind in enrolments:
+            enqueue_bulk_job(services, job_id, kind=kind)
             sent += 1
     except UnavailableError:
         pass
@@ -168,3 +169,9 @@ def enrol_from_csv(job_id: str) -> str:
     from service.bulk_enrolment import run_enrolment_job
 
     return run_enrolment_job(current_services(), uuid.UUID(job_id))
+
+
+def record_deaths_from_csv(job_id: str) -> str:
+    from service.death_reports import run_death_reports_job
+
+    return run_death_reports_job(current_services(), uuid.UUID(job_id))

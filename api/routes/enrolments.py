@@ -7,29 +7,18 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from sqlalchemy import select
-from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
-from starlette.exceptions import HTTPException
 
-from models import EnrolmentJob, EnrolmentRow, JobState, Pensioner
-from models.db import session_scope
-from service.audit import record_audit
-from service.error_codes import ErrorCode
-from service.errors import InvalidInputError
+from models import BulkKind, EnrolmentRow, Pensioner
 from service.jobs import enqueue_enrolment
 
 from ..agency_schemas import EnrolmentPublic, EnrolmentRowPublic
-from ..deps import DbDep, ServicesDep, client_ip
+from ..bulk_jobs import receive_bulk_job
+from ..deps import DbDep, ServicesDep
 from ..permissions import EnrolerDep, visible_enrolment
-from ..uploads import limited_receive
 
-__all__ = ["router", "MAX_BULK_UPLOAD_BYTES", "create", "read", "rows"]
+__all__ = ["router", "create", "read", "rows"]
 
 router = APIRouter(prefix="/v1/enrolments", tags=["agency: bulk enrolment"])
-
-MAX_BULK_UPLOAD_BYTES = 2 * 1024**3
-"""The CSV and the zip of photos together."""
-_CHUNK = 1024 * 1024
 
 
 @router.post(
@@ -46,47 +35,11 @@ async def create(request: Request, services: ServicesDep, principal: EnrolerDep)
     holding the files the photo column names). Every row is validated; each valid row
     is enrolled on its own (all or nothing per row). Poll the job for progress; the
     per-row outcomes are at `rows_url`."""
-    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
-        raise InvalidInputError(ErrorCode.MULTIPART_REQUIRED, "send multipart/form-data with the fields csv and photos")
-    limited = Request(request.scope, receive=limited_receive(request.receive, MAX_BULK_UPLOAD_BYTES))
-    try:
-        form = await limited.form(max_files=2, max_fields=4)
-    except HTTPException as exc:
-        raise InvalidInputError(ErrorCode.MALFORMED_MULTIPART, str(exc.detail)) from None
-    try:
-        csv_file, photos = form.get("csv"), form.get("photos")
-        if not isinstance(csv_file, UploadFile):
-            raise InvalidInputError(ErrorCode.CSV_MISSING, "send the CSV in the multipart field 'csv'")
-        job_id = uuid.uuid4()
-
-        def store() -> EnrolmentPublic:
-            csv_file.file.seek(0)
-            csv_blob = services.store.put(f"enrolments/{job_id}/pensioners.csv", csv_file.file)
-            if csv_blob.size_bytes == 0:
-                raise InvalidInputError(ErrorCode.EMPTY_UPLOAD, "the CSV is empty")
-            photos_key = None
-            if isinstance(photos, UploadFile):
-                photos.file.seek(0)
-                photos_key = services.store.put(f"enrolments/{job_id}/photos.zip", photos.file).key
-            with session_scope(services.sessions) as db:
-                now = services.clock()
-                job = EnrolmentJob(
-                    id=job_id, requested_by=principal.actor_id[:64], principal_regions=list(principal.regions),
-                    csv_key=csv_blob.key, photos_key=photos_key, state=JobState.QUEUED, rows_done=0,
-                    rows_created=0, rows_failed=0, created_at=now,
-                )
-                db.add(job)
-                record_audit(db, actor_type=principal.kind, actor_id=principal.actor_id, action="enrolment.create",
-                             subject_type="enrolment", subject_id=str(job_id), now=now, ip=client_ip(request),
-                             details={"csv_bytes": csv_blob.size_bytes, "photos": photos_key is not None})
-                db.commit()
-                public = EnrolmentPublic.of(job)
-            enqueue_enrolment(services, job_id)
-            return public
-
-        return await run_in_threadpool(store)
-    finally:
-        await form.close()
+    return await receive_bulk_job(
+        request, services, principal, kind=BulkKind.ENROLMENT, folder="enrolments",
+        files={"csv": "pensioners.csv", "photos": "photos.zip"}, audit_action="enrolment.create",
+        subject_type="enrolment", enqueue=enqueue_enrolment, public=EnrolmentPublic.of,
+    )
 
 
 @router.get("/{job_id}", response_model=EnrolmentPublic)

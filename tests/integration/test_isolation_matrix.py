@@ -1,8 +1,8 @@
 """Region isolation: every role sees only its region and nothing else.
 
 Beijing (110000) and Shanghai (310000) each have an agency key, a pensioner with a
-certificate, a review with key frames, a proof-of-life event, an export, a bulk
-enrolment and a webhook. Each principal asks for the other region's things and gets
+certificate, a review with key frames, a proof-of-life event, a death report, a file of
+deaths, an export, a bulk enrolment and a webhook. Each principal asks for the other region's things and gets
 403 (when it names the region) or 404 (when it names a resource), never data; the
 same requests for its own region succeed, so the refusals are not vacuous. A
 Shanghai pensioner living in Beijing can be assisted by Beijing staff, who still see
@@ -44,6 +44,15 @@ def _region_world(services, client, region: str, county: str, key: dict) -> dict
     assert event.json()["accepted"] == 1, event.text
     with services.sessions() as db:
         event_id = db.scalar(select(LifeEvent.id).where(LifeEvent.pensioner_id == pid))
+    deceased = make_pensioner(services, region=county)
+    death = client.post("/v1/life-events", headers=key, json={"events": [
+        {"kind": "death", "pensioner_id": str(deceased), "source": "civil_registry", "occurred_on": "2026-02-01",
+         "reference": "D1"}]})
+    assert death.json()["deaths_recorded"] == 1, death.text
+    with services.sessions() as db:
+        death_id = db.scalar(select(LifeEvent.id).where(LifeEvent.pensioner_id == deceased))
+    deaths = client.post("/v1/life-events/deaths", headers=key, files={
+        "csv": ("d.csv", b"national_id,died_on,reference\n", "text/csv")}).json()
     export = client.post("/v1/exports", headers=key, json={"region": region}).json()
     enrolment = client.post("/v1/enrolments", headers=key, files={
         "csv": ("p.csv", b"name,national_id,region_code\n", "text/csv")}).json()
@@ -53,6 +62,7 @@ def _region_world(services, client, region: str, county: str, key: dict) -> dict
         "pensioner": str(pid), "record": str(record.id), "certificate": str(certificate.id),
         "attempt": str(passed), "review": str(reviewed), "reference": str(reference_id),
         "event": str(event_id), "export": export["id"], "enrolment": enrolment["id"], "webhook": webhook["id"],
+        "death": str(death_id), "deaths": deaths["id"],
     }
 
 
@@ -68,6 +78,9 @@ def _requests(w: dict, region: str) -> list[tuple[str, str, dict | None]]:
         ("GET", f"/v1/attempts/{w['review']}/key-frames/0", reason),
         ("GET", f"/v1/pensioners/{w['pensioner']}/references/{w['reference']}/photo", reason),
         ("GET", f"/v1/life-events/{w['event']}", None),
+        ("GET", f"/v1/life-events/{w['death']}", None),
+        ("GET", f"/v1/life-events/deaths/{w['deaths']}", None),
+        ("GET", f"/v1/life-events/deaths/{w['deaths']}/rows", None),
         ("GET", f"/v1/exports/{w['export']}", None),
         ("GET", f"/v1/exports/{w['export']}/download", None),
         ("GET", f"/v1/enrolments/{w['enrolment']}", None),
@@ -180,6 +193,10 @@ def test_isolation_matrix(services):
             assert reviewer.get(path, params={"reason": "review"}).status_code == 404, path
         assert reviewer.get(f"/v1/attempts/{bj['attempt']}/evidence", params={"reason": "review"}).status_code == 200
         assert reviewer.get(f"/v1/certificates/{sh['certificate']}").status_code == 404
+        reversal = {"reason": "isolation test"}
+        csrf = {"X-CSRF-Token": reviewer.cookies["certify_csrf"]}
+        assert reviewer.post(f"/v1/life-events/{sh['death']}/reversal", json=reversal, headers=csrf).status_code == 404
+        assert reviewer.post(f"/v1/life-events/{bj['death']}/reversal", json=reversal, headers=csrf).status_code == 200
     with TestClient(app, raise_server_exceptions=False) as reviewer:
         login(reviewer, "sh.reviewer")
         assert reviewer.get(f"/v1/attempts/{commuter_attempt}/evidence", params={"reason": "review"}).status_code == 200

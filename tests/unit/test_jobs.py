@@ -30,7 +30,7 @@ def test_certifications_come_first_then_webhooks_then_bulk_jobs():
     lanes = {kind.name: kind.lane for kind in JOB_KINDS}
     assert lanes == {
         "certify-attempt": Lane.CERTIFY, "webhook-fan-out": Lane.NOTIFY, "webhook": Lane.NOTIFY,
-        "export": Lane.BULK, "enrolment": Lane.BULK, "records-sweep": Lane.BULK,
+        "export": Lane.BULK, "enrolment": Lane.BULK, "death-reports": Lane.BULK, "records-sweep": Lane.BULK,
     }
 
 

@@ -29,8 +29,10 @@ const problem = (error) => (error instanceof ApiError ? `${errorText(error)} (${
 /** A code's words from the catalogue (a code it does not know is shown as it is). */
 const word = (prefix, code) => (has(prefix + code) ? t(prefix + code) : String(code));
 
-/** An engine reason (reason.<code>.title) or a reviewer's reason (agency.review_reason.<code>). */
-const reasonText = (code) => (has(`reason.${code}.title`) ? t(`reason.${code}.title`) : word('agency.review_reason.', code));
+/** A reason in the words for staff (agency.reason.<code>, where the pensioner's words say less),
+ * an engine reason (reason.<code>.title) or a reviewer's reason (agency.review_reason.<code>). */
+const reasonText = (code) => (has(`agency.reason.${code}`) ? t(`agency.reason.${code}`)
+  : has(`reason.${code}.title`) ? t(`reason.${code}.title`) : word('agency.review_reason.', code));
 const reasonList = (codes) => (codes || []).map((code) => `<span title="${esc(code)}">${esc(reasonText(code))}</span>`).join(', ');
 
 const BADGE_WORDS = { s: 'agency.status.', d: 'attempt.status.' };
