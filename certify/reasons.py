@@ -59,6 +59,12 @@ class ProcessingReason(StrEnum):
     PROCESSING_CRASHED = "processing_crashed"
     """Processing died too often (a video that crashes the decoder, for example); the
     attempt is set aside as `error` instead of crashing workers for ever."""
+    FACE_MATCHES_OTHER_PENSIONER = "face_matches_other_pensioner"
+    """The live face matches another pensioner's reference better than the claimed
+    pensioner's (identity search): a reviewer looks; never `passed`."""
+    FACE_CERTIFIED_OTHER_PENSIONER = "face_certified_other_pensioner"
+    """The same live face recently certified another pensioner (one person recording
+    for several): a reviewer looks; never `passed`."""
 
 
 REASON_GROUPS: dict[str, frozenset[Reason]] = {
