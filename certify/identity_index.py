@@ -230,6 +230,8 @@ class IdentityIndex:
         if not parts:
             return []
         part_ids, rows, first = np.concatenate(parts), np.concatenate(rows_of), np.concatenate(scores_of)
+        if len(first) == 0:
+            return []
         if len(first) > take_each:
             keep = np.argpartition(first, take_each - 1)[:take_each]
             part_ids, rows = part_ids[keep], rows[keep]

@@ -73,3 +73,11 @@ def test_two_stage_search_finds_the_exact_nearest():
         hit = index.search(probe, region_code="110101", scope=SearchScope.ALL, k=1)[0]
         assert hit.key == exact
         assert hit.distance == pytest.approx(float(np.linalg.norm(vectors[exact] - probe)), rel=1e-5)
+
+
+def test_an_empty_or_fully_excluded_search_finds_nothing():
+    index = IdentityIndex()
+    assert index.search(np.zeros(128), region_code="110105", scope=SearchScope.ALL) == []
+    index.add(keys=["a"], templates=np.ones((1, 128)), owners=["p"], region_codes=["110105"], labels=["full"])
+    assert index.search(np.ones(128), region_code="110105", scope=SearchScope.ALL, exclude_owner="p") == []
+    assert index.search(np.ones(128), region_code="110105", scope=SearchScope.COUNTY)[0].key == "a"
