@@ -211,10 +211,10 @@ class IdentityIndex:
             n = partition.n
             if n == 0:
                 continue
-            if reduced:
-                scores = partition.low_sq[:n] - 2.0 * (partition.low[:n] @ query_low)
-            else:
-                scores = partition.full_sq[:n] - 2.0 * (partition.full[:n] @ query)
+            # |x|^2 - 2 x.q (|q|^2 is the same for every row), in place: no temporaries
+            scores = partition.low[:n] @ query_low if reduced else partition.full[:n] @ query
+            scores *= -2.0
+            scores += partition.low_sq[:n] if reduced else partition.full_sq[:n]
             if excluded >= 0:
                 scores[partition.owner[:n] == excluded] = np.inf
             if scope == SearchScope.COUNTY:
@@ -239,6 +239,22 @@ class IdentityIndex:
         exact = np.sqrt(np.maximum(((vectors.astype(np.float64) - query) ** 2).sum(axis=1), 0.0))
         order = np.argsort(exact)[:k]
         return [self._hit(partitions[part_ids[i]], int(rows[i]), float(exact[i])) for i in order]
+
+    def exact_nearest(self, templates: np.ndarray) -> list[Hashable]:
+        """The key of the exact nearest row of each template (float64 brute force over
+        every partition): the reference a search's recall is measured against."""
+        queries = np.asarray(templates, dtype=np.float64).reshape(-1, self.dim)
+        best = np.full(len(queries), np.inf)
+        found: list[Hashable] = [None] * len(queries)
+        for partition in self._partitions.values():
+            for start in range(0, partition.n, 50_000):
+                block = partition.full[start : min(start + 50_000, partition.n)].astype(np.float64)
+                d2 = (block**2).sum(axis=1)[None, :] - 2.0 * queries @ block.T
+                arg = d2.argmin(axis=1)
+                value = d2[np.arange(len(queries)), arg]
+                for i in np.flatnonzero(value < best):
+                    best[i], found[i] = value[i], partition.keys[start + int(arg[i])]
+        return found
 
     def _hit(self, partition: _Partition, row: int, distance: float) -> Hit:
         return Hit(

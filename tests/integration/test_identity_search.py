@@ -19,7 +19,14 @@ from service.context import build_services
 from service.housekeeping.rewrap import rewrap_all
 
 from .conftest import run_worker_burst
-from .helpers import OPERATOR, add_photo, create_pensioner, frame_as_jpeg, open_session, upload_video
+from .helpers import (
+    OPERATOR,
+    add_photo,
+    create_pensioner,
+    frame_as_jpeg,
+    open_session,
+    upload_video,
+)
 
 pytestmark = [pytest.mark.data, pytest.mark.slow]
 
@@ -102,6 +109,8 @@ def test_live_face_of_another_pensioner_goes_to_review(services_factory, shared_
         assert wrong["status"] == "review", wrong
         assert "face_matches_other_pensioner" in wrong["reasons"]
         assert _other_named(services, wrong["id"]) == owner["id"]
+        queue = {i["attempt_id"]: i for i in client.get("/v1/reviews", headers=OPERATOR).json()}
+        assert queue[wrong["id"]]["other_pensioner_id"] == owner["id"]
         assert owner["id"] not in client.get(f"/v1/attempts/{wrong['id']}").text  # the public view names nobody
 
         # the same live face then certifies its own pension: it certified another one
