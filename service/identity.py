@@ -27,6 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -52,6 +53,7 @@ from models import (
     TemplateKind,
 )
 
+from .certification import Outcome
 from .context import Services
 from .holds import hold_enrolment
 from .identity_index import LiveIdentityIndex
@@ -125,7 +127,8 @@ def _live_attempts(db: Session, owner_ids: list) -> set:
 
 def _first_match(
     db: Session, *, services: Services, index: IdentityIndex, template: np.ndarray, pensioner: Pensioner,
-    accept_of, live, since_s: float | None = None, k: int = 8,
+    accept_of: Callable[[str], float], live: Callable[[Session, list], set], since_s: float | None = None,
+    k: int = 8,
 ) -> IdentityMatch | None:
     for scope in search_scopes(services):
         hits: list[Hit] = index.search(
@@ -197,8 +200,9 @@ def check_new_reference(
 
 
 def screen_attempt(
-    db: Session, *, services: Services, attempt: Attempt, outcome, assessment: Assessment | None, now: dt.datetime,
-):
+    db: Session, *, services: Services, attempt: Attempt, outcome: Outcome, assessment: Assessment | None,
+    now: dt.datetime,
+) -> tuple[Outcome, uuid.UUID | None]:
     """The outcome, sent to review when the live face is another pensioner's (see the
     module docstring), with the other pensioner's id on the side for the review item.
     Stores the attempt's probe template. Returns (outcome, other pensioner id or None)."""

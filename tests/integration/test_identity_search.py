@@ -6,7 +6,9 @@ does one live face certifying a second pensioner), and key rotation keeps the se
 from __future__ import annotations
 
 import base64
+import io
 import uuid
+import zipfile
 
 import pytest
 from fastapi.testclient import TestClient
@@ -18,12 +20,14 @@ from models import IdentityTemplate, Review
 from service.context import build_services
 from service.housekeeping.rewrap import rewrap_all
 
+from .agency_helpers import api_key
 from .conftest import run_worker_burst
 from .helpers import (
     OPERATOR,
     add_photo,
     create_pensioner,
     frame_as_jpeg,
+    new_national_id,
     open_session,
     upload_video,
 )
@@ -72,6 +76,35 @@ def test_second_enrolment_of_the_same_face_is_held(services_factory, shared_data
                               json={"decision": "keep_new", "note": "twins, checked in person"})
         assert decided.status_code == 200, decided.text
         assert [_status(client, p["id"]) for p in (first, second)] == ["active", "active"]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_bulk_enrolment_holds_a_face_already_enrolled(services_factory, shared_data, stack):
+    services = services_factory(*stack, identity_search=True)
+    with TestClient(create_app(services=services)) as client:
+        first = create_pensioner(client, region_code="110105")
+        assert add_photo(client, first["id"], _photo(shared_data, "barack_obama/1.jpg")).status_code == 201
+        lines = [
+            "name,national_id,region_code,photo",
+            f"王建国,{new_national_id('110108')},110108,obama.jpg",
+            f"李秀英,{new_national_id('110108')},110108,biden.jpg",
+        ]
+        photos = io.BytesIO()
+        with zipfile.ZipFile(photos, "w") as archive:
+            archive.writestr("obama.jpg", _photo(shared_data, "barack_obama/3.jpg"))
+            archive.writestr("biden.jpg", _photo(shared_data, "joe_biden/1.jpg"))
+        key = api_key(services, regions=["110000"], scopes=["pensioners:write"])
+        job = client.post("/v1/enrolments", headers=key, files={
+            "csv": ("p.csv", "\n".join(lines).encode(), "text/csv"),
+            "photos": ("p.zip", photos.getvalue(), "application/zip"),
+        }).json()
+        run_worker_burst(services)
+        rows = {r["line"]: r for r in client.get(job["rows_url"], headers=key).json()}
+        assert [rows[line]["errors"] for line in (2, 3)] == [[], []]
+        assert [_status(client, rows[line]["pensioner_id"]) for line in (2, 3)] == ["on_hold", "active"]
+        items = client.get("/v1/reviews/enrolments", headers=OPERATOR).json()
+        assert [(i["enrolment"]["pensioner_id"], i["other"]["pensioner_id"]) for i in items] == [
+            (rows[2]["pensioner_id"], first["id"])]
 
 
 def _certify(services, client, pensioner_id: str, clip) -> dict:
