@@ -6,6 +6,7 @@ does one live face certifying a second pensioner), and key rotation keeps the se
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import io
 import uuid
 import zipfile
@@ -18,6 +19,7 @@ from sqlalchemy import select
 from api import create_app
 from models import IdentityTemplate, Review
 from service.context import build_services
+from service.housekeeping.retention import purge_old_probe_templates
 from service.housekeeping.rewrap import rewrap_all
 
 from .agency_helpers import api_key
@@ -148,6 +150,13 @@ def test_live_face_of_another_pensioner_goes_to_review(services_factory, shared_
         assert own["status"] == "review", own
         assert own["reasons"] == ["face_certified_other_pensioner"]
         assert _other_named(services, own["id"]) == victim["id"]
+
+    # the live faces are kept only as long as the search looks back
+    window = services.settings.identity_probe_window_days
+    assert purge_old_probe_templates(services, now=services.clock() + dt.timedelta(days=window - 1)) == 0
+    assert purge_old_probe_templates(services, now=services.clock() + dt.timedelta(days=window + 1)) == 2
+    with services.sessions() as db:
+        assert {t.kind for t in db.scalars(select(IdentityTemplate))} == {"reference"}
 
 
 def _with_template_keys(services, keys: str):
