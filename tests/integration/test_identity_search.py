@@ -52,15 +52,20 @@ def _photo(shared_data, path: str) -> bytes:
     return (shared_data / "people" / path).read_bytes()
 
 
+def _enrolled(client: TestClient, shared_data, region_code: str, photo: str) -> dict:
+    """A pensioner enrolled over the API with one photo of people/."""
+    pensioner = create_pensioner(client, region_code=region_code)
+    assert add_photo(client, pensioner["id"], _photo(shared_data, photo)).status_code == 201
+    return pensioner
+
+
 @pytest.mark.parametrize("stack", STACKS)
 def test_second_enrolment_of_the_same_face_is_held(services_factory, shared_data, stack):
     services = services_factory(*stack, identity_search=True)
     with TestClient(create_app(services=services)) as client:
-        first = create_pensioner(client, region_code="110105")
-        assert add_photo(client, first["id"], _photo(shared_data, "barack_obama/1.jpg")).status_code == 201
+        first = _enrolled(client, shared_data, "110105", "barack_obama/1.jpg")
         # another person, same county: not held
-        other = create_pensioner(client, region_code="110105")
-        assert add_photo(client, other["id"], _photo(shared_data, "joe_biden/1.jpg")).status_code == 201
+        other = _enrolled(client, shared_data, "110105", "joe_biden/1.jpg")
         # a different photo of the first person, enrolled in another province
         second = create_pensioner(client, region_code="310104")
         answer = add_photo(client, second["id"], _photo(shared_data, "barack_obama/2.jpg"))
@@ -84,8 +89,7 @@ def test_second_enrolment_of_the_same_face_is_held(services_factory, shared_data
 def test_bulk_enrolment_holds_a_face_already_enrolled(services_factory, shared_data, stack):
     services = services_factory(*stack, identity_search=True)
     with TestClient(create_app(services=services)) as client:
-        first = create_pensioner(client, region_code="110105")
-        assert add_photo(client, first["id"], _photo(shared_data, "barack_obama/1.jpg")).status_code == 201
+        first = _enrolled(client, shared_data, "110105", "barack_obama/1.jpg")
         lines = [
             "name,national_id,region_code,photo",
             f"王建国,{new_national_id('110108')},110108,obama.jpg",
@@ -132,8 +136,7 @@ def test_live_face_of_another_pensioner_goes_to_review(services_factory, shared_
         owner = create_pensioner(client, region_code="110105")
         photo = frame_as_jpeg(clip, 0.5, tmp_path / "reference.jpg")
         assert add_photo(client, owner["id"], photo).status_code == 201
-        victim = create_pensioner(client, region_code="110108")
-        assert add_photo(client, victim["id"], _photo(shared_data, "barack_obama/1.jpg")).status_code == 201
+        victim = _enrolled(client, shared_data, "110108", "barack_obama/1.jpg")
 
         # the owner's face certifying someone else's pension: never passed, a reviewer looks
         wrong = _certify(services, client, victim["id"], clip)
@@ -170,8 +173,7 @@ def _with_template_keys(services, keys: str):
 def test_key_rotation_keeps_the_search_working(services_factory, shared_data, stack):
     services = services_factory(*stack, identity_search=True, identity_template_keys=f"a1:{_key('first')}")
     with TestClient(create_app(services=services)) as client:
-        first = create_pensioner(client, region_code="110105")
-        assert add_photo(client, first["id"], _photo(shared_data, "barack_obama/1.jpg")).status_code == 201
+        _enrolled(client, shared_data, "110105", "barack_obama/1.jpg")
     with services.sessions() as db:
         before = db.scalars(select(IdentityTemplate)).one()
     assert before.key_id == "a1"
@@ -192,8 +194,7 @@ def test_key_rotation_keeps_the_search_working(services_factory, shared_data, st
     rotated = _with_template_keys(services, f"a2:{_key('second')}")
     try:
         with TestClient(create_app(services=rotated)) as client:
-            second = create_pensioner(client, region_code="440305")
-            assert add_photo(client, second["id"], _photo(shared_data, "barack_obama/2.jpg")).status_code == 201
+            second = _enrolled(client, shared_data, "440305", "barack_obama/2.jpg")
             assert _status(client, second["id"]) == "on_hold"
             assert rotated.identity_index.unreadable == 0
     finally:
