@@ -236,6 +236,9 @@ class ReviewItemPublic(BaseModel):
     decided_at: dt.datetime | None
     decision: str | None
     reason: str | None
+    other_pensioner_id: uuid.UUID | None = None
+    """The other pensioner whose face this is (identity search: face_matches_other_pensioner,
+    face_certified_other_pensioner); reviewers only."""
 
 
 class ReviewDetailPublic(ReviewItemPublic):

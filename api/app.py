@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
 from service.context import Services, build_services
+from service.identity import warm_identity_index
 from service.settings import Settings, get_settings
 
 from .docs import OPENAPI_PATH, install_api_docs
@@ -43,6 +45,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await asyncio.to_thread(warm_identity_index, services)  # rebuilt from the database
         yield
         if owned:
             services.close()

@@ -86,6 +86,7 @@ def worker_env(services: Services, **extra: str) -> dict[str, str]:
         CERTIFY_WORKER_HEARTBEAT_GRACE_S=str(s.worker_heartbeat_grace_s),
         CERTIFY_WORKER_MAINTENANCE_INTERVAL_S=str(s.worker_maintenance_interval_s),
         CERTIFY_ENCRYPT_BLOBS=str(s.encrypt_blobs).lower(),
+        CERTIFY_IDENTITY_SEARCH=str(s.identity_search).lower(),
     )
     env.update(extra)
     return env

@@ -62,6 +62,12 @@ class ProcessingReason(StrEnum):
     CERTIFIED_AFTER_DEATH = "certified_after_death"
     """A death is reported for the pensioner (and not reversed): whatever the engine
     found, a person decides (the attempt goes to review, never to passed)."""
+    FACE_MATCHES_OTHER_PENSIONER = "face_matches_other_pensioner"
+    """The live face matches another pensioner's reference better than the claimed
+    pensioner's (identity search): a reviewer looks; never `passed`."""
+    FACE_CERTIFIED_OTHER_PENSIONER = "face_certified_other_pensioner"
+    """The same live face recently certified another pensioner (one person recording
+    for several): a reviewer looks; never `passed`."""
 
 
 REASON_GROUPS: dict[str, frozenset[Reason]] = {

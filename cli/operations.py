@@ -295,5 +295,5 @@ def keys_rewrap(
         report = rewrap_all(services, check_only=check)
         active_key_id = services.keyring.active_key_id
     typer.echo(json.dumps(report.to_json()))
-    if check and set(report.by_key) - {active_key_id}:
+    if check and (set(report.by_key) - {active_key_id} or report.templates.templates_under_other_keys):
         raise typer.Exit(1)

@@ -8,6 +8,7 @@ from .agency import Agency, PeriodKind
 from .base import Base, new_id, utcnow
 from .certificates import Certificate
 from .certification import Attempt, AttemptStatus, CertificationSession, Channel
+from .identity import IdentityTemplate, TemplateKind
 from .jobs import BulkKind, EnrolmentJob, EnrolmentRow, ExportJob, JobState
 from .life_events import DeathSuspension, LifeEvent, LifeEventKind
 from .links import PensionerLink
@@ -36,6 +37,8 @@ from .uploads import Upload, UploadChunk, UploadStatus
 from .webhooks import DeliveryStatus, Webhook, WebhookDelivery
 
 __all__ = [
+    "IdentityTemplate",
+    "TemplateKind",
     "Agency",
     "PeriodKind",
     "Certificate",

@@ -49,6 +49,8 @@ class HoldReason(StrEnum):
 
     DUPLICATE_NATIONAL_ID = "duplicate_national_id"
     """The national ID number is already enrolled in a region the enroler does not see."""
+    DUPLICATE_IDENTITY = "duplicate_identity"
+    """A reference photo's face matches another pensioner's reference (identity search)."""
 
 
 class ClosedReason(StrEnum):

@@ -23,6 +23,9 @@ class ReviewKind(StrEnum):
     DUPLICATE_ENROLMENT = "duplicate_enrolment"
     """An enrolment is on hold because its national ID is enrolled in another region:
     keep it (the person moved; the older enrolment is closed) or reject it."""
+    DUPLICATE_IDENTITY = "duplicate_identity"
+    """An enrolment is on hold because its reference face matches another pensioner's
+    (identity search): keep it (two people after all; both stay) or reject it."""
 
     ATTEMPTS = nonmember(frozenset({ENGINE, APPEAL}))
     """Kinds about an attempt (the others are about an enrolment on hold)."""

@@ -31,6 +31,8 @@ from .settings import Settings
 if TYPE_CHECKING:
     from certify import FaceBackend
 
+    from .identity_index import LiveIdentityIndex
+
 __all__ = ["Services", "build_services", "build_store"]
 
 
@@ -75,6 +77,14 @@ class Services:
     def queue(self) -> Queue:
         """The certification queue (the most urgent lane)."""
         return self.queues[Lane.CERTIFY]
+
+    @cached_property
+    def identity_index(self) -> LiveIdentityIndex:
+        """This process's identity index (service/identity_index.py), filled from the
+        database on first use and kept in step before each search."""
+        from .identity_index import LiveIdentityIndex, TemplateKeys
+
+        return LiveIdentityIndex(TemplateKeys.of(self.settings))
 
     def face_backend(self) -> FaceBackend:
         """The face models, loaded on first use and then kept for the life of the process."""

@@ -12,8 +12,9 @@ of either region; a reviewer who sees both regions (or the operator) decides:
                 the current period are opened) and the older one is closed (`superseded`)
     reject_new  the held enrolment is closed (`hold_rejected`); the older one stays
 
-A hold is general: another reason (a face that matches another pensioner's) adds its
-`HoldReason`, its review kind in `HOLD_REVIEW_KINDS`, and its decisions.
+A face that matches another pensioner's reference (`HoldReason.DUPLICATE_IDENTITY`,
+service/identity.py) holds an enrolment the same way, with one difference: `keep_new`
+there means "two different people after all", so the other enrolment stays open.
 """
 
 from __future__ import annotations
@@ -54,7 +55,10 @@ __all__ = [
     "HoldRow",
 ]
 
-HOLD_REVIEW_KINDS = {HoldReason.DUPLICATE_NATIONAL_ID: ReviewKind.DUPLICATE_ENROLMENT}
+HOLD_REVIEW_KINDS = {
+    HoldReason.DUPLICATE_NATIONAL_ID: ReviewKind.DUPLICATE_ENROLMENT,
+    HoldReason.DUPLICATE_IDENTITY: ReviewKind.DUPLICATE_IDENTITY,
+}
 """The review kind each hold reason opens."""
 
 KEEP_NEW = "keep_new"
@@ -176,7 +180,11 @@ def decide_hold(
         raise ConflictError(ErrorCode.ENROLMENT_NOT_ON_HOLD, "this enrolment is no longer on hold")
     note = (note or "").strip()[:MAX_NOTE_CHARS] or None
     if decision == KEEP_NEW:
-        if other is not None and other.enrolment_status != EnrolmentStatus.CLOSED:
+        if (
+            review.kind == ReviewKind.DUPLICATE_ENROLMENT
+            and other is not None
+            and other.enrolment_status != EnrolmentStatus.CLOSED
+        ):
             _close(db, other, reason=ClosedReason.SUPERSEDED, now=now, decided_by=decider.actor_id,
                    note=f"superseded by {held.id}")
         db.flush()

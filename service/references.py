@@ -25,6 +25,7 @@ from .actors import Actor
 from .context import Services
 from .error_codes import ErrorCode
 from .errors import InvalidInputError
+from .identity import check_new_reference
 from .pensioners import active_embeddings, add_reference, get_pensioner
 from .reference_review import intake_for
 
@@ -91,7 +92,7 @@ def enrol_photo(
     reference_id = uuid.uuid4()
     key = f"references/{pensioner.id}/{reference_id}.jpg"
     services.store.put(key, io.BytesIO(photo))
-    return add_reference(
+    reference = add_reference(
         db,
         keyring=services.keyring,
         pensioner_id=pensioner.id,
@@ -109,6 +110,9 @@ def enrol_photo(
         added_outside_paying_region=intake.outside_paying_region,
         now=now,
     )
+    check_new_reference(db, services=services, pensioner=pensioner, reference=reference, embedding=check.embedding,
+                        now=now)
+    return reference
 
 
 def add_fresh_reference(
@@ -147,6 +151,8 @@ def add_fresh_reference(
         quality_class="full",
         now=now,
     )
+    pensioner = get_pensioner(db, attempt.pensioner_id)
+    check_new_reference(db, services=services, pensioner=pensioner, reference=fresh, embedding=probe, now=now)
     older = db.scalars(
         select(FaceReference)
         .where(

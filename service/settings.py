@@ -231,6 +231,23 @@ class Settings(BaseSettings):
     """In development, `certify serve` enrols a few demo pensioners from data_dir/people when
     present, makes demo sign-ins and prints a "try it" block (never outside development)."""
 
+    # identity search (one face behind several pensions): service/identity.py
+    identity_search: bool = True
+    """Search every new reference face and every certification's live face among the
+    other pensioners' faces (holds `duplicate_identity`, reviews
+    `face_matches_other_pensioner` / `face_certified_other_pensioner`)."""
+    identity_search_scope: Literal["county", "province", "all"] = "all"
+    """The widest scope searched: the pensioner's county first, then its province,
+    then everywhere, up to this one."""
+    identity_probe_window_days: int = Field(30, ge=1, le=366)
+    """How far back a certification's live face is compared with other pensioners'
+    certifications in the same region (one person recording for several)."""
+    identity_template_keys: SecretStr | None = None
+    """Comma-separated `key_id:base64key` (32 bytes) keying the secret rotation of the
+    protected templates; the first one protects, the others are kept only until
+    `certify keys rewrap` has re-protected everything. Unset: one key derived from
+    `secret_key` (key id `derived`)."""
+
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:
         if self.environment == "development":

@@ -25,6 +25,7 @@ from service.certification import (
     record_outcome,
 )
 from service.context import Services
+from service.identity import name_other_pensioner, screen_attempt
 from service.infra.metrics import record_job_metrics
 from service.intake import video_limits
 from service.lockout import LockoutPolicy, record_failure
@@ -188,6 +189,9 @@ def _record(
         if outcome.fingerprint:
             outcome = _unless_reused(db, attempt=attempt, outcome=outcome)
         now = services.clock()
+        outcome, other_pensioner = screen_attempt(
+            db, services=services, attempt=attempt, outcome=outcome, assessment=assessment, now=now
+        )
         record_outcome(
             db,
             attempt=attempt,
@@ -198,6 +202,7 @@ def _record(
         )
         # the outcome as recorded (a standing death report turns it into a review)
         outcome = replace(outcome, status=attempt.status, reasons=list(attempt.reasons))
+        name_other_pensioner(db, attempt=attempt, other_pensioner_id=other_pensioner)
         if outcome.status == AttemptStatus.PASSED and assessment is not None:
             add_fresh_reference(db, services=services, attempt=attempt, assessment=assessment, now=now)
         if outcome.status == AttemptStatus.FAILED and attempt.channel == Channel.SELF:

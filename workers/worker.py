@@ -20,9 +20,10 @@ from rq import SimpleWorker, Worker
 from rq.job import Job
 from rq.serializers import JSONSerializer
 
-from service.context import build_services
+from service.context import Services, build_services
 from service.housekeeping.dispatch import enqueue_pending
 from service.housekeeping.sweep import schedule_next_sweep
+from service.identity import warm_identity_index
 from service.jobs import LANES, Lane
 from service.settings import Settings
 
@@ -43,6 +44,14 @@ class CertifyWorker(Worker):
     """
 
     heartbeat_grace_s: int = 60
+    services: Services | None = None
+    """Set: the identity index of this worker is brought up to date before each job, so
+    the work horse forked for it inherits it and reads only what is newer."""
+
+    def execute_job(self, job: Job, queue) -> None:
+        if self.services is not None:
+            warm_identity_index(self.services)
+        super().execute_job(job, queue)
 
     def get_heartbeat_ttl(self, job: Job, working_time: float = 0.0) -> int:
         interval = int(self.job_monitoring_interval)
@@ -62,6 +71,7 @@ def run_worker(
     if set(lanes) - {Lane.NOTIFY}:  # certifications and bulk enrolments look at faces
         services.face_backend()  # once per process, before any fork
         log.info("face models loaded")
+        warm_identity_index(services)  # rebuilt from the database, before any fork
     log.info("worker listening on %s (in this order)", ", ".join(repr(q.name) for q in queues))
     try:
         sent = enqueue_pending(services)
@@ -81,4 +91,5 @@ def run_worker(
     )
     if isinstance(worker, CertifyWorker):
         worker.heartbeat_grace_s = settings.worker_heartbeat_grace_s
+        worker.services = services
     return worker.work(burst=burst, with_scheduler=True, logging_level="INFO")

@@ -53,7 +53,7 @@ def _item(review, attempt, pensioner) -> dict:
         attempt_status=attempt.status, reasons=list(attempt.reasons or []), period=attempt.period,
         channel=attempt.channel, assisted_by=attempt.assisted_by, appeal_note=review.appeal_note,
         opened_at=review.opened_at, decided_by=review.decided_by, decided_at=review.decided_at,
-        decision=review.decision, reason=review.reason,
+        decision=review.decision, reason=review.reason, other_pensioner_id=review.other_pensioner_id,
     )
 
 

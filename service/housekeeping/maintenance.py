@@ -18,7 +18,12 @@ from redis.exceptions import RedisError
 from ..context import Services
 from ..uploads import purge_abandoned_uploads
 from .dispatch import enqueue_pending
-from .retention import purge_expired_job_files, purge_expired_videos, purge_stale_spool
+from .retention import (
+    purge_expired_job_files,
+    purge_expired_videos,
+    purge_old_probe_templates,
+    purge_stale_spool,
+)
 from .watchdog import recover_stale_attempts
 
 __all__ = [
@@ -98,6 +103,7 @@ def run_maintenance_pass(services: Services, *, force_retention: bool = False) -
                 report.videos_purged = purge_expired_videos(services)
                 report.job_files_purged = purge_expired_job_files(services)
                 purge_stale_spool(services)
+                purge_old_probe_templates(services)
         except Exception as exc:  # noqa: BLE001
             log.warning("retention purge failed: %s", exc)
             report.errors.append(f"retention: {exc}")

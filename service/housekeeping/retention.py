@@ -4,6 +4,8 @@ What is kept after the purge: the attempt row (status, reason codes, scores, mat
 distance, thresholds and engine versions, timings), its small key frames and the
 qualification record. What goes: the raw video (`Attempt.video_key` becomes NULL).
 Attempts still waiting for a person (`review`) or for a worker keep their video.
+The protected live-face templates of the identity search go once it no longer looks at
+them (`identity_probe_window_days`).
 
 The blob is deleted before the row forgets it: a crash in between leaves a row naming a
 missing blob, which the next pass clears; never an orphaned video nobody can find.
@@ -18,9 +20,17 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import cast
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
-from models import Attempt, AttemptStatus, EnrolmentJob, ExportJob, JobState
+from models import (
+    Attempt,
+    AttemptStatus,
+    EnrolmentJob,
+    ExportJob,
+    IdentityTemplate,
+    JobState,
+    TemplateKind,
+)
 from models.db import session_scope
 
 from ..context import Services
@@ -33,6 +43,7 @@ __all__ = [
     "PURGEABLE_STATUSES",
     "SPOOL_MAX_AGE_S",
     "PURGE_BATCH",
+    "purge_old_probe_templates",
 ]
 
 log = logging.getLogger(__name__)
@@ -139,3 +150,18 @@ def purge_stale_spool(services: Services, *, max_age_s: float = SPOOL_MAX_AGE_S)
         except FileNotFoundError:
             continue
     return removed
+
+
+def purge_old_probe_templates(services: Services, *, now: dt.datetime | None = None) -> int:
+    """Delete the protected templates of certifications older than the identity search
+    looks back (`identity_probe_window_days`); returns how many went."""
+    now = now or services.clock()
+    cutoff = now - dt.timedelta(days=services.settings.identity_probe_window_days)
+    with session_scope(services.sessions) as db:
+        gone = db.execute(
+            delete(IdentityTemplate).where(
+                IdentityTemplate.kind == TemplateKind.PROBE, IdentityTemplate.created_at < cutoff
+            )
+        )
+        db.commit()
+    return int(getattr(gone, "rowcount", 0) or 0)

@@ -28,6 +28,7 @@ from ..infra.blob_crypto import EncryptedBlobStore
 from ..infra.storage import BlobNotFoundError
 from ..pensioners import encryption_context
 from ..webhooks import secret_context
+from .template_rewrap import TemplateRewrapReport, reprotect_templates
 
 __all__ = ["RewrapReport", "rewrap_all", "ENCRYPTED_COLUMNS", "BATCH"]
 
@@ -59,9 +60,11 @@ class RewrapReport:
     blobs_missing: int = 0
     by_key: Counter[str] = field(default_factory=Counter)
     """How many values were found under each key id (before rewrapping)."""
+    templates: TemplateRewrapReport = field(default_factory=TemplateRewrapReport)
+    """The protected face templates (template_rewrap.py)."""
 
     def to_json(self) -> dict[str, Any]:
-        return {**self.__dict__, "by_key": dict(self.by_key)}
+        return {**self.__dict__, "by_key": dict(self.by_key), "templates": dict(self.templates.__dict__)}
 
 
 def _rewrap_columns(services: Services, report: RewrapReport, *, check_only: bool) -> None:
@@ -135,5 +138,6 @@ def rewrap_all(services: Services, *, check_only: bool = False) -> RewrapReport:
     report = RewrapReport()
     _rewrap_columns(services, report, check_only=check_only)
     _rewrap_blobs(services, report, check_only=check_only)
+    report.templates = reprotect_templates(services, check_only=check_only)
     log.info("rewrap: %s", report.to_json())
     return report

@@ -181,6 +181,9 @@ def make_test_settings(tmp_path: Path, database_url: str, redis_url: str, **extr
         "data_keys": "t1:" + "dGVzdC1kYXRhLWtleS0zMi1ieXRlcy1sb25nLi4uLi4=",
         "api_token": "test-operator-token",
         "job_retry_intervals_s": (),
+        # many tests enrol one photo for several pensioners; the identity search has its
+        # own tests (test_identity_search.py), which turn it on
+        "identity_search": False,
         **extra,
     }
     return Settings(**values)
