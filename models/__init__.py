@@ -33,9 +33,11 @@ from .qualification import (
 )
 from .reviews import Review, ReviewKind, ReviewState
 from .uploads import Upload, UploadChunk, UploadStatus
+from .watch import AttemptWatch
 from .webhooks import DeliveryStatus, Webhook, WebhookDelivery
 
 __all__ = [
+    "AttemptWatch",
     "Agency",
     "PeriodKind",
     "Certificate",
