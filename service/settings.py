@@ -252,10 +252,10 @@ class Settings(BaseSettings):
     member whose assisted recordings in the window show one more often than this."""
     watch_second_face_min_attempts: int = Field(5, ge=1)
     """The share is judged once the staff member has at least this many in the window."""
-    watch_same_face_max_distance: float = Field(0.45, ge=0.0, le=2.0)
+    watch_same_face_max_distance: float = Field(0.5, ge=0.0, le=2.0)
     """Two second faces are the same person at or below this embedding distance. Measured
-    on shared/data helpers composed beside real selfie clips: the same person from two
-    different photos 0.35 and 0.41, different people 0.75-0.78."""
+    on helpers of shared/data/people composed beside three real selfie clips: the same
+    person from different photos 0.35-0.45 (7 pairs), different people 0.74-0.83 (12)."""
     watch_same_face_min_pensioners: int = Field(3, ge=2)
     """`watch_second_face_recurring` when the same second face is in the recordings of at
     least this many distinct pensioners (this one included) within the window."""

@@ -70,7 +70,7 @@ class WatchRules:
     second_face_min_frames: int = 2
     second_face_max_share: float = 0.5
     second_face_min_attempts: int = 5
-    same_face_max_distance: float = 0.45
+    same_face_max_distance: float = 0.5
     same_face_min_pensioners: int = 3
     quiet_hours: tuple[int, int] = (22, 6)
     timezone: str = "Asia/Shanghai"
