@@ -17,7 +17,7 @@ from ..deps import DbDep, NowDep, ServicesDep
 from ..permissions import ReviewerDep, allowed_prefixes, check_region_filter
 from ..schemas_watch import WatchAttemptReport, WatchDeviceReport, WatchStaffReport
 
-__all__ = ["router", "staff", "devices", "attempts"]
+__all__ = ["router", "staff", "devices", "attempts", "RegionQuery", "DaysQuery", "FLAG_PATTERN"]
 
 router = APIRouter(prefix="/v1/watch", tags=["agency: watch"])
 
