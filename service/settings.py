@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["Settings", "get_settings", "DEV_SECRET", "DEV_DATA_KEY", "DEV_API_TOKEN"]
@@ -259,10 +259,11 @@ class Settings(BaseSettings):
     watch_same_face_min_pensioners: int = Field(3, ge=2)
     """`watch_second_face_recurring` when the same second face is in the recordings of at
     least this many distinct pensioners (this one included) within the window."""
-    watch_quiet_hours: tuple[int, int] = (22, 6)
+    watch_quiet_hours: tuple[Annotated[int, Field(ge=0, le=23)], Annotated[int, Field(ge=0, le=23)]] = (22, 6)
     """`watch_unusual_hour` for assisted attempts made from the first hour (inclusive) to
     the second (exclusive), local time of `watch_timezone`; (22, 6) is 22:00-05:59."""
     watch_timezone: str = "Asia/Shanghai"
+    """An IANA time zone name (checked at start: a wrong one would stop every worker)."""
     watch_region_digits: int = Field(4, ge=2, le=6)
     """`watch_far_from_device_region`: a pass for a pensioner whose home (residence, else
     paying region) differs from the device's usual region in these leading digits of the
@@ -270,6 +271,17 @@ class Settings(BaseSettings):
     watch_usual_region_min_attempts: int = Field(5, ge=1)
     """A device has a usual region once it made this many earlier assisted attempts in the
     window, more than half of them in one region."""
+
+    @field_validator("watch_timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo
+
+        try:
+            ZoneInfo(value)
+        except (ValueError, KeyError, OSError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:

@@ -91,3 +91,9 @@ def test_every_flag_has_words(lang):
     messages = json.loads((REPO_ROOT / "web" / "catalogue" / f"{lang}.json").read_text(encoding="utf-8"))
     for flag in WatchFlag:
         assert messages.get(f"reason.{flag.value}.title") and messages.get(f"reason.{flag.value}.advice"), flag
+
+
+@pytest.mark.parametrize("bad", [{"watch_timezone": "Mars/Olympus_Mons"}, {"watch_quiet_hours": (25, 3)}])
+def test_settings_refuse_what_would_stop_the_workers(bad):
+    with pytest.raises(ValueError):
+        Settings(**bad)
