@@ -16,12 +16,12 @@ from ..auth import Principal
 from ..deps import DbDep, NowDep, ServicesDep
 from ..permissions import ReviewerDep, allowed_prefixes, check_region_filter
 from ..schemas_watch import WatchAttemptReport, WatchDeviceReport, WatchStaffReport
+from .results import RegionQuery
 
-__all__ = ["router", "staff", "devices", "attempts", "RegionQuery", "DaysQuery", "FLAG_PATTERN"]
+__all__ = ["router", "staff", "devices", "attempts", "DaysQuery", "FLAG_PATTERN"]
 
 router = APIRouter(prefix="/v1/watch", tags=["agency: watch"])
 
-RegionQuery = Annotated[str | None, Query(max_length=6, description="province, city or county code")]
 DaysQuery = Annotated[int | None, Query(ge=1, le=366, description="days back (default CERTIFY_WATCH_WINDOW_DAYS)")]
 FLAG_PATTERN = "^(" + "|".join(f.value for f in WatchFlag) + ")$"
 
