@@ -19,6 +19,7 @@ import numpy as np
 
 from .actions import ActionEvent, baseline_of, find_actions, match_challenge
 from .backend import FaceBackend
+from .bystanders import Bystanders, find_bystanders
 from .challenge import Challenge
 from .decide import decide
 from .evidence import ActionEvidence, Assessment, KeyFrame
@@ -117,6 +118,7 @@ def assess(
     *,
     backend: FaceBackend,
     thresholds: Thresholds = CURRENT_THRESHOLDS,
+    look_for_bystanders: bool = False,
 ) -> Assessment:
     """Decide whether the recording shows the enrolled pensioner, alive, doing the challenge.
 
@@ -126,8 +128,13 @@ def assess(
     enough. Measuring (`measure`) and deciding (certify.decide) are apart: the signals
     are numbers, the decision a small pure function of them and the thresholds. Never
     raises for a bad video.
+
+    `look_for_bystanders` also looks for a second face beside the pensioner's (a helper;
+    certify.bystanders): evidence for people watching assisted captures, never part of
+    the decision.
     """
-    m = measure(video, challenge, references, backend=backend, thresholds=thresholds)
+    m = measure(video, challenge, references, backend=backend, thresholds=thresholds,
+                look_for_bystanders=look_for_bystanders)
     decision, reasons, match = decide(m.signals, thresholds)
     scores = dict(m.scores)
     details = dict(m.details)
@@ -150,6 +157,7 @@ def assess(
         fingerprint=m.fingerprint,
         model_version=backend.model_version,
         signals=m.signals,
+        bystanders=m.bystanders,
     )
 
 
@@ -166,6 +174,7 @@ class Measurement:
     key_frames: tuple[KeyFrame, ...]
     fingerprint: str
     timings_ms: dict[str, float]
+    bystanders: Bystanders | None = None
 
 
 def measure(
@@ -175,6 +184,7 @@ def measure(
     *,
     backend: FaceBackend,
     thresholds: Thresholds = CURRENT_THRESHOLDS,
+    look_for_bystanders: bool = False,
 ) -> Measurement:
     """Track, find the actions, run the attack signals, embed and compare: no decision.
 
@@ -278,6 +288,13 @@ def measure(
         details["reference_distances"] = [round(d, 4) for d in distances]
         details["reference_classes"] = [r.quality_class.value for r in refs]
 
+    bystanders: Bystanders | None = None
+    if look_for_bystanders:
+        with watch.stage("bystanders"):
+            bystanders = find_bystanders(frames, observations, backend=backend)
+        details["bystanders"] = bystanders.to_json()
+        scores["second_face_share"] = bystanders.share
+
     with watch.stage("key_frames"):
         key_frames = _key_frames(frames, probe_indices[0] if probe_indices else None, matched)
 
@@ -299,4 +316,5 @@ def measure(
         key_frames=key_frames,
         fingerprint=fingerprint,
         timings_ms=dict(watch.timings_ms),
+        bystanders=bystanders,
     )

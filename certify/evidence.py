@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
 from .reasons import Reason
 from .signals import Signals
+
+if TYPE_CHECKING:
+    from .bystanders import Bystanders
 
 __all__ = ["Decision", "ActionEvidence", "KeyFrame", "Assessment", "PhotoCheck"]
 
@@ -74,6 +77,9 @@ class Assessment:
     signals: Signals | None = field(default=None, repr=False, compare=False)
     """What was measured (certify.signals), so that the decision can be re-made under
     other thresholds with certify.decide. Not part of to_json()."""
+    bystanders: Bystanders | None = field(default=None, repr=False, compare=False)
+    """Second faces beside the pensioner's (certify.bystanders), when looked for; their
+    numbers are also in `details["bystanders"]`, the embedding only here."""
 
     def to_json(self) -> dict[str, object]:
         """A JSON-ready dict of everything except the key-frame images."""

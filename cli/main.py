@@ -4,6 +4,7 @@
     administration.py  enrol; staff, apikey, link and agency (straight on the database)
     agency_remote.py   bulk-enrol, record-deaths, export (an agency, through the HTTP API)
     check.py           check, verify (offline, no service)
+    watch.py           watch (assisted captures: per staff member and device, flags)
     context.py         the services of one command, and its errors as exit code 2
 
 Commands are registered here in the order `certify --help` lists them.
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import typer
 
-from . import administration, agency_remote, check, operations
+from . import administration, agency_remote, check, operations, watch
 
 __all__ = ["app", "main"]
 
@@ -34,6 +35,7 @@ app.command("bulk-enrol")(agency_remote.bulk_enrol)
 app.command("record-deaths")(agency_remote.record_deaths)
 app.command()(agency_remote.export)
 app.command()(operations.sweep)
+app.command()(watch.watch)
 
 app.add_typer(operations.db_app, name="db")
 app.add_typer(administration.link_app, name="link")

@@ -34,11 +34,13 @@ from .qualification import (
 )
 from .reviews import Review, ReviewKind, ReviewState
 from .uploads import Upload, UploadChunk, UploadStatus
+from .watch import AttemptWatch
 from .webhooks import DeliveryStatus, Webhook, WebhookDelivery
 
 __all__ = [
     "IdentityTemplate",
     "TemplateKind",
+    "AttemptWatch",
     "Agency",
     "PeriodKind",
     "Certificate",

@@ -31,6 +31,8 @@ class CertificationSession(Base):
     channel: Mapped[str] = mapped_column(String(16), default=Channel.SELF)
     assisted_by: Mapped[str | None] = mapped_column(String(64))
     device_id: Mapped[str | None] = mapped_column(String(128))
+    user_agent: Mapped[str | None] = mapped_column(String(200))
+    """The browser that opened the session (User-Agent, cut to 200 characters)."""
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[dt.datetime]
     used_at: Mapped[dt.datetime | None]
@@ -83,6 +85,8 @@ class Attempt(Base):
     channel: Mapped[str] = mapped_column(String(16), default=Channel.SELF)
     assisted_by: Mapped[str | None] = mapped_column(String(64))
     device_id: Mapped[str | None] = mapped_column(String(128))
+    user_agent: Mapped[str | None] = mapped_column(String(200))
+    """Copied from the session: with device_id, which device recorded it."""
     consent_at: Mapped[dt.datetime | None]
     """When the pensioner consented to the biometric check (copied from the session)."""
     uploaded_late: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

@@ -68,6 +68,7 @@ def open_session(
     channel: str = Channel.SELF,
     assisted_by: str | None = None,
     device_id: str | None = None,
+    user_agent: str | None = None,
     upload_window_s: int | None = None,
     consent_at: dt.datetime | None = None,
     link_id: uuid.UUID | None = None,
@@ -111,6 +112,7 @@ def open_session(
         channel=channel,
         assisted_by=assisted_by,
         device_id=device_id,
+        user_agent=user_agent[:200] if user_agent else None,
         created_at=now,
         expires_at=now + dt.timedelta(seconds=ttl_s),
         upload_deadline=now + dt.timedelta(seconds=max(ttl_s, upload_window_s))
@@ -202,6 +204,7 @@ def create_attempt(
         channel=session.channel,
         assisted_by=session.assisted_by,
         device_id=session.device_id,
+        user_agent=session.user_agent,
         consent_at=session.consent_at,
         uploaded_late=now > session.expires_at,
         video_key=blob.key,

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["Settings", "get_settings", "DEV_SECRET", "DEV_DATA_KEY", "DEV_API_TOKEN"]
@@ -247,6 +247,59 @@ class Settings(BaseSettings):
     protected templates; the first one protects, the others are kept only until
     `certify keys rewrap` has re-protected everything. Unset: one key derived from
     `secret_key` (key id `derived`)."""
+
+    # --- assisted captures under watch (issue 13, section 3; service/watch.py) ---------
+    # Policy numbers unless said otherwise; each flag sends a pass to review, none fails.
+    watch_window_days: int = Field(30, ge=1, le=366)
+    """History the watch looks back over: second-face shares, recurring second faces,
+    a device's pensioners and usual region, and the summaries' default period."""
+    watch_max_per_hour: int = Field(6, ge=1)
+    """`watch_hourly_rate` above this many assisted attempts in 60 minutes by one staff
+    member or on one device: a home visit (consent, recording, the way there) takes 10
+    minutes at the very least."""
+    watch_max_per_day: int = Field(30, ge=1)
+    """`watch_daily_rate` above this many assisted attempts in 24 hours (staff or device)."""
+    watch_device_max_pensioners: int = Field(100, ge=1)
+    """`watch_device_pensioners` above this many distinct pensioners on one device within
+    the window (a community worker's month of home visits)."""
+    watch_second_face_min_frames: int = Field(2, ge=1)
+    """A recording has a second face when certify.bystanders saw one in at least this many
+    of its once-a-second looks (one look can catch a passer-by)."""
+    watch_second_face_max_share: float = Field(0.5, ge=0.0, le=1.0)
+    """`watch_second_face_share` when a recording with a second face comes from a staff
+    member whose assisted recordings in the window show one more often than this."""
+    watch_second_face_min_attempts: int = Field(5, ge=1)
+    """The share is judged once the staff member has at least this many in the window."""
+    watch_same_face_max_distance: float = Field(0.5, ge=0.0, le=2.0)
+    """Two second faces are the same person at or below this embedding distance. Measured
+    on helpers of shared/data/people composed beside three real selfie clips: the same
+    person from different photos 0.35-0.45 (7 pairs), different people 0.74-0.83 (12)."""
+    watch_same_face_min_pensioners: int = Field(3, ge=2)
+    """`watch_second_face_recurring` when the same second face is in the recordings of at
+    least this many distinct pensioners (this one included) within the window."""
+    watch_quiet_hours: tuple[Annotated[int, Field(ge=0, le=23)], Annotated[int, Field(ge=0, le=23)]] = (22, 6)
+    """`watch_unusual_hour` for assisted attempts made from the first hour (inclusive) to
+    the second (exclusive), local time of `watch_timezone`; (22, 6) is 22:00-05:59."""
+    watch_timezone: str = "Asia/Shanghai"
+    """An IANA time zone name (checked at start: a wrong one would stop every worker)."""
+    watch_region_digits: int = Field(4, ge=2, le=6)
+    """`watch_far_from_device_region`: a pass for a pensioner whose home (residence, else
+    paying region) differs from the device's usual region in these leading digits of the
+    division code (2 province, 4 city, 6 county)."""
+    watch_usual_region_min_attempts: int = Field(5, ge=1)
+    """A device has a usual region once it made this many earlier assisted attempts in the
+    window, more than half of them in one region."""
+
+    @field_validator("watch_timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo
+
+        try:
+            ZoneInfo(value)
+        except (ValueError, KeyError, OSError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:

@@ -30,8 +30,9 @@ from service.infra.metrics import record_job_metrics
 from service.intake import video_limits
 from service.lockout import LockoutPolicy, record_failure
 from service.notify import announce_changes
-from service.pensioners import active_embeddings
+from service.pensioners import active_embeddings, get_pensioner
 from service.references import add_fresh_reference
+from service.watch import WatchRules, watch_outcome
 
 __all__ = ["process_attempt", "run_attempt"]
 
@@ -45,13 +46,16 @@ def _assess_stored_video(
     video_key: str,
     challenge: Challenge,
     references: list,
+    assisted: bool = False,
 ) -> tuple[Outcome, Assessment | None]:
     try:
         with services.store.local_path(video_key) as path:
             video = decode_video(path, limits=video_limits(services.settings))
     except VideoError as exc:
         return Outcome(status=AttemptStatus.FAILED, reasons=[exc.reason.value], error=exc.message), None
-    assessment = assess(video, challenge, references, backend=services.face_backend())
+    assessment = assess(
+        video, challenge, references, backend=services.face_backend(), look_for_bystanders=assisted
+    )
     keys = []
     for index, frame in enumerate(assessment.key_frames):
         key = f"keyframes/{attempt_id}/{index}.jpg"
@@ -97,6 +101,8 @@ class _Work:
     video_key: str | None
     reused_from: uuid.UUID | None
     """An earlier attempt of the pensioner with byte-identical video, if any."""
+    assisted: bool = False
+    """Staff helped: the engine also looks for a second face (service/watch.py)."""
 
 
 def run_attempt(services: Services, attempt_id: uuid.UUID) -> tuple[str, bool]:
@@ -151,6 +157,7 @@ def _load(services: Services, attempt_id: uuid.UUID) -> _Work | tuple[str, bool]
             references=active_embeddings(db, keyring=services.keyring, pensioner_id=attempt.pensioner_id),
             video_key=attempt.video_key,
             reused_from=earlier_upload_of_same_video(db, attempt=attempt),
+            assisted=attempt.channel == Channel.ASSISTED,
         )
         db.commit()
     return work
@@ -171,6 +178,7 @@ def _assess(services: Services, work: _Work) -> tuple[Outcome, Assessment | None
         video_key=work.video_key,
         challenge=work.challenge,
         references=work.references,
+        assisted=work.assisted,
     )
 
 
@@ -189,6 +197,11 @@ def _record(
         if outcome.fingerprint:
             outcome = _unless_reused(db, attempt=attempt, outcome=outcome)
         now = services.clock()
+        outcome = watch_outcome(  # flags of an assisted attempt: a pass goes to review
+            db, attempt=attempt, pensioner=get_pensioner(db, attempt.pensioner_id), outcome=outcome,
+            bystanders=assessment.bystanders if assessment is not None else None,
+            keyring=services.keyring, rules=WatchRules.of(services.settings), now=now,
+        )
         outcome, other_pensioner = screen_attempt(
             db, services=services, attempt=attempt, outcome=outcome, assessment=assessment, now=now
         )

@@ -12,6 +12,7 @@ from . import (
     records,
     results,
     reviews,
+    watch,
     webhooks,
 )
 
@@ -20,5 +21,6 @@ __all__ = ["AGENCY_ROUTERS"]
 AGENCY_ROUTERS = (
     results, exports, records, agencies, certificates, evidence, reviews, webhooks, life_events,
     enrolments,
+    watch,
 )
 """The agency API (issue 5): results feed and exports, records, agencies, ..."""

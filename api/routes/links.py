@@ -228,6 +228,7 @@ def open_link_session(
     db: DbDep,
     services: ServicesDep,
     now: NowDep,
+    request: Request,
     body: LinkSessionCreate | None = None,
 ) -> SessionPublic:
     """Issue a challenge to the link's pensioner (after consent)."""
@@ -243,6 +244,7 @@ def open_link_session(
         now=now,
         channel=Channel.SELF,
         device_id=body.device_id if body else None,
+        user_agent=request.headers.get("user-agent"),
         upload_window_s=settings.upload_window_s,
         consent_at=link.consent_at,
         link_id=link.id,

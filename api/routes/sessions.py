@@ -36,6 +36,7 @@ def create(
     services: ServicesDep,
     now: NowDep,
     principal: CaseworkerDep,
+    request: Request,
     body: SessionCreate | None = None,
 ) -> SessionPublic:
     """Open a session: a random challenge (2-3 actions in order), a nonce and an expiry.
@@ -62,6 +63,7 @@ def create(
         channel=channel,
         assisted_by=assisted_by,
         device_id=body.device_id,
+        user_agent=request.headers.get("user-agent"),
         upload_window_s=settings.upload_window_s,
         consent_at=now if body.consent else None,
     )

@@ -19,7 +19,16 @@ from typing import Any, cast
 
 from sqlalchemy import ScalarResult, select
 
-from models import Agency, Attempt, EnrolmentJob, ExportJob, FaceReference, Pensioner, Webhook
+from models import (
+    Agency,
+    Attempt,
+    AttemptWatch,
+    EnrolmentJob,
+    ExportJob,
+    FaceReference,
+    Pensioner,
+    Webhook,
+)
 from models.db import session_scope
 
 from ..agencies import signing_key_context
@@ -39,7 +48,7 @@ BATCH = 500
 
 # (model, column attribute, the authenticated context of each row's ciphertext, from the
 # module that encrypts that column)
-_EncryptedRow = Pensioner | FaceReference | Agency | Webhook
+_EncryptedRow = Pensioner | FaceReference | Agency | Webhook | AttemptWatch
 """The models with encrypted columns (each keyed by a UUID `id`)."""
 
 ENCRYPTED_COLUMNS: tuple[tuple[type[_EncryptedRow], str, Callable[[Any], str]], ...] = (
@@ -48,6 +57,7 @@ ENCRYPTED_COLUMNS: tuple[tuple[type[_EncryptedRow], str, Callable[[Any], str]], 
     (FaceReference, "embedding_encrypted", lambda row: encryption_context("embedding", row.id)),
     (Agency, "signing_key_encrypted", lambda row: signing_key_context(row.id)),
     (Webhook, "secret_encrypted", lambda row: secret_context(row.id)),
+    (AttemptWatch, "second_face_embedding_encrypted", lambda row: encryption_context("second_face", row.id)),
 )
 
 

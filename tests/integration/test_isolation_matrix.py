@@ -23,6 +23,7 @@ from service.agencies import create_agency
 
 from .agency_helpers import _JPEG, api_key, decided_attempt, login, make_pensioner, staff_account
 from .conftest import run_worker_burst
+from .watch_helpers import assisted_attempt
 
 
 def _region_world(services, client, region: str, county: str, key: dict) -> dict:
@@ -58,8 +59,12 @@ def _region_world(services, client, region: str, county: str, key: dict) -> dict
         "csv": ("p.csv", b"name,national_id,region_code\n", "text/csv")}).json()
     webhook = client.post("/v1/webhooks", headers=key, json={"url": "http://127.0.0.1:9/hook", "region": region}).json()
     run_worker_burst(services)
+    # an assisted attempt at 23:30 Beijing time: failed, with the watch's unusual-hour flag
+    watched = make_pensioner(services, region=county)
+    assisted_attempt(services, watched, staff=f"staff-{region}", device=f"tablet-{region}", status="failed",
+                     at=dt.datetime(2026, 3, 1, 15, 30, tzinfo=dt.UTC))
     return {
-        "pensioner": str(pid), "record": str(record.id), "certificate": str(certificate.id),
+        "pensioner": str(pid), "watched": str(watched), "record": str(record.id), "certificate": str(certificate.id),
         "attempt": str(passed), "review": str(reviewed), "reference": str(reference_id),
         "event": str(event_id), "export": export["id"], "enrolment": enrolment["id"], "webhook": webhook["id"],
         "death": str(death_id), "deaths": deaths["id"],
@@ -169,6 +174,7 @@ def test_isolation_matrix(services):
         assert staff.get(f"/v1/pensioners/{sh['pensioner']}").status_code == 404
         assert staff.get("/v1/results").status_code == 403
         assert staff.get("/v1/reviews").status_code == 403
+        assert staff.get("/v1/watch/staff").status_code == 403  # reviewers and administrators only
         for path in (f"/v1/attempts/{commuter_attempt}/evidence", f"/v1/attempts/{commuter_attempt}/key-frames/0",
                      f"/v1/attempts/{bj['attempt']}/evidence"):
             response = staff.get(path, params={"reason": "assisting"})
@@ -197,6 +203,14 @@ def test_isolation_matrix(services):
         csrf = {"X-CSRF-Token": reviewer.cookies["certify_csrf"]}
         assert reviewer.post(f"/v1/life-events/{sh['death']}/reversal", json=reversal, headers=csrf).status_code == 404
         assert reviewer.post(f"/v1/life-events/{bj['death']}/reversal", json=reversal, headers=csrf).status_code == 200
+        # assisted captures under watch: the reviewer's region only
+        flagged = reviewer.get("/v1/watch/attempts").json()["attempts"]
+        assert [a["pensioner_id"] for a in flagged] == [bj["watched"]]
+        for path in ("/v1/watch/staff", "/v1/watch/devices", "/v1/watch/attempts"):
+            own = reviewer.get(path)
+            assert own.status_code == 200 and "110000" in own.text and not _leaks(own, sh), (path, own.text)
+            named = reviewer.get(path, params={"region": "310000"})
+            assert (named.status_code, named.json()["error"]["code"]) == (403, "region_forbidden"), path
     with TestClient(app, raise_server_exceptions=False) as reviewer:
         login(reviewer, "sh.reviewer")
         assert reviewer.get(f"/v1/attempts/{commuter_attempt}/evidence", params={"reason": "review"}).status_code == 200

@@ -52,6 +52,7 @@ PUBLIC_ROUTES = {
     ("GET", "/agency"),
     ("GET", "/agency/results"),
     ("GET", "/agency/reviews"),
+    ("GET", "/agency/watch"),
     ("GET", "/agency/assets/{name}"),
     ("MOUNT", "/static"),
 }

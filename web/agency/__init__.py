@@ -26,6 +26,7 @@ __all__ = [
     "reviews_page",
     "root",
     "router",
+    "watch_page",
 ]
 
 PAGES_DIR = Path(__file__).resolve().parent
@@ -52,6 +53,12 @@ def results_page(request: Request) -> Response:
 @router.get("/reviews")
 def reviews_page(request: Request) -> Response:
     return render(request, "agency/reviews.html", script="agency")
+
+
+@router.get("/watch")
+def watch_page(request: Request) -> Response:
+    """Assisted captures under watch (issue 13, section 3): per staff member and device."""
+    return render(request, "agency/watch.html", script="agency")
 
 
 @router.get("/assets/{name}")

@@ -235,6 +235,56 @@ function reviewsPage() {
   setupChrome((relabel) => { if (relabel) { renderList(); renderHolds(); renderDetail(); } else { loadList(); renderDetail(); } });
 }
 
+// ---- assisted captures under watch -----------------------------------------------------
+function watchPage() {
+  let report = null;
+  const params = () => {
+    const out = new URLSearchParams();
+    for (const [k, v] of new FormData($('#filters')).entries()) if (v) out.set(k, v);
+    return out;
+  };
+  const flagList = (flags) => Object.entries(flags || {}).map(([code, n]) => `<span title="${esc(code)}">${esc(reasonText(code))} ×${n}</span>`).join('<br>');
+  const percent = (share) => `${Math.round(share * 100)}%`;
+  const flaggedRow = (on) => (on ? ' class="flagged"' : '');
+  /** Times in the watch's time zone (the quiet hours are counted there), not UTC. */
+  const localMinute = (iso, tz) => (iso ? new Date(iso).toLocaleString('sv-SE', { timeZone: tz }).slice(0, 16) : '');
+  function render() {
+    if (!report) return;
+    const { staff, devices, attempts, thresholds: th } = report;
+    $('#thresholds').textContent = t('agency.watch.thresholds', {
+      hour: th.max_per_hour, day: th.max_per_day, pensioners: th.device_max_pensioners,
+      share: Math.round(th.second_face_max_share * 100), same: th.same_face_min_pensioners,
+      quiet_from: th.quiet_hours[0], quiet_to: th.quiet_hours[1], tz: th.timezone,
+    });
+    const none = (cols) => `<tr><td colspan="${cols}" class="muted">${esc(t('agency.none'))}</td></tr>`;
+    $('#watch-staff tbody').innerHTML = staff.length ? staff.map((s) => `<tr${flaggedRow(s.flagged)}>
+      <td>${esc(s.display_name || s.staff_id)}<br><span class="muted">${esc(s.username || '')}</span></td>
+      <td>${s.attempts}</td><td>${s.per_day}</td><td>${s.busiest_hour}</td><td>${s.busiest_day}</td>
+      <td>${s.pensioners}</td><td>${s.devices}</td><td>${percent(s.second_face_share)}</td><td>${s.unusual_hour}</td>
+      <td>${flagList(s.flags)}</td></tr>`).join('') : none(10);
+    $('#watch-devices tbody').innerHTML = devices.length ? devices.map((d) => `<tr${flaggedRow(d.flagged)}>
+      <td>${esc(d.device_id)}</td><td class="muted">${esc(d.user_agent || '')}</td><td>${d.attempts}</td>
+      <td>${d.busiest_hour}</td><td>${d.busiest_day}</td><td>${d.pensioners}</td><td>${d.staff}</td>
+      <td>${esc(d.usual_region || '–')}</td><td>${d.far_passes}</td><td>${flagList(d.flags)}</td></tr>`).join('') : none(10);
+    const names = Object.fromEntries(staff.map((s) => [s.staff_id, s.display_name || s.username || s.staff_id]));
+    $('#watch-attempts tbody').innerHTML = attempts.length ? attempts.map((a) => `<tr>
+      <td class="nowrap">${esc(localMinute(a.created_at, th.timezone))}</td><td>${esc(a.national_id_masked)}</td><td>${esc(a.region_code)}</td>
+      <td>${esc(a.home_region)}</td><td>${esc(names[a.staff_id] || a.staff_id || '')}</td><td>${esc(a.device_id || '')}</td>
+      <td>${badge('d', a.status)}</td><td>${reasonList(a.flags)}</td></tr>`).join('') : none(8);
+  }
+  async function load() {
+    $('#error').textContent = '';
+    const query = params();
+    try {
+      const [staff, devices, attempts] = await Promise.all(['staff', 'devices', 'attempts'].map((what) => call('GET', `/v1/watch/${what}?${query}`)));
+      report = { staff: staff.staff, devices: devices.devices, attempts: attempts.attempts, thresholds: staff.thresholds };
+    } catch (error) { report = null; $('#error').textContent = problem(error); }
+    render();
+  }
+  $('#filters').addEventListener('submit', (e) => { e.preventDefault(); load(); });
+  setupChrome((relabel) => (relabel ? render() : load()));
+}
+
 // The page says which it is (<body data-page>): the pages run no inline script (strict CSP).
-const startPage = { results: resultsPage, reviews: reviewsPage }[document.body.dataset.page];
+const startPage = { results: resultsPage, reviews: reviewsPage, watch: watchPage }[document.body.dataset.page];
 if (startPage) startPage();

@@ -12,7 +12,7 @@ from alembic import op
 from models.base import UTCDateTime
 
 revision = '0012_identity_templates'
-down_revision = '0010_death_events'
+down_revision = '0011_assisted_watch'
 branch_labels = None
 depends_on = None
 
