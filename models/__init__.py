@@ -32,6 +32,7 @@ from .qualification import (
     Scheme,
 )
 from .reviews import Review, ReviewKind, ReviewState
+from .stats import StatsAttemptCount, StatsReasonCount, StatsRecordCount, StatsRefresh
 from .uploads import Upload, UploadChunk, UploadStatus
 from .webhooks import DeliveryStatus, Webhook, WebhookDelivery
 
@@ -51,6 +52,10 @@ __all__ = [
     "Review",
     "ReviewKind",
     "ReviewState",
+    "StatsAttemptCount",
+    "StatsReasonCount",
+    "StatsRecordCount",
+    "StatsRefresh",
     "DeliveryStatus",
     "Webhook",
     "WebhookDelivery",

@@ -159,3 +159,7 @@ class ErrorCode(StrEnum):
     USERNAME_TAKEN = "username_taken"
     VIDEO_MISSING = "video_missing"
     WEBHOOK_NOT_FOUND = "webhook_not_found"
+    # --- agency statistics ---
+    STATS_PERIOD_INVALID = "stats_period_invalid"
+    STATS_MONTH_INVALID = "stats_month_invalid"
+    CHART_NOT_FOUND = "chart_not_found"

@@ -12,6 +12,7 @@ from . import (
     records,
     results,
     reviews,
+    stats,
     webhooks,
 )
 
@@ -19,6 +20,6 @@ __all__ = ["AGENCY_ROUTERS"]
 
 AGENCY_ROUTERS = (
     results, exports, records, agencies, certificates, evidence, reviews, webhooks, life_events,
-    enrolments,
+    enrolments, stats,
 )
 """The agency API (issue 5): results feed and exports, records, agencies, ..."""

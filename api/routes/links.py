@@ -28,6 +28,7 @@ from service.links import (
 )
 from service.pensioners import get_pensioner
 from service.records import current_window
+from service.rules.devices import device_family
 from service.rules.names import mask_name
 
 from ..deps import DbDep, NowDep, ServicesDep, client_ip
@@ -228,6 +229,7 @@ def open_link_session(
     db: DbDep,
     services: ServicesDep,
     now: NowDep,
+    request: Request,
     body: LinkSessionCreate | None = None,
 ) -> SessionPublic:
     """Issue a challenge to the link's pensioner (after consent)."""
@@ -243,6 +245,7 @@ def open_link_session(
         now=now,
         channel=Channel.SELF,
         device_id=body.device_id if body else None,
+        device_family=device_family(request.headers.get("user-agent")),
         upload_window_s=settings.upload_window_s,
         consent_at=link.consent_at,
         link_id=link.id,
