@@ -22,7 +22,7 @@ from models import StatsAttemptCount, StatsReasonCount
 
 from .dashboard import DECIDED, rate
 from .scope import StatsScope
-from .summaries import AGE_BANDS, DIMENSIONS
+from .summaries import AGE_BANDS, DIMENSIONS, last_refresh
 
 __all__ = ["FairnessRules", "FAIRNESS_DIMENSIONS", "fairness_figures", "flagged_bands"]
 
@@ -109,9 +109,11 @@ def fairness_figures(db: Session, *, scope: StatsScope, rules: FairnessRules) ->
             figures["flagged"] = _flagged(figures, overall, rules)
             bands.append(figures)
         dimensions.append({"dimension": dimension, "bands": bands})
+    refreshed = last_refresh(db)
     return {
         "period": scope.period,
         "region": scope.region,
+        "refreshed_at": refreshed.refreshed_at.isoformat() if refreshed else None,
         "margin": rules.margin,
         "min_attempts": rules.min_attempts,
         "overall": overall,

@@ -34,7 +34,7 @@ pytestmark = [pytest.mark.e2e]
 
 SHOTS = REPO_ROOT / "docs" / "screenshots"
 NOW = dt.datetime(2026, 6, 1, 9, tzinfo=dt.UTC)
-REASONS = (["too_dark"], ["no_blink"], ["face_mismatch"], ["no_blink", "too_dark"], ["backlit"])
+REASONS = (["too_dark"], ["challenge_not_followed"], ["face_mismatch"], ["challenge_not_followed", "too_dark"], ["blurry"], ["not_frontal"])
 
 
 def _seed(services) -> None:

@@ -11,6 +11,7 @@ restored by several methods; open and decided reviews.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import Counter, defaultdict
 
 from fastapi.testclient import TestClient
@@ -30,12 +31,12 @@ PEOPLE = [
     ("110105", 1961, "F", [("passed", [], "self", "android", "id_card", "t1")]),
     ("110105", 1958, "M", [("failed", ["too_dark"], "self", "ios", "full", "t1"),
                            ("passed", [], "self", "ios", "full", "t2")]),
-    ("110105", 1944, "F", [("failed", ["no_blink"], "self", "android", "id_card", "t1"),
-                           ("failed", ["no_blink", "too_dark"], "self", "android", "id_card", "t2"),
+    ("110105", 1944, "F", [("failed", ["challenge_not_followed"], "self", "android", "id_card", "t1"),
+                           ("failed", ["challenge_not_followed", "too_dark"], "self", "android", "id_card", "t2"),
                            ("passed", [], "assisted", "harmonyos", "card", "t2")]),
     ("110108", 1934, "M", [("failed", ["face_mismatch"], "self", "android", "id_card", "t1"),
                            ("review", ["match_uncertain"], "assisted", "windows", "id_card", "t2")]),
-    ("110108", 1932, "F", [("failed", ["no_blink"], "self", None, "fresh", "t2")]),
+    ("110108", 1932, "F", [("failed", ["challenge_not_followed"], "self", None, "fresh", "t2")]),
     ("110108", 1950, "M", [("review", ["match_uncertain"], "self", "android", "card", "t2")]),
     ("110108", 1949, "F", []),
     ("310104", 1940, "F", [("passed", [], "self", "ios", "full", "t1")]),
@@ -198,6 +199,17 @@ def test_statistics_equal_the_rows(services):
             assert "<svg" in chart.text
             pdf = client.get(f"/v1/stats/report.pdf?month=2026-02&lang={lang}", headers=beijing)
             assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF"), pdf.text[:200]
+        # /metrics flags the same bands as the fairness monitor over every region
+        both = api_key(services, regions=["110000", "310000"], scopes=["results:read"], agency="两地")
+        everywhere = client.get("/v1/stats/fairness", headers=both).json()
+        flagged = {(d["dimension"], b["band"]) for d in everywhere["dimensions"] for b in d["bands"] if b["flagged"]}
+        assert flagged
+        metrics = client.get("/metrics").text
+        in_metrics = {
+            (re.search(r'dimension="([^"]+)"', line).group(1), re.search(r'band="([^"]+)"', line).group(1))
+            for line in metrics.splitlines() if line.startswith("certify_fairness_flagged{") and line.endswith(" 1.0")
+        }
+        assert in_metrics == flagged
         # another region's figures are refused, bad input is a 4xx with a code
         assert client.get("/v1/stats/dashboard?region=310000", headers=beijing).json()["error"]["code"] == "region_forbidden"
         assert client.get("/v1/stats/dashboard?period=20x6", headers=beijing).status_code == 422

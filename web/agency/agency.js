@@ -287,7 +287,7 @@ function statsPage(kind) {
   }
   function renderFairness() {
     const d = figures;
-    refreshed(null);
+    refreshed(d.refreshed_at);
     $('#rule').textContent = t('stats.fairness.rule', { rate: pct(d.overall.pass_rate), margin: pct(d.margin), n: d.min_attempts });
     const flagged = d.dimensions.flatMap((dim) => dim.bands.filter((b) => b.flagged).map((b) => `${t(`stats.dimension.${dim.dimension}`)} ${band(b.band)} (${pct(b.pass_rate)})`));
     $('#flags').textContent = flagged.length ? t('stats.fairness.flags', { list: flagged.join('; ') }) : t('stats.fairness.none_flagged');

@@ -65,6 +65,9 @@ def _bars(title: str, categories: list[str], series: list[tuple[str, list[float]
     chart.x, chart.y = (150 if horizontal else 50), 50
     chart.width = _WIDTH - chart.x - 20
     chart.height = height - 100
+    if horizontal:  # ReportLab puts the first category at the bottom; read top-down like the table
+        categories = categories[::-1]
+        series = [(name, values[::-1]) for name, values in series]
     chart.data = [values or [0] for _, values in series] or [[0]]
     chart.categoryAxis.categoryNames = categories or ["-"]
     chart.categoryAxis.labels.fontName = CHART_FONT
