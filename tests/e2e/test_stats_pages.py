@@ -17,7 +17,12 @@ from models import Attempt, Pensioner, QualificationRecord
 from service.agencies import create_agency
 from service.housekeeping.maintenance import refresh_stats_now
 from tests.conftest import REPO_ROOT
-from tests.integration.agency_helpers import PASSWORD, decided_attempt, make_pensioner, staff_account
+from tests.integration.agency_helpers import (
+    PASSWORD,
+    decided_attempt,
+    make_pensioner,
+    staff_account,
+)
 from tests.integration.conftest import (  # noqa: F401 - fixtures
     database_factory,
     embedded_redis,
