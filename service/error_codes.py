@@ -163,3 +163,4 @@ class ErrorCode(StrEnum):
     STATS_PERIOD_INVALID = "stats_period_invalid"
     STATS_MONTH_INVALID = "stats_month_invalid"
     CHART_NOT_FOUND = "chart_not_found"
+    LANG_INVALID = "lang_invalid"

@@ -18,8 +18,9 @@ from reportlab.lib import colors
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 
+from service.labels import labeller
+
 from ..i18n import translator
-from ..labels import labeller
 
 __all__ = ["CHART_FONT", "CHARTS", "chart", "svg"]
 

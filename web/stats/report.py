@@ -14,8 +14,9 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from service.labels import labeller
+
 from ..i18n import translator
-from ..labels import labeller
 from .charts import CHART_FONT, chart
 
 __all__ = ["monthly_report"]
