@@ -52,6 +52,8 @@ PUBLIC_ROUTES = {
     ("GET", "/agency"),
     ("GET", "/agency/results"),
     ("GET", "/agency/reviews"),
+    ("GET", "/agency/dashboard"),
+    ("GET", "/agency/fairness"),
     ("GET", "/agency/assets/{name}"),
     ("MOUNT", "/static"),
 }

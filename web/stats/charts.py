@@ -25,7 +25,8 @@ from ..i18n import translator
 __all__ = ["CHART_FONT", "CHARTS", "chart", "svg"]
 
 CHART_FONT = "STSong-Light"
-"""A CID font every PDF reader has (Chinese and Latin), so no font file is shipped."""
+"""A CID font every PDF reader has (Chinese and Latin), so no font file is shipped; it has
+no middle dot or flag glyph, so labels use plain ASCII punctuation."""
 pdfmetrics.registerFont(UnicodeCIDFont(CHART_FONT))
 
 _STATUS_COLOURS = {
@@ -144,7 +145,7 @@ def _outcomes(figures: dict[str, Any], label: _Label) -> Drawing:
 def _reasons(figures: dict[str, Any], label: _Label) -> Drawing:
     reasons = figures["funnel"]["reasons"][:10]
     return _bars(label("chart", "stats.chart.reasons"),
-                 [f"{label('reason', r['reason'])} · {label('decision', r['status'])}" for r in reasons],
+                 [f"{label('reason', r['reason'])} - {label('decision', r['status'])}" for r in reasons],
                  [("", [r["attempts"] for r in reasons])], horizontal=True, colours=[_PALETTE[3]])
 
 
@@ -164,8 +165,8 @@ def _fairness(dimension: str) -> Callable[[dict[str, Any], _Label], Drawing]:
     def draw(figures: dict[str, Any], label: _Label) -> Drawing:
         bands = next((d["bands"] for d in figures["dimensions"] if d["dimension"] == dimension), [])
         return _bars(
-            f"{label('chart', 'stats.chart.pass_rate')} · {label('dimension', dimension)}",
-            [label("band", b["band"]) + (" ⚑" if b["flagged"] else "") for b in bands],
+            f"{label('chart', 'stats.chart.pass_rate')} - {label('dimension', dimension)}",
+            [label("band", b["band"]) + (" (!)" if b["flagged"] else "") for b in bands],
             [(label("chart", "stats.col.pass_rate"), [b["pass_rate"] or 0 for b in bands]),
              (label("chart", "stats.col.review_rate"), [b["review_rate"] or 0 for b in bands])],
             horizontal=True, percent=True,
