@@ -58,12 +58,17 @@ class MaintenanceReport:
     errors: list[str] = field(default_factory=list)
 
 
-def _retention_due(services: Services, now_s: float) -> bool:
-    last = services.redis.get(RETENTION_STAMP)
-    if last is not None and now_s - float(last) < services.settings.retention_interval_s:
+def _due(services: Services, stamp: str, interval_s: float, now_s: float) -> bool:
+    """True (and the stamp moved to now) when `interval_s` passed since the shared stamp."""
+    last = services.redis.get(stamp)
+    if last is not None and now_s - float(last) < interval_s:
         return False
-    services.redis.set(RETENTION_STAMP, str(now_s))
+    services.redis.set(stamp, str(now_s))
     return True
+
+
+def _retention_due(services: Services, now_s: float) -> bool:
+    return _due(services, RETENTION_STAMP, services.settings.retention_interval_s, now_s)
 
 
 def refresh_stats_now(services: Services) -> None:
@@ -74,11 +79,7 @@ def refresh_stats_now(services: Services) -> None:
 
 
 def _stats_due(services: Services, now_s: float) -> bool:
-    last = services.redis.get(STATS_STAMP)
-    if last is not None and now_s - float(last) < services.settings.stats_refresh_interval_s:
-        return False
-    services.redis.set(STATS_STAMP, str(now_s))
-    return True
+    return _due(services, STATS_STAMP, services.settings.stats_refresh_interval_s, now_s)
 
 
 def run_maintenance_pass(services: Services, *, force_retention: bool = False) -> MaintenanceReport:
