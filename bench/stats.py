@@ -112,8 +112,9 @@ def _statements(d: dict) -> tuple[str, ...]:
               CASE WHEN ({_LAST_STATUS}) = 'passed' THEN {d['day'](f"((i * 7 + {_TRIES} * 9) % 300)")} END,
               {_METHOD}, {_LAST_STATUS}, {d['json']("'[]'")}, i, {d['day']('0')}, {d['day']('0')}
             FROM {d['seq']}""",
-        f"""INSERT INTO reviews (id, attempt_id, pensioner_id, kind, state, opened_at, decided_by, decided_at, decision)
-            SELECT {uid('v', 'i')}, {uid('a', f'i * 4 + {_TRIES}')}, {uid('p', 'i')}, 'engine',
+        f"""INSERT INTO reviews (id, attempt_id, pensioner_id, region_code, kind, state, opened_at, decided_by,
+              decided_at, decision)
+            SELECT {uid('v', 'i')}, {uid('a', f'i * 4 + {_TRIES}')}, {uid('p', 'i')}, {region}, 'engine',
               CASE WHEN i % 3 = 0 THEN 'open' ELSE 'decided' END, {d['day']('(i * 7) % 300')},
               CASE WHEN i % 3 = 0 THEN NULL ELSE 'reviewer-' || (i % 6) END,
               CASE WHEN i % 3 = 0 THEN NULL ELSE {d['day']('(i * 7) % 300 + 1')} END,

@@ -12,7 +12,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models import (
-    Pensioner,
     RecordStatus,
     Review,
     ReviewKind,
@@ -35,12 +34,17 @@ def rate(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
+def _rank(count: int, q: float) -> int | None:
+    """The 1-based nearest rank of the q-th percentile (q in 0-1) of `count` values."""
+    if count <= 0:
+        return None
+    return min(count, max(1, -(-int(q * 10000) * count // 10000)))
+
+
 def percentile(sorted_values: list[float], q: float) -> float | None:
     """The nearest-rank percentile (q in 0-1) of already sorted values."""
-    if not sorted_values:
-        return None
-    rank = max(1, -(-int(q * 10000) * len(sorted_values) // 10000))
-    return sorted_values[min(rank, len(sorted_values)) - 1]
+    rank = _rank(len(sorted_values), q)
+    return None if rank is None else sorted_values[rank - 1]
 
 
 def _coverage(db: Session, scope: StatsScope) -> dict[str, Any]:
@@ -125,36 +129,38 @@ def _funnel(db: Session, scope: StatsScope) -> dict[str, Any]:
 
 def _reviews(db: Session, scope: StatsScope, now: dt.datetime) -> dict[str, Any]:
     # the queue is what waits now, whatever the period; only the regions apply
-    cond = scope.regions(Pensioner.region_code)
-    opened = db.scalars(
-        select(Review.opened_at).join(Pensioner, Pensioner.id == Review.pensioner_id)
-        .where(cond, Review.state == ReviewState.OPEN, Review.kind.in_(list(ReviewKind.ATTEMPTS)))
-        .order_by(Review.opened_at.desc())
-    ).all()
-    ages_h = sorted(max(0.0, (now - at).total_seconds() / 3600) for at in opened)
+    cond = scope.regions(Review.region_code)
+    waiting = (Review.state == ReviewState.OPEN, Review.kind.in_(list(ReviewKind.ATTEMPTS)), cond)
+    size = db.scalar(select(func.count()).select_from(Review).where(*waiting)) or 0
+
+    def age_h(q: float) -> float | None:
+        """The nearest-rank waiting time: the k-th newest item waits the k-th shortest."""
+        rank = _rank(size, q)
+        if rank is None:
+            return None
+        opened = db.scalar(select(Review.opened_at).where(*waiting).order_by(Review.opened_at.desc())
+                           .offset(rank - 1).limit(1))
+        return None if opened is None else round(max(0.0, (now - opened).total_seconds() / 3600), 2)
+
     year = scope.period[:4]
     start = dt.datetime(int(year), 1, 1, tzinfo=dt.UTC) if year.isdigit() else None
-    decided = select(Review.decided_by, Review.decision, func.count()).join(
-        Pensioner, Pensioner.id == Review.pensioner_id
-    ).where(cond, Review.state == ReviewState.DECIDED)
+    decided = select(Review.decided_by, Review.decision, func.count()).where(
+        cond, Review.state == ReviewState.DECIDED, Review.kind.in_(list(ReviewKind.ATTEMPTS))
+    )
     if start is not None:
         decided = decided.where(Review.decided_at >= start, Review.decided_at < start.replace(year=start.year + 1))
     by_reviewer: dict[str, dict[str, int]] = defaultdict(dict)
     for reviewer, decision, n in db.execute(decided.group_by(Review.decided_by, Review.decision)):
         by_reviewer[reviewer or "unknown"][decision or "unknown"] = int(n)
     return {
-        "open": len(ages_h),
-        "age_p50_h": _round(percentile(ages_h, 0.5)),
-        "age_p95_h": _round(percentile(ages_h, 0.95)),
+        "open": size,
+        "age_p50_h": age_h(0.5),
+        "age_p95_h": age_h(0.95),
         "by_reviewer": [
             {"reviewer": name, "decisions": counts, "total": sum(counts.values())}
             for name, counts in sorted(by_reviewer.items())
         ],
     }
-
-
-def _round(value: float | None) -> float | None:
-    return None if value is None else round(value, 2)
 
 
 def dashboard_figures(db: Session, *, scope: StatsScope, now: dt.datetime) -> dict[str, Any]:

@@ -146,6 +146,7 @@ def _check_dashboard(got: dict, exp: dict) -> None:
     reviews = got["reviews"]
     assert reviews["open"] == len(exp["open_ages"])
     assert reviews["age_p50_h"] == round(percentile(exp["open_ages"], 0.5), 2)
+    assert reviews["age_p95_h"] == round(percentile(exp["open_ages"], 0.95), 2)
     decided = Counter((r.decided_by, r.decision) for r in exp["reviews"] if r.state == "decided")
     assert {(r["reviewer"], k): v for r in reviews["by_reviewer"] for k, v in r["decisions"].items()} == dict(decided)
 

@@ -1,5 +1,6 @@
 """Statistics: summary tables for the agency dashboard and fairness monitor; the device
-family on sessions and attempts; the nearest reference's class on attempts.
+family on sessions and attempts; the nearest reference's class on attempts; the paying
+region on review items (the dashboard's live review queue reads it without a join).
 
 Revision ID: 0013_stats_summaries
 Revises: 0009_reference_classes
@@ -19,6 +20,13 @@ _ID = sa.BigInteger().with_variant(sa.Integer(), 'sqlite')
 
 
 def upgrade() -> None:
+    with op.batch_alter_table('reviews') as batch:
+        batch.add_column(sa.Column('region_code', sa.String(length=6), nullable=True))
+        batch.create_index('ix_reviews_state_region_code', ['state', 'region_code'], unique=False)
+    op.execute(
+        "UPDATE reviews SET region_code = (SELECT pensioners.region_code FROM pensioners "
+        "WHERE pensioners.id = reviews.pensioner_id)"
+    )
     with op.batch_alter_table('certification_sessions') as batch:
         batch.add_column(sa.Column('device_family', sa.String(length=16), nullable=True))
     with op.batch_alter_table('attempts') as batch:
@@ -85,3 +93,6 @@ def downgrade() -> None:
         batch.drop_column('device_family')
     with op.batch_alter_table('certification_sessions') as batch:
         batch.drop_column('device_family')
+    with op.batch_alter_table('reviews') as batch:
+        batch.drop_index('ix_reviews_state_region_code')
+        batch.drop_column('region_code')
