@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import uuid
 from collections import Counter, defaultdict
 
 from fastapi.testclient import TestClient
@@ -218,3 +219,19 @@ def test_statistics_equal_the_rows(services):
         assert client.get("/v1/stats/dashboard?period=20x6", headers=beijing).status_code == 422
         assert client.get("/v1/stats/charts/nope.svg", headers=beijing).status_code == 404
         assert client.get("/v1/stats/report.pdf?month=2026-13", headers=beijing).status_code == 422
+
+
+def test_sessions_record_the_device_family(client, services, enrolled):
+    """The device family is taken from the User-Agent of the request that opens the session
+    and copied to its attempt; the header itself is not kept."""
+    from models import CertificationSession
+
+    from .helpers import OPERATOR
+
+    phone = "Mozilla/5.0 (Linux; Android 13; 23021RAA2Y) AppleWebKit/537.36 Chrome/120 Mobile Safari/537.36"
+    opened = client.post(f"/v1/pensioners/{enrolled['id']}/sessions", json={},
+                         headers={**OPERATOR, "User-Agent": phone})
+    assert opened.status_code == 201, opened.text
+    with services.sessions() as db:
+        session = db.get(CertificationSession, uuid.UUID(opened.json()["id"]))
+        assert session is not None and session.device_family == "android"
