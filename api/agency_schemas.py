@@ -137,6 +137,7 @@ class ExportCreate(BaseModel):
     region: str | None = Field(None, max_length=6, description="e.g. a whole province: 440000")
     status: str | None = None
     scheme: str | None = None
+    lang: Literal["zh-CN", "en"] = Field("zh-CN", description="the words of the *_label columns")
 
 
 class ExportPublic(BaseModel):

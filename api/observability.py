@@ -12,6 +12,11 @@ X-Request-ID response header. Metrics use a registry per app (no process globals
     certify_decisions_total{status,reason}                outcomes by reason, all workers
     certify_rate_limits_in_process                        1 while Redis is unreachable and
                                                           rate limits are counted per process
+    certify_fairness_pass_rate{dimension,band}            this year's pass rate of each band
+                                                          (all regions, from the summaries)
+    certify_fairness_flagged{dimension,band}              1 when the band's pass rate is more
+                                                          than CERTIFY_FAIRNESS_MARGIN below
+                                                          the overall rate (issue 14)
 """
 
 from __future__ import annotations
@@ -30,6 +35,8 @@ from models import Attempt, AttemptStatus
 from service.context import Services
 from service.infra.logs import log_context
 from service.infra.metrics import STAGE_BUCKETS_MS, read_decisions, read_stage_histograms
+from service.stats.fairness import FairnessRules, fairness_figures
+from service.stats.scope import StatsScope
 
 __all__ = ["ObservabilityMiddleware", "make_registry", "REQUEST_ID_HEADER"]
 
@@ -89,11 +96,37 @@ class _DeploymentCollector:
         for (status, reason), count in sorted(decisions.items()):
             outcomes.add_metric([status, reason], count)
         yield outcomes
+        yield from self._fairness()
         yield GaugeMetricFamily(
             "certify_rate_limits_in_process",
             "1 while Redis is unreachable and rate limits are counted in this process",
             value=0 if redis_ok and services.limiter.mode == "redis" else 1,
         )
+
+
+    def _fairness(self):  # noqa: ANN202 - metric families
+        services = self.services
+        rates = GaugeMetricFamily("certify_fairness_pass_rate", "This year's pass rate by fairness band",
+                                  labels=["dimension", "band"])
+        flags = GaugeMetricFamily(
+            "certify_fairness_flagged", "1 when a band's pass rate is more than the margin below the overall rate",
+            labels=["dimension", "band"],
+        )
+        try:
+            rules = FairnessRules(margin=services.settings.fairness_margin,
+                                  min_attempts=services.settings.fairness_min_attempts)
+            with services.sessions() as db:
+                figures = fairness_figures(db, scope=StatsScope(period=str(services.clock().year), prefixes=None),
+                                           rules=rules)
+        except Exception:  # noqa: BLE001 - database down: the other metrics still go out
+            return
+        for dimension in figures["dimensions"]:
+            for band in dimension["bands"]:
+                if band["pass_rate"] is not None:
+                    rates.add_metric([dimension["dimension"], band["band"]], band["pass_rate"])
+                flags.add_metric([dimension["dimension"], band["band"]], 1 if band["flagged"] else 0)
+        yield rates
+        yield flags
 
 
 def make_registry(services: Services) -> tuple[CollectorRegistry, Counter, Histogram]:

@@ -25,7 +25,7 @@ newcomer reads the whole policy in this file.
 | `ReviewerDep` | reviewers, administrators, the operator | the review queue, its decisions, enrolments on hold, reversing a wrong death report (of the paying region) |
 | `EvidenceReaderDep` | reviewers, administrators, the operator; keys with `evidence:read` | scores, key frames, reference photos |
 | `CertificateReaderDep` | caseworkers; keys with `results:read` | certificates and their QR codes |
-| `ResultsReaderDep` | keys with `results:read`; administrators, the operator | the results feed, records, proof-of-life events |
+| `ResultsReaderDep` | keys with `results:read`; administrators, the operator | the results feed, records, proof-of-life events, statistics (dashboard, fairness, charts, monthly report) |
 | `ExportReaderDep` | keys with `export:read`; administrators, the operator | streamed and background exports |
 | `RecordsWriterDep` | keys with `records:write`; administrators, the operator | suspension, proof-of-life and death imports (one by one or a file of deaths), certificate revocation |
 | `WebhookManagerDep` | keys with `webhooks:manage`; administrators, the operator | webhooks and their deliveries |

@@ -14,24 +14,18 @@ counting rows as they arrive. The server's resident memory is sampled while it s
 from __future__ import annotations
 
 import argparse
-import os
-import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
-import httpx
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.harness import free_port  # noqa: E402
+from bench.harness import api_server, bench_database  # noqa: E402
 from models.migrate import upgrade  # noqa: E402
 
-POSTGRES_URL = os.environ.get("CERTIFY_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 TARGET_S = 30.0
 SAMPLE_EVERY_ROWS = 100_000
 """How often the server's memory is sampled during the download."""
@@ -90,7 +84,10 @@ def _memory_kib(pid: int) -> dict[str, int]:
     return values
 
 
-def _fill(url: str, rows: int, statements: tuple[str, ...]) -> float:
+def _fill(url: str, rows: int, statements: tuple[str, ...],
+          analyse: tuple[str, ...] = ("pensioners", "qualification_records")) -> float:
+    """Run the fill statements (with :n = rows), then VACUUM ANALYZE the tables on
+    PostgreSQL; returns the seconds taken."""
     started = time.perf_counter()
     engine = create_engine(url)
     with engine.begin() as conn:
@@ -98,47 +95,19 @@ def _fill(url: str, rows: int, statements: tuple[str, ...]) -> float:
             conn.execute(text(statement), {"n": rows})
     if url.startswith("postgresql"):
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text("VACUUM ANALYZE pensioners"))
-            conn.execute(text("VACUUM ANALYZE qualification_records"))
+            for table in analyse:
+                conn.execute(text(f"VACUUM ANALYZE {table}"))
     engine.dispose()
     return time.perf_counter() - started
 
 
 def run(rows: int, database: str, fmt: str) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="certify-bench-export-"))
-    admin = None
-    if database == "postgres":
-        name = f"certify_bench_{uuid.uuid4().hex[:10]}"
-        admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    else:
-        url = f"sqlite:///{workdir / 'bench.db'}"
-    server = None
-    try:
+    with bench_database(database, workdir) as url:
         upgrade(url)
         fill_s = _fill(url, rows, _PG_FILL if database == "postgres" else _SQLITE_FILL)
         print(f"database: {database}, {rows:,} records filled in {fill_s:.1f} s")
-        port = free_port()
-        env = dict(
-            os.environ, DATABASE_URL=url, CERTIFY_VAR_DIR=str(workdir / "var"), CERTIFY_ENVIRONMENT="development",
-            PYTHONPATH=str(Path(__file__).resolve().parents[1]),
-        )
-        server = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--port", str(port),
-             "--log-level", "warning", "--no-access-log"],
-            env=env,
-        )
-        base = f"http://127.0.0.1:{port}"
-        headers = {"Authorization": "Bearer dev-operator-token"}
-        with httpx.Client(base_url=base, headers=headers, timeout=120) as client:
-            for _ in range(200):
-                try:
-                    if client.get("/healthz").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    time.sleep(0.1)
+        with api_server(url, workdir) as (server, client):
             client.get("/v1/results", params={"limit": 10})  # warm up: imports, pools
             baseline = _memory_kib(server.pid)["VmRSS"]
             growth_samples = []
@@ -166,14 +135,6 @@ def run(rows: int, database: str, fmt: str) -> int:
             print("RSS growth over baseline every 100k rows (MiB): "
                   + " ".join(f"{g / 1024:.1f}" for g in growth_samples))
         return 0 if seconds <= TARGET_S else 1
-    finally:
-        if server is not None:
-            server.terminate()
-            server.wait(timeout=10)
-        if admin is not None:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
 
 
 def main() -> None:

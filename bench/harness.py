@@ -1,8 +1,10 @@
-"""Processes for fault tests and the soak: a redis-server of our own that can be killed
-and restarted, and `certify worker` processes that can be SIGKILLed with their horses."""
+"""Processes for fault tests, the soak and the benchmarks: a redis-server of our own that
+can be killed and restarted, `certify worker` processes that can be SIGKILLed with their
+horses, a fresh benchmark database and the API served by uvicorn in its own process."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -10,14 +12,69 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import httpx
 import psutil
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from service.context import Services
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+
+POSTGRES_URL = os.environ.get("CERTIFY_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+"""The PostgreSQL server the benchmarks create their throw-away databases on."""
+OPERATOR_HEADERS = {"Authorization": "Bearer dev-operator-token"}
+"""The development operator token (the benchmarks' API runs in development)."""
+
+
+@contextlib.contextmanager
+def bench_database(database: str, workdir: Path) -> Iterator[str]:
+    """The URL of a new, empty database ("postgres" or "sqlite"), dropped afterwards."""
+    if database != "postgres":
+        yield f"sqlite:///{workdir / 'bench.db'}"
+        return
+    name = f"certify_bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@contextlib.contextmanager
+def api_server(database_url: str, workdir: Path, **env: str) -> Iterator[tuple[subprocess.Popen, httpx.Client]]:
+    """The real API (uvicorn, one process, development settings) on a free port, and a
+    client for it with the operator token, once /healthz answers."""
+    port = free_port()
+    environment = dict(
+        os.environ, DATABASE_URL=database_url, CERTIFY_VAR_DIR=str(workdir / "var"), CERTIFY_ENVIRONMENT="development",
+        PYTHONPATH=str(REPO_ROOT), **env,
+    )
+    server = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--port", str(port),
+         "--log-level", "warning", "--no-access-log"],
+        env=environment,
+    )
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=OPERATOR_HEADERS, timeout=120) as client:
+            for _ in range(300):
+                try:
+                    if client.get("/healthz").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    time.sleep(0.1)
+            yield server, client
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
 
 
 def free_port() -> int:

@@ -34,11 +34,14 @@ __all__ = [
     "serve",
     "sweep",
     "uploads_app",
+    "stats_app",
+    "stats_refresh",
     "uploads_purge",
     "worker",
 ]
 
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+stats_app = typer.Typer(help="Agency statistics: the summaries behind /agency/dashboard.", no_args_is_help=True)
 uploads_app = typer.Typer(help="Resumable uploads.", no_args_is_help=True)
 keys_app = typer.Typer(help="Data keys (rotation).", no_args_is_help=True)
 
@@ -267,6 +270,21 @@ def sweep() -> None:
 
     with services_for_command() as services:
         typer.echo(json.dumps(run_sweep(services).to_json()))
+
+
+@stats_app.command("refresh")
+def stats_refresh() -> None:
+    """Rebuild the agency statistics summaries now (the maintenance pass does this every
+    CERTIFY_STATS_REFRESH_INTERVAL_S)."""
+    from service.housekeeping.maintenance import refresh_stats_now
+    from service.stats.summaries import last_refresh
+
+    with services_for_command() as services:
+        refresh_stats_now(services)
+        with services.sessions() as db:
+            done = last_refresh(db)
+            seconds = done.seconds if done else 0.0
+        typer.echo(json.dumps({"refreshed": True, "seconds": round(seconds, 2)}))
 
 
 @uploads_app.command("purge")

@@ -33,6 +33,7 @@ from .qualification import (
     Scheme,
 )
 from .reviews import Review, ReviewKind, ReviewState
+from .stats import StatsAttemptCount, StatsReasonCount, StatsRecordCount, StatsRefresh
 from .uploads import Upload, UploadChunk, UploadStatus
 from .watch import AttemptWatch
 from .webhooks import DeliveryStatus, Webhook, WebhookDelivery
@@ -59,6 +60,10 @@ __all__ = [
     "Review",
     "ReviewKind",
     "ReviewState",
+    "StatsAttemptCount",
+    "StatsReasonCount",
+    "StatsRecordCount",
+    "StatsRefresh",
     "DeliveryStatus",
     "Webhook",
     "WebhookDelivery",

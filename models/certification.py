@@ -33,6 +33,8 @@ class CertificationSession(Base):
     device_id: Mapped[str | None] = mapped_column(String(128))
     user_agent: Mapped[str | None] = mapped_column(String(200))
     """The browser that opened the session (User-Agent, cut to 200 characters)."""
+    device_family: Mapped[str | None] = mapped_column(String(16))
+    """The browser's device family from its User-Agent (service.rules.devices)."""
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[dt.datetime]
     used_at: Mapped[dt.datetime | None]
@@ -87,6 +89,11 @@ class Attempt(Base):
     device_id: Mapped[str | None] = mapped_column(String(128))
     user_agent: Mapped[str | None] = mapped_column(String(200))
     """Copied from the session: with device_id, which device recorded it."""
+    device_family: Mapped[str | None] = mapped_column(String(16))
+    """Copied from the session: android, ios, harmonyos, windows, mac, linux, other."""
+    reference_class: Mapped[str | None] = mapped_column(String(16))
+    """Class of the nearest reference when decided: full, card, id_card, or fresh (a
+    reference kept from an earlier passed certification)."""
     consent_at: Mapped[dt.datetime | None]
     """When the pensioner consented to the biometric check (copied from the session)."""
     uploaded_late: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

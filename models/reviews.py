@@ -7,7 +7,7 @@ import datetime as dt
 import uuid
 from enum import StrEnum, nonmember
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, new_id, utcnow
@@ -38,6 +38,7 @@ class ReviewState(StrEnum):
 
 class Review(Base):
     __tablename__ = "reviews"
+    __table_args__ = (Index("ix_reviews_state_region_code", "state", "region_code"),)
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     attempt_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("attempts.id"), unique=True)
@@ -47,6 +48,9 @@ class Review(Base):
     """The pensioner of the attempt, or the enrolment on hold."""
     other_pensioner_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("pensioners.id"))
     """For an enrolment on hold: the earlier enrolment it collides with."""
+    region_code: Mapped[str | None] = mapped_column(String(6))
+    """The paying region of `pensioner_id` when the item was opened (a copy, so the
+    agency dashboard counts a region's queue without joining every pensioner)."""
     kind: Mapped[str] = mapped_column(String(32))
     state: Mapped[str] = mapped_column(String(16), default=ReviewState.OPEN, index=True)
     appeal_note: Mapped[str | None] = mapped_column(Text)

@@ -69,6 +69,7 @@ def open_session(
     assisted_by: str | None = None,
     device_id: str | None = None,
     user_agent: str | None = None,
+    device_family: str | None = None,
     upload_window_s: int | None = None,
     consent_at: dt.datetime | None = None,
     link_id: uuid.UUID | None = None,
@@ -113,6 +114,7 @@ def open_session(
         assisted_by=assisted_by,
         device_id=device_id,
         user_agent=user_agent[:200] if user_agent else None,
+        device_family=device_family,
         created_at=now,
         expires_at=now + dt.timedelta(seconds=ttl_s),
         upload_deadline=now + dt.timedelta(seconds=max(ttl_s, upload_window_s))
@@ -205,6 +207,7 @@ def create_attempt(
         assisted_by=session.assisted_by,
         device_id=session.device_id,
         user_agent=session.user_agent,
+        device_family=session.device_family,
         consent_at=session.consent_at,
         uploaded_late=now > session.expires_at,
         video_key=blob.key,
@@ -250,6 +253,8 @@ class Outcome:
     fingerprint: str | None = None
     key_frame_keys: Sequence[str] = field(default_factory=tuple)
     error: str | None = None
+    reference_class: str | None = None
+    """Class of the nearest reference (full, card, id_card; fresh for a certification's)."""
 
 
 def record_outcome(
@@ -281,6 +286,7 @@ def record_outcome(
     attempt.fingerprint = outcome.fingerprint
     attempt.key_frame_keys = list(outcome.key_frame_keys)
     attempt.error = outcome.error
+    attempt.reference_class = outcome.reference_class
     attempt.finished_at = now
     if outcome.status not in AttemptStatus.DECIDED:
         return []

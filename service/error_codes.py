@@ -168,3 +168,8 @@ class ErrorCode(StrEnum):
     DEATH_ALREADY_REVERSED = "death_already_reversed"
     DEATH_REPORTS_NOT_FOUND = "death_reports_not_found"
     EVENT_REFERENCE_REQUIRED = "event_reference_required"
+    # --- agency statistics ---
+    STATS_PERIOD_INVALID = "stats_period_invalid"
+    STATS_MONTH_INVALID = "stats_month_invalid"
+    CHART_NOT_FOUND = "chart_not_found"
+    LANG_INVALID = "lang_invalid"

@@ -26,6 +26,7 @@ from models.db import session_scope
 from .context import Services
 from .error_codes import ErrorCode
 from .errors import InvalidInputError
+from .labels import DEFAULT_LABEL_LANGUAGE, LABEL_LANGUAGES
 from .results import (
     RESULT_FIELDS,
     ResultFilters,
@@ -56,6 +57,8 @@ EXPORT_PROGRESS_EVERY_ROWS = 20_000
 
 
 _REASONS_AT = RESULT_FIELDS.index("reasons")
+_LANG_KEY = "lang"
+"""Where a background export keeps its label language, beside its filters."""
 
 
 def format_csv(rows: Sequence[Sequence[str | None]], *, header: bool = False) -> str:
@@ -142,14 +145,18 @@ def export_chunks(
     filters: ResultFilters,
     prefixes: Sequence[str] | None,
     on_rows: Callable[[int], None] | None = None,
+    lang: str = DEFAULT_LABEL_LANGUAGE,
 ) -> Iterator[bytes]:
     """The export as UTF-8 chunks (CSV starts with its header).
 
     On PostgreSQL the database writes the CSV or the JSON lines itself (COPY);
     otherwise rows are read through a server-side cursor and formatted here. Both read
     one snapshot. CSV cells that would start a spreadsheet formula get a leading `'`
-    (service/infra/csv_cells.py); NDJSON keeps the values as they are.
+    (service/infra/csv_cells.py); NDJSON keeps the values as they are. The `*_label`
+    columns carry the catalogue's words in `lang` (zh-CN or en) beside the codes.
     """
+    if lang not in LABEL_LANGUAGES:
+        raise InvalidInputError(ErrorCode.LANG_INVALID, f"lang must be one of {list(LABEL_LANGUAGES)}")
     if fmt not in EXPORT_FORMATS:
         raise InvalidInputError(ErrorCode.FORMAT_INVALID, f"format must be one of {list(EXPORT_FORMATS)}")
     done = 0
@@ -157,13 +164,13 @@ def export_chunks(
         yield format_csv((), header=True).encode()
     if db.get_bind().dialect.name == "postgresql":
         copy = copy_results_csv if fmt == "csv" else copy_results_ndjson
-        for chunk in read_ahead(copy(db, filters=filters, prefixes=prefixes)):
+        for chunk in read_ahead(copy(db, filters=filters, prefixes=prefixes, lang=lang)):
             yield chunk
             done += chunk.count(b"\n")
             if on_rows is not None:
                 on_rows(done)
         return
-    for batch in read_ahead(stream_results(db, filters=filters, prefixes=prefixes, for_csv=fmt == "csv")):
+    for batch in read_ahead(stream_results(db, filters=filters, prefixes=prefixes, for_csv=fmt == "csv", lang=lang)):
         yield (format_csv(batch) if fmt == "csv" else format_ndjson(batch)).encode()
         done += len(batch)
         if on_rows is not None:
@@ -178,14 +185,17 @@ def create_export_job(
     fmt: str,
     filters: ResultFilters,
     now: dt.datetime,
+    lang: str = DEFAULT_LABEL_LANGUAGE,
 ) -> ExportJob:
+    if lang not in LABEL_LANGUAGES:
+        raise InvalidInputError(ErrorCode.LANG_INVALID, f"lang must be one of {list(LABEL_LANGUAGES)}")
     if fmt not in EXPORT_FORMATS:
         raise InvalidInputError(ErrorCode.FORMAT_INVALID, f"format must be one of {list(EXPORT_FORMATS)}")
     job = ExportJob(
         id=uuid.uuid4(),
         requested_by=requested_by[:64],
         principal_regions=list(regions),
-        filters=filters.to_json(),
+        filters={**filters.to_json(), _LANG_KEY: lang},
         format=fmt,
         state=JobState.QUEUED,
         rows_done=0,
@@ -212,7 +222,9 @@ def run_export_job(services: Services, job_id: uuid.UUID) -> str:
             return job.state
         job.state = JobState.RUNNING
         job.started_at = services.clock()
-        filters = ResultFilters(**job.filters)
+        stored = dict(job.filters)
+        lang = stored.pop(_LANG_KEY, DEFAULT_LABEL_LANGUAGE)
+        filters = ResultFilters(**stored)
         prefixes = _prefixes(job.principal_regions)
         fmt = job.format
         job.rows_total = count_results(db, filters=filters, prefixes=prefixes)
@@ -238,7 +250,8 @@ def run_export_job(services: Services, job_id: uuid.UUID) -> str:
         with session_scope(services.sessions) as db:
             cursor = encode_cursor(latest_change(db))
             with os.fdopen(fd, "wb") as out:
-                for chunk in export_chunks(db, fmt=fmt, filters=filters, prefixes=prefixes, on_rows=progress):
+                for chunk in export_chunks(db, fmt=fmt, filters=filters, prefixes=prefixes, on_rows=progress,
+                                           lang=lang):
                     out.write(chunk)
         with open(tmp_name, "rb") as source:
             blob = services.store.put(key, source)

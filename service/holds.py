@@ -84,6 +84,7 @@ def hold_enrolment(
         id=uuid.uuid4(),
         attempt_id=None,
         pensioner_id=pensioner.id,
+        region_code=pensioner.region_code,
         other_pensioner_id=other_pensioner_id,
         kind=HOLD_REVIEW_KINDS[reason],
         state=ReviewState.OPEN,

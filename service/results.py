@@ -30,6 +30,7 @@ from models import (
 from .error_codes import ErrorCode
 from .errors import InvalidInputError
 from .infra.csv_cells import neutralised_sql
+from .labels import DEFAULT_LABEL_LANGUAGE, labels_of
 
 __all__ = [
     "ResultFilters",
@@ -100,8 +101,14 @@ RESULT_FIELDS = (
     "reasons", "method", "certified_at", "valid_until", "decided_at", "overdue_at",
     "suspended_at", "updated_at", "attempt_id", "assisted_by", "life_event_id",
     "certificate_id", "evidence_url",
+    "scheme_label", "status_label", "decision_label", "method_label", "reasons_label",
 )
-"""The columns of a result row, in export order."""
+"""The columns of a result row, in export order. The `*_label` columns hold the
+catalogue's words for the codes beside them (zh-CN or en, `lang` of the export); the
+codes keep their own columns for machines."""
+
+_LABELLED = (("scheme", "scheme"), ("status", "status"), ("decision", "decision"), ("method", "method"))
+"""(column of qualification_records, label kind) of the single-code label columns."""
 
 _COLUMNS = (
     QualificationRecord.change_seq, QualificationRecord.id, QualificationRecord.pensioner_id,
@@ -231,7 +238,30 @@ never starts with a formula trigger; leaving them alone keeps the million-row st
 fast (the reasons column is a subquery)."""
 
 
-def _text_columns(dialect: str, *, for_csv: bool = False) -> list[Any]:
+def _words_sql(expression: str, words: dict[str, str]) -> str:
+    """A CASE giving the words of a code (the code itself when it has none)."""
+    quoted = " ".join(
+        "WHEN '{}' THEN '{}'".format(code.replace("'", "''"), text.replace("'", "''"))
+        for code, text in sorted(words.items())
+    )
+    return f"CASE {expression} {quoted} ELSE {expression} END" if words else expression
+
+
+def _label_sql(dialect: str, lang: str) -> list[str]:
+    """The label columns' SQL (the words of scheme, status, decision, method, reasons)."""
+    r = "qualification_records"
+    columns = [_words_sql(f"{r}.{column}", labels_of(lang, kind)) for column, kind in _LABELLED]
+    reason_words = labels_of(lang, "reason")
+    if dialect == "postgresql":
+        columns.append(f"array_to_string(ARRAY(SELECT {_words_sql('e', reason_words)} "
+                       f"FROM jsonb_array_elements_text({r}.reasons) AS e), '; ')")
+    else:
+        columns.append(f"COALESCE((SELECT group_concat({_words_sql('value', reason_words)}, '; ') "
+                       f"FROM json_each({r}.reasons)), '')")
+    return columns
+
+
+def _text_columns(dialect: str, *, for_csv: bool = False, lang: str = DEFAULT_LABEL_LANGUAGE) -> list[Any]:
     """The export's columns rendered as text by the database, in RESULT_FIELDS order.
 
     Exports move a million rows: formatting UUIDs, timestamps and reason lists in SQL
@@ -274,7 +304,7 @@ def _text_columns(dialect: str, *, for_csv: bool = False) -> list[Any]:
         f"{r}.decision", reasons, f"{r}.method", ts(f"{r}.certified_at"), day(f"{r}.valid_until"),
         ts(f"{r}.decided_at"), ts(f"{r}.overdue_at"), ts(f"{r}.suspended_at"), ts(f"{r}.updated_at"),
         uid(f"{r}.last_attempt_id"), f"{r}.assisted_by", uid(f"{r}.life_event_id"), uid(f"{c}.id"),
-        evidence,
+        evidence, *_label_sql(dialect, lang),
     ]
     assert len(sql) == len(RESULT_FIELDS)
     if for_csv:
@@ -290,13 +320,14 @@ def stream_results(
     prefixes: Sequence[str] | None,
     batch_rows: int = EXPORT_BATCH_ROWS,
     for_csv: bool = False,
+    lang: str = DEFAULT_LABEL_LANGUAGE,
 ) -> Iterator[Sequence[Sequence[str | None]]]:
     """Every matching row in change order as text values (RESULT_FIELDS order, reason
     codes joined by ";"), in batches, from one statement (one snapshot) read through a
     server-side cursor: constant memory however many rows there are. `for_csv`: cells
     neutralised against formula injection."""
     connection = db.connection()
-    columns = _text_columns(connection.dialect.name, for_csv=for_csv)
+    columns = _text_columns(connection.dialect.name, for_csv=for_csv, lang=lang)
     result = connection.execution_options(stream_results=True, yield_per=batch_rows).execute(
         _query(filters, prefixes, columns=columns).order_by(QualificationRecord.change_seq)
     )
@@ -333,18 +364,18 @@ def _copy(db: Session, query: Select, options: str) -> Iterator[bytes]:
 
 
 def copy_results_csv(
-    db: Session, *, filters: ResultFilters, prefixes: Sequence[str] | None
+    db: Session, *, filters: ResultFilters, prefixes: Sequence[str] | None, lang: str = DEFAULT_LABEL_LANGUAGE
 ) -> Iterator[bytes]:
     """PostgreSQL only: the same rows as CSV (no header) written by the server itself
     (COPY ... TO STDOUT), streamed in chunks: the fastest path for big exports. Cells
     are neutralised against formula injection in the query."""
-    columns = _text_columns("postgresql", for_csv=True)
+    columns = _text_columns("postgresql", for_csv=True, lang=lang)
     query = _query(filters, prefixes, columns=columns).order_by(QualificationRecord.change_seq)
     return _copy(db, query, "FORMAT csv")
 
 
 def copy_results_ndjson(
-    db: Session, *, filters: ResultFilters, prefixes: Sequence[str] | None
+    db: Session, *, filters: ResultFilters, prefixes: Sequence[str] | None, lang: str = DEFAULT_LABEL_LANGUAGE
 ) -> Iterator[bytes]:
     """PostgreSQL only: one JSON object per line, built and written by the server.
 
@@ -352,7 +383,7 @@ def copy_results_ndjson(
     raw (control characters are escaped inside JSON strings) passes each line through
     unchanged.
     """
-    columns = _text_columns("postgresql")
+    columns = _text_columns("postgresql", lang=lang)
     pairs = []
     for name, column in zip(RESULT_FIELDS, columns, strict=True):
         expression = "qualification_records.reasons" if name == "reasons" else column.name

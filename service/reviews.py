@@ -67,6 +67,7 @@ def open_review(
         id=uuid.uuid4(),
         attempt_id=attempt.id,
         pensioner_id=attempt.pensioner_id,
+        region_code=db.scalar(select(Pensioner.region_code).where(Pensioner.id == attempt.pensioner_id)),
         kind=kind,
         state=ReviewState.OPEN,
         appeal_note=appeal_note,

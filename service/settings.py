@@ -301,6 +301,16 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown time zone {value!r}") from exc
         return value
 
+    # --- agency statistics (dashboard, fairness monitor) ---
+    stats_refresh_interval_s: float = 300.0
+    """How often the maintenance pass rebuilds the statistics summaries (the dashboard's
+    figures are at most this old; `certify stats refresh` rebuilds them now)."""
+    fairness_margin: float = Field(default=0.05, ge=0.0, le=1.0)
+    """A band (age, sex, channel, device, reference class) whose pass rate is more than
+    this below the overall pass rate is flagged on /agency/fairness and in /metrics."""
+    fairness_min_attempts: int = Field(default=30, ge=1)
+    """Bands with fewer decided attempts are shown but never flagged (too few to judge)."""
+
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:
         if self.environment == "development":

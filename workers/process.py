@@ -70,8 +70,21 @@ def _assess_stored_video(
         engine_version=assessment.engine_version,
         fingerprint=assessment.fingerprint or None,
         key_frame_keys=keys,
+        reference_class=_nearest_reference_class(assessment.signals.match_distances, references),
     )
     return outcome, assessment
+
+
+def _nearest_reference_class(distances, references: list) -> str | None:
+    """The class of the reference nearest the probe (distances follow the references'
+    order); `fresh` for a reference kept from an earlier passed certification."""
+    if not distances or len(distances) != len(references):
+        return None
+    nearest = references[min(range(len(distances)), key=distances.__getitem__)]
+    if not getattr(nearest, "anchor", True):
+        return "fresh"
+    quality_class = getattr(nearest, "quality_class", "full")
+    return str(getattr(quality_class, "value", quality_class))
 
 
 def _unless_reused(db, *, attempt: Attempt, outcome: Outcome) -> Outcome:

@@ -12,6 +12,7 @@ from . import (
     records,
     results,
     reviews,
+    stats,
     watch,
     webhooks,
 )
@@ -22,5 +23,6 @@ AGENCY_ROUTERS = (
     results, exports, records, agencies, certificates, evidence, reviews, webhooks, life_events,
     enrolments,
     watch,
+    stats,
 )
 """The agency API (issue 5): results feed and exports, records, agencies, ..."""

@@ -39,7 +39,7 @@ def create(
     ).check()
     job = create_export_job(
         db, requested_by=principal.actor_id, regions=principal.regions, fmt=body.format,
-        filters=filters, now=now,
+        filters=filters, now=now, lang=body.lang,
     )
     record_audit(
         db, actor_type=principal.kind, actor_id=principal.actor_id, action="export.create",

@@ -28,6 +28,7 @@ from service.links import (
 )
 from service.pensioners import get_pensioner
 from service.records import current_window
+from service.rules.devices import device_family
 from service.rules.names import mask_name
 
 from ..deps import DbDep, NowDep, ServicesDep, client_ip
@@ -245,6 +246,7 @@ def open_link_session(
         channel=Channel.SELF,
         device_id=body.device_id if body else None,
         user_agent=request.headers.get("user-agent"),
+        device_family=device_family(request.headers.get("user-agent")),
         upload_window_s=settings.upload_window_s,
         consent_at=link.consent_at,
         link_id=link.id,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
@@ -33,6 +33,7 @@ __all__ = [
     "feed",
     "export_csv",
     "export_ndjson",
+    "LabelLangQuery",
 ]
 
 router = APIRouter(prefix="/v1/results", tags=["agency: results"])
@@ -79,14 +80,19 @@ def feed(
     )
 
 
-def _stream(services, principal: Principal, fmt: str, filters: ResultFilters) -> StreamingResponse:
+LabelLangQuery = Annotated[
+    Literal["zh-CN", "en"], Query(description="the words of the *_label columns (codes keep their own columns)")
+]
+
+
+def _stream(services, principal: Principal, fmt: str, filters: ResultFilters, lang: str) -> StreamingResponse:
     prefixes = allowed_prefixes(principal)
     with session_scope(services.sessions) as db:
         cursor = encode_cursor(latest_change(db))
 
     def chunks():
         with session_scope(services.sessions) as db:
-            yield from export_chunks(db, fmt=fmt, filters=filters, prefixes=prefixes)
+            yield from export_chunks(db, fmt=fmt, filters=filters, prefixes=prefixes, lang=lang)
 
     name = "results-" + "-".join(v for v in filters.to_json().values()) if filters.to_json() else "results"
     return StreamingResponse(
@@ -107,13 +113,14 @@ def export_csv(
     region: RegionQuery = None,
     status: StatusQuery = None,
     scheme: SchemeQuery = None,
+    lang: LabelLangQuery = "zh-CN",
 ) -> StreamingResponse:
     """Every matching row as CSV, streamed (constant memory, one consistent snapshot).
 
     The `X-Certify-Cursor` header is a feed cursor taken before the snapshot: continue
     with `GET /v1/results?since=` from it to receive later changes.
     """
-    return _stream(services, principal, "csv", _filters(principal, period, region, status, scheme))
+    return _stream(services, principal, "csv", _filters(principal, period, region, status, scheme), lang)
 
 
 @router.get("/export.ndjson", response_class=StreamingResponse)
@@ -124,6 +131,7 @@ def export_ndjson(
     region: RegionQuery = None,
     status: StatusQuery = None,
     scheme: SchemeQuery = None,
+    lang: LabelLangQuery = "zh-CN",
 ) -> StreamingResponse:
     """Every matching row as newline-delimited JSON, streamed (same rows as the feed)."""
-    return _stream(services, principal, "ndjson", _filters(principal, period, region, status, scheme))
+    return _stream(services, principal, "ndjson", _filters(principal, period, region, status, scheme), lang)

@@ -17,6 +17,7 @@ from service.errors import InvalidInputError
 from service.infra.storage import spool_directory
 from service.intake import accept_upload
 from service.nonce_guard import NonceGuard
+from service.rules.devices import device_family
 
 from ..credentials import NonceDep
 from ..deps import DbDep, NowDep, ServicesDep, client_ip
@@ -64,6 +65,7 @@ def create(
         assisted_by=assisted_by,
         device_id=body.device_id,
         user_agent=request.headers.get("user-agent"),
+        device_family=device_family(request.headers.get("user-agent")),
         upload_window_s=settings.upload_window_s,
         consent_at=now if body.consent else None,
     )

@@ -1,5 +1,6 @@
 """The periodic housekeeping pass: outbox sweeper, stuck-attempt watchdog, abandoned
-resumable uploads, retention purge.
+resumable uploads, retention purge, the statistics summaries (every
+`stats_refresh_interval_s`).
 
 `certify serve` runs it in a thread and `certify maintain` runs it on its own (one per
 deployment is enough; several are harmless). A Redis lock lets only one process do a
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from redis.exceptions import RedisError
 
 from ..context import Services
+from ..stats.summaries import refresh_summaries
 from ..uploads import purge_abandoned_uploads
 from .dispatch import enqueue_pending
 from .retention import (
@@ -32,6 +34,8 @@ __all__ = [
     "maintain_forever",
     "MAINTENANCE_LOCK",
     "RETENTION_STAMP",
+    "STATS_STAMP",
+    "refresh_stats_now",
 ]
 
 log = logging.getLogger(__name__)
@@ -43,6 +47,10 @@ RETENTION_STAMP = "certify:maintenance:retention-at"
 """Redis key with the time of the last retention purge (shared by every maintainer)."""
 
 
+STATS_STAMP = "certify:maintenance:stats-at"
+"""Redis key with the time of the last statistics refresh (shared by every maintainer)."""
+
+
 @dataclass
 class MaintenanceReport:
     enqueued: int = 0
@@ -50,16 +58,33 @@ class MaintenanceReport:
     videos_purged: int = 0
     job_files_purged: int = 0
     uploads_purged: int = 0
+    stats_refreshed: bool = False
     skipped: bool = False
     errors: list[str] = field(default_factory=list)
 
 
-def _retention_due(services: Services, now_s: float) -> bool:
-    last = services.redis.get(RETENTION_STAMP)
-    if last is not None and now_s - float(last) < services.settings.retention_interval_s:
+def _due(services: Services, stamp: str, interval_s: float, now_s: float) -> bool:
+    """True (and the stamp moved to now) when `interval_s` passed since the shared stamp."""
+    last = services.redis.get(stamp)
+    if last is not None and now_s - float(last) < interval_s:
         return False
-    services.redis.set(RETENTION_STAMP, str(now_s))
+    services.redis.set(stamp, str(now_s))
     return True
+
+
+def _retention_due(services: Services, now_s: float) -> bool:
+    return _due(services, RETENTION_STAMP, services.settings.retention_interval_s, now_s)
+
+
+def refresh_stats_now(services: Services) -> None:
+    """Rebuild the statistics summaries and commit (the maintenance pass, `certify stats refresh`)."""
+    with services.sessions() as db:
+        refresh_summaries(db, now=services.clock())
+        db.commit()
+
+
+def _stats_due(services: Services, now_s: float) -> bool:
+    return _due(services, STATS_STAMP, services.settings.stats_refresh_interval_s, now_s)
 
 
 def run_maintenance_pass(services: Services, *, force_retention: bool = False) -> MaintenanceReport:
@@ -107,6 +132,13 @@ def run_maintenance_pass(services: Services, *, force_retention: bool = False) -
         except Exception as exc:  # noqa: BLE001
             log.warning("retention purge failed: %s", exc)
             report.errors.append(f"retention: {exc}")
+        try:
+            if _stats_due(services, services.clock().timestamp()):
+                refresh_stats_now(services)
+                report.stats_refreshed = True
+        except Exception as exc:  # noqa: BLE001
+            log.warning("statistics refresh failed: %s", exc)
+            report.errors.append(f"stats: {exc}")
     finally:
         if lock is not None:
             try:

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from api import create_app
 from models import Certificate, FaceReference, LifeEvent, QualificationRecord
 from service.agencies import create_agency
+from service.housekeeping.maintenance import refresh_stats_now
 
 from .agency_helpers import _JPEG, api_key, decided_attempt, login, make_pensioner, staff_account
 from .conftest import run_worker_burst
@@ -103,6 +104,11 @@ def _named_region(region: str) -> list[tuple[str, str, dict | None]]:
         ("GET", f"/v1/results/export.ndjson?region={region}", None),
         ("POST", "/v1/exports", {"region": region}),
         ("POST", "/v1/webhooks", {"url": "http://127.0.0.1:9/x", "region": region}),
+        ("GET", f"/v1/stats/dashboard?region={region}", None),
+        ("GET", f"/v1/stats/fairness?region={region}", None),
+        ("GET", f"/v1/stats/charts/coverage.svg?region={region}", None),
+        ("GET", f"/v1/stats/charts/fairness-age_band.svg?region={region}", None),
+        ("GET", f"/v1/stats/report.pdf?month=2026-03&region={region}", None),
     ]
 
 
@@ -137,6 +143,7 @@ def test_isolation_matrix(services):
         # cross-region: paid by Shanghai, lives in Beijing's Chaoyang district
         commuter = make_pensioner(services, region="310104", residence="110105")
         commuter_attempt = decided_attempt(services, commuter, status="passed", key_frames=1)
+        refresh_stats_now(services)
 
         for own, other in (("110000", "310000"), ("310000", "110000")):
             headers = keys[own]
@@ -162,6 +169,12 @@ def test_isolation_matrix(services):
             assert worlds[own]["record"] in csv_text and worlds[other]["record"] not in csv_text
             assert str(commuter) not in csv_text or own == "310000"
             assert {a["region_code"] for a in client.get("/v1/agencies", headers=headers).json()} == {own}
+            # statistics without a region cover one's own regions only (the commuter is Shanghai's)
+            dashboard = client.get("/v1/stats/dashboard", headers=headers).json()
+            assert {r["region_code"][:2] for r in dashboard["coverage"]["by_region"]} == {own[:2]}
+            assert dashboard["coverage"]["totals"]["total"] == (2 if own == "110000" else 3)
+            fairness = client.get("/v1/stats/fairness", headers=headers).json()
+            assert fairness["overall"]["attempts"] == (2 if own == "110000" else 3)
 
     # staff and reviewers (signed-in accounts)
     staff_account(services, username="bj.staff", role="staff", region="110105")

@@ -53,6 +53,8 @@ PUBLIC_ROUTES = {
     ("GET", "/agency/results"),
     ("GET", "/agency/reviews"),
     ("GET", "/agency/watch"),
+    ("GET", "/agency/dashboard"),
+    ("GET", "/agency/fairness"),
     ("GET", "/agency/assets/{name}"),
     ("MOUNT", "/static"),
 }

@@ -1,4 +1,5 @@
-"""The agency pages: the manual review queue and the results list (issue 5).
+"""The agency pages: the dashboard and fairness monitor (issue 14, the default page), the
+manual review queue and the results list (issue 5).
 
 Served by their own router (`router`), mounted by the app factory, so the rest of
 `web/` stays with the pensioner pages. The pages are rendered like the others
@@ -22,6 +23,8 @@ from web.pages import render
 __all__ = [
     "PAGES_DIR",
     "asset",
+    "dashboard_page",
+    "fairness_page",
     "results_page",
     "reviews_page",
     "root",
@@ -39,7 +42,20 @@ _ASSETS = {"agency.js": "text/javascript", "agency.css": "text/css"}
 
 @router.get("")
 def root() -> RedirectResponse:
-    return RedirectResponse("/agency/results")
+    return RedirectResponse("/agency/dashboard")
+
+
+@router.get("/dashboard")
+def dashboard_page(request: Request) -> Response:
+    """Coverage, the failure funnel, the review queue and channels (issue 14)."""
+    return render(request, "agency/dashboard.html", script="agency")
+
+
+@router.get("/fairness")
+def fairness_page(request: Request) -> Response:
+    """Pass and review rates, false rejects and tries by age, sex, channel, device and
+    reference class, with flagged bands and thresholds versions (issue 14)."""
+    return render(request, "agency/fairness.html", script="agency")
 
 
 @router.get("/results")

@@ -1,7 +1,7 @@
 // The agency pages: review queue and results. Plain JavaScript over the JSON API, with
 // the shared api.js (calls, errors) and i18n.js (the catalogue, the language switch).
 import { ApiError, api, apiBlob, errorKey, errorText } from '/static/js/api.js';
-import { has, initLanguageSwitch, onLanguageChange, t } from '/static/js/i18n.js';
+import { currentLang, has, initLanguageSwitch, onLanguageChange, t } from '/static/js/i18n.js';
 
 const KEY_STORAGE = 'certify-key';
 const $ = (sel, root = document) => root.querySelector(sel);
@@ -285,6 +285,110 @@ function watchPage() {
   setupChrome((relabel) => (relabel ? render() : load()));
 }
 
+// ---- statistics: dashboard and fairness ----------------------------------------------
+const pct = (v) => (v == null ? '–' : `${(v * 100).toFixed(1)}%`);
+const num = (v) => (v == null ? '–' : Number(v).toLocaleString());
+const band = (code) => word('stats.band.', code);
+/** A table from a header (catalogue keys) and rows of cells; `num: true` cells align right. */
+function table(el, head, rows, rowClass) {
+  $(el).innerHTML = `<thead><tr>${head.map((h) => `<th class="${h.num ? 'num' : ''}">${esc(h.text)}</th>`).join('')}</tr></thead>
+    <tbody>${rows.length ? rows.map((r, i) => `<tr class="${rowClass ? rowClass(i) : ''}">${r.map((c, j) => `<td class="${head[j].num ? 'num' : ''}">${c}</td>`).join('')}</tr>`).join('')
+      : `<tr><td colspan="${head.length}" class="muted">${esc(t('agency.none'))}</td></tr>`}</tbody>`;
+}
+const H = (key, isNum) => ({ text: t(key), num: !!isNum });
+const codeCell = (text, code) => `${esc(text)} <code class="code">${esc(code)}</code>`;
+
+function statsPage(kind) {
+  const urls = [];
+  const params = () => {
+    const data = new FormData($('#stats-filters'));
+    const q = new URLSearchParams();
+    for (const k of ['period', 'region']) if (data.get(k)) q.set(k, data.get(k));
+    return q;
+  };
+  async function loadCharts(names) {
+    urls.splice(0).forEach((u) => URL.revokeObjectURL(u));
+    for (const name of names) {
+      const fig = document.querySelector(`figure[data-chart="${name}"]`);
+      if (!fig) continue;
+      const q = params(); q.set('lang', currentLang());
+      try {
+        const blob = await apiBlob('GET', `/v1/stats/charts/${name}.svg?${q}`, { headers: { Accept: 'image/svg+xml', ...keyHeader() } });
+        const url = URL.createObjectURL(blob); urls.push(url);
+        fig.innerHTML = `<img alt="${esc(t('stats.chart_alt', { title: fig.dataset.title || name }))}" src="${url}">`;
+      } catch (error) { fig.innerHTML = `<p class="error">${esc(problem(error))}</p>`; }
+    }
+  }
+  const refreshed = (at) => { $('#refreshed').textContent = at ? t('stats.refreshed', { at: at.slice(0, 16).replace('T', ' ') }) : ''; };
+  let figures = null;
+  function renderDashboard() {
+    const d = figures; const c = d.coverage; const f = d.funnel; const r = d.reviews;
+    refreshed(d.refreshed_at);
+    const statusHead = c.statuses.map((s) => ({ text: word('agency.status.', s), num: true }));
+    const covRow = (name, row) => [name, ...c.statuses.map((s) => num(row.counts[s])), pct(row.certified_rate)];
+    table('#t-coverage', [H('agency.col.region'), ...statusHead, H('stats.col.certified_rate', true)],
+      [...c.by_region.map((row) => covRow(esc(row.region_code), row)), covRow(`<strong>${esc(t('stats.total'))}</strong>`, c.totals)]);
+    table('#t-schemes', [H('agency.col.scheme'), ...statusHead, H('stats.col.certified_rate', true)],
+      c.by_scheme.map((row) => covRow(codeCell(word('scheme.', row.scheme), row.scheme), row)));
+    table('#t-trend', [H('stats.col.week'), H('stats.col.certified', true), H('stats.col.cumulative', true)],
+      c.trend.map((w) => [esc(w.week), num(w.certified), num(w.cumulative)]));
+    $('#first-try').textContent = t('stats.funnel.first_try', { rate: pct(f.first_try.pass_rate), n: num(f.first_try.pensioners) });
+    table('#t-outcomes', [H('stats.col.outcome'), H('stats.col.attempts', true)],
+      Object.entries(f.outcomes).map(([k, v]) => [codeCell(word('attempt.status.', k), k), num(v)]));
+    table('#t-reasons', [H('stats.col.reason'), H('stats.col.outcome'), H('stats.col.attempts', true)],
+      f.reasons.map((x) => [codeCell(reasonText(x.reason), x.reason), esc(word('attempt.status.', x.status)), num(x.attempts)]));
+    table('#t-tries', [H('stats.col.tries', true), H('stats.col.pensioners', true)], f.tries_used.map((x) => [num(x.tries), num(x.pensioners)]));
+    table('#t-queue', [H('stats.col.open', true), H('stats.col.age_p50_h', true), H('stats.col.age_p95_h', true)],
+      [[num(r.open), num(r.age_p50_h), num(r.age_p95_h)]]);
+    table('#t-reviewers', [H('stats.col.reviewer'), H('stats.col.decisions'), H('stats.col.total', true)],
+      r.by_reviewer.map((x) => [esc(x.reviewer), Object.entries(x.decisions).map(([k, v]) => `${esc(word('attempt.status.', k))} ${num(v)}`).join(', '), num(x.total)]));
+    table('#t-channels', [H('stats.col.method'), H('stats.col.records', true)],
+      c.channels.map((x) => [codeCell(word('agency.method.', x.method), x.method), num(x.records)]));
+  }
+  function renderFairness() {
+    const d = figures;
+    refreshed(d.refreshed_at);
+    $('#rule').textContent = t('stats.fairness.rule', { rate: pct(d.overall.pass_rate), margin: pct(d.margin), n: d.min_attempts });
+    const flagged = d.dimensions.flatMap((dim) => dim.bands.filter((b) => b.flagged).map((b) => `${t(`stats.dimension.${dim.dimension}`)} ${band(b.band)} (${pct(b.pass_rate)})`));
+    $('#flags').textContent = flagged.length ? t('stats.fairness.flags', { list: flagged.join('; ') }) : t('stats.fairness.none_flagged');
+    $('#dimensions').innerHTML = d.dimensions.map((dim) => `<section><h3>${esc(t(`stats.dimension.${dim.dimension}`))}</h3>
+      <div class="chart-row"><figure data-chart="fairness-${esc(dim.dimension)}"></figure><div class="table-wrap"><table id="t-${esc(dim.dimension)}"></table></div></div></section>`).join('');
+    for (const dim of d.dimensions) {
+      table(`#t-${dim.dimension}`, [H(`stats.dimension.${dim.dimension}`), H('stats.col.attempts', true), H('stats.col.pass_rate', true),
+        H('stats.col.review_rate', true), H('stats.col.false_rejects', true), H('stats.col.false_reject_reasons'), H('stats.col.tries_to_pass', true), H('stats.col.thresholds')],
+      dim.bands.map((b) => [`${b.flagged ? `<span class="flag" title="${esc(t('stats.flagged'))}">⚑ ${esc(t('stats.flagged'))}</span> ` : ''}${codeCell(band(b.band), b.band)}`,
+        num(b.attempts), pct(b.pass_rate), pct(b.review_rate), num(b.false_rejects),
+        b.false_reject_reasons.map((x) => `${esc(reasonText(x.reason))} ${num(x.attempts)}`).join(', '),
+        b.tries_to_pass == null ? '–' : b.tries_to_pass.toFixed(2),
+        b.by_thresholds.map((v) => `${esc(v.thresholds_version)}: ${pct(v.pass_rate)}`).join('<br>')]),
+      (i) => (dim.bands[i].flagged ? 'flagged' : ''));
+    }
+  }
+  const render = () => { if (figures) (kind === 'dashboard' ? renderDashboard : renderFairness)(); };
+  const chartNames = () => (kind === 'dashboard' ? ['coverage', 'schemes', 'trend', 'outcomes', 'reasons', 'tries', 'channels']
+    : (figures ? figures.dimensions.map((d) => `fairness-${d.dimension}`) : []));
+  async function load() {
+    $('#error').textContent = '';
+    try { figures = await call('GET', `/v1/stats/${kind}?${params()}`); } catch (error) { figures = null; $('#error').textContent = problem(error); return; }
+    render();
+    await loadCharts(chartNames());
+  }
+  $('#stats-filters').addEventListener('submit', (e) => { e.preventDefault(); load(); });
+  $('#report').addEventListener('click', async () => {
+    const q = params(); q.delete('period'); q.set('lang', currentLang());
+    const month = new FormData($('#stats-filters')).get('month');
+    if (month) q.set('month', month);
+    let file;
+    try { file = await apiBlob('GET', `/v1/stats/report.pdf?${q}`, { headers: { Accept: 'application/pdf', ...keyHeader() } }); } catch (error) { $('#error').textContent = problem(error); return; }
+    const url = URL.createObjectURL(file);
+    const link = Object.assign(document.createElement('a'), { href: url, download: `report-${q.get('region') || 'all'}-${month || ''}.pdf` });
+    link.click(); URL.revokeObjectURL(url);
+  });
+  setupChrome((relabel) => { if (relabel) { render(); loadCharts(chartNames()); } else load(); });
+}
+
 // The page says which it is (<body data-page>): the pages run no inline script (strict CSP).
-const startPage = { results: resultsPage, reviews: reviewsPage, watch: watchPage }[document.body.dataset.page];
+const startPage = {
+  results: resultsPage, reviews: reviewsPage, watch: watchPage, dashboard: () => statsPage('dashboard'), fairness: () => statsPage('fairness'),
+}[document.body.dataset.page];
 if (startPage) startPage();
