@@ -279,7 +279,8 @@ class Settings(BaseSettings):
     least this many distinct pensioners (this one included) within the window."""
     watch_quiet_hours: tuple[Annotated[int, Field(ge=0, le=23)], Annotated[int, Field(ge=0, le=23)]] = (22, 6)
     """`watch_unusual_hour` for assisted attempts made from the first hour (inclusive) to
-    the second (exclusive), local time of `watch_timezone`; (22, 6) is 22:00-05:59."""
+    the second (exclusive), local time of `watch_timezone`; (22, 6) is 22:00-05:59; equal hours
+    (for example (0, 0)) mean no quiet hours."""
     watch_timezone: str = "Asia/Shanghai"
     """An IANA time zone name (checked at start: a wrong one would stop every worker)."""
     watch_region_digits: int = Field(4, ge=2, le=6)

@@ -220,6 +220,9 @@ def live_app(tmp_path_factory, reference_jpeg) -> Iterator[LiveApp]:
         CERTIFY_DEMO_DATA="false",
         CERTIFY_JOB_RETRY_INTERVALS_S="[]",
         CERTIFY_IDENTITY_SEARCH="false",  # the browser tests enrol one face many times
+        # no quiet hours: an assisted check run at night (CI's clock) must not be flagged
+        # watch_unusual_hour; that flag has its own tests on constructed histories
+        CERTIFY_WATCH_QUIET_HOURS="[0, 0]",
     )
     settings = Settings(
         environment="test", database_url=database_url, redis_url=redis.url, var_dir=var,

@@ -91,7 +91,7 @@ def _seed(services, shared_data) -> uuid.UUID:
             decided_attempt(services, pid, status="passed", channel="assisted" if index == 3 else "self",
                             assisted_by="staff-07" if index == 3 else None)
         elif status == "failed":
-            decided_attempt(services, pid, status="failed", reasons=["too_dark", "no_blink"])
+            decided_attempt(services, pid, status="failed", reasons=["too_dark", "challenge_not_followed"])
     # Haidian's key enrols the ID Chaoyang enrolled for 王建国: held for a reviewer of Beijing
     with services.sessions() as db:
         number = national_id_of(db.get(Pensioner, reviewed), keyring=services.keyring)
@@ -170,6 +170,8 @@ def test_review_queue_and_results_pages(services_factory, shared_data, browser):
         page.click("#filters button[type=submit]")
         _wait_until(page, "document.querySelectorAll('#results tbody tr').length === 3")
         page.screenshot(path=str(SHOTS / "agency-results-en.png"), full_page=True)
+        reasons = page.inner_text("#results tbody")
+        assert "The requested movements were not seen" in reasons and "challenge_not_followed" not in reasons
         assert page.title() == "Certification results · Agency"
         with page.expect_download() as download:
             page.click("#export")

@@ -77,6 +77,12 @@ def test_quiet_hours_in_beijing_time(utc_hour, quiet):
     assert (WatchFlag.UNUSUAL_HOUR.value in _codes(replace(QUIET, quiet_hour=quiet))) is quiet
 
 
+def test_equal_quiet_hours_mean_none():
+    rules = replace(RULES, quiet_hours=(0, 0))
+    assert not any(rules.is_quiet_hour(dt.datetime(2026, 3, 2, h, 0, tzinfo=dt.UTC)) for h in range(24))
+    assert sum(RULES.is_quiet_hour(dt.datetime(2026, 3, 2, h, 0, tzinfo=dt.UTC)) for h in range(24)) == 8
+
+
 def test_busiest_in_a_sliding_window():
     t0 = dt.datetime(2026, 3, 2, 9, tzinfo=dt.UTC)
     times = [t0 + dt.timedelta(minutes=m) for m in (0, 50, 70, 100, 109, 300)]
