@@ -35,6 +35,8 @@ from tests.integration.conftest import (  # noqa: F401 - fixtures
 )
 from tests.integration.live_server import live_server
 
+from .a11y import AxeReport, audit
+
 pytestmark = [pytest.mark.e2e]
 
 SHOTS = REPO_ROOT / "docs" / "screenshots"
@@ -100,6 +102,7 @@ def test_dashboard_and_fairness_pages(services_factory, browser):  # noqa: F811 
         certified = db.scalar(select(func.count()).select_from(QualificationRecord).where(
             QualificationRecord.status == "certified"))
     SHOTS.mkdir(parents=True, exist_ok=True)
+    axe = AxeReport()  # issue 15: no serious or critical violation on these pages either
     with live_server(services) as url:
         for width, height, suffix in ((1360, 900, ""), (390, 844, "-phone")):
             context = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN")
@@ -119,22 +122,28 @@ def test_dashboard_and_fairness_pages(services_factory, browser):  # noqa: F811 
             assert total_row.split("\t")[:3] == ["合计", str(records - certified), str(certified)]  # due, certified
             assert "认证进度" in page.inner_text("#app")
             _save(page, f"agency-dashboard{suffix}")
+            axe.add(f"agency-dashboard{suffix}", audit(page))
             page.click("header nav a[href='/agency/fairness']")
             page.wait_for_selector("#t-age_band tbody tr")
             _charts_loaded(page, 5)
             assert "90 岁及以上" in page.inner_text("#t-age_band")
             assert "偏低" in page.inner_text("#flags")  # the oldest fail more often in this data set
             _save(page, f"agency-fairness{suffix}")
+            axe.add(f"agency-fairness{suffix}", audit(page))
             page.select_option("#lang", "en")
             page.wait_for_selector("text=Fairness monitor")
             _charts_loaded(page, 5)
             assert "Flagged groups" in page.inner_text("#flags") and "Age band" in page.inner_text("#app")
             _save(page, f"agency-fairness-en{suffix}")
+            axe.add(f"agency-fairness-en{suffix}", audit(page))
             page.click("header nav a[href='/agency/dashboard']")
             page.wait_for_selector("#t-coverage tbody tr")
             _charts_loaded(page, 7)
             assert "Total" in page.locator("#t-coverage tbody tr").last.inner_text()
             _save(page, f"agency-dashboard-en{suffix}")
+            axe.add(f"agency-dashboard-en{suffix}", audit(page))
             page.select_option("#lang", "zh-CN")  # leave the cookie as found
             assert problems == []
             context.close()
+    print(f"\naxe-core on the dashboard and fairness pages:\n{axe.table()}")
+    assert axe.blocking() == {}, axe.blocking()

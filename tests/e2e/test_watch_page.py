@@ -24,6 +24,8 @@ from tests.integration.conftest import (  # noqa: F401 - fixtures
 from tests.integration.live_server import live_server
 from tests.integration.watch_helpers import assisted_attempt, composed_clip, second_face_of
 
+from .a11y import AxeReport, audit
+
 pytestmark = [pytest.mark.e2e, pytest.mark.data]
 
 SHOTS = REPO_ROOT / "docs" / "screenshots"
@@ -88,11 +90,16 @@ def test_the_watch_page(services_factory, shared_data, face_backend, browser, tm
         assert page.locator("#watch-staff tr.flagged").count() == 1  # 李社工 only
         assert "协助认证监察" in page.inner_text("header nav")
         page.screenshot(path=str(SHOTS / "agency-watch.png"), full_page=True)
+        axe = AxeReport()  # issue 15: no serious or critical violation here either
+        axe.add("agency-watch", audit(page))
 
         page.select_option("#lang", "en")
         page.wait_for_selector("text=Assisted captures under watch")
         assert "Too many assisted checks in one hour" in page.inner_text("#watch-staff")
         page.screenshot(path=str(SHOTS / "agency-watch-en.png"), full_page=True)
+        axe.add("agency-watch-en", audit(page))
+        print(f"\naxe-core on the watch page:\n{axe.table()}")
+        assert axe.blocking() == {}, axe.blocking()
         assert page.title() == "Assisted captures under watch · Agency"
         assert problems == []
         page.close()

@@ -294,6 +294,15 @@ function table(el, head, rows, rowClass) {
   $(el).innerHTML = `<thead><tr>${head.map((h) => `<th class="${h.num ? 'num' : ''}">${esc(h.text)}</th>`).join('')}</tr></thead>
     <tbody>${rows.length ? rows.map((r, i) => `<tr class="${rowClass ? rowClass(i) : ''}">${r.map((c, j) => `<td class="${head[j].num ? 'num' : ''}">${c}</td>`).join('')}</tr>`).join('')
       : `<tr><td colspan="${head.length}" class="muted">${esc(t('agency.none'))}</td></tr>`}</tbody>`;
+  // a table wider than a phone scrolls in its box: the box must take the keyboard focus
+  // (arrow keys scroll it) and say which table it holds
+  const wrap = $(el).closest('.table-wrap');
+  if (wrap) {
+    const heading = wrap.closest('section')?.querySelector('h3')?.textContent || '';
+    wrap.tabIndex = 0;
+    wrap.setAttribute('role', 'region');
+    wrap.setAttribute('aria-label', [heading, head[0]?.text].filter(Boolean).join(' · '));
+  }
 }
 const H = (key, isNum) => ({ text: t(key), num: !!isNum });
 const codeCell = (text, code) => `${esc(text)} <code class="code">${esc(code)}</code>`;
