@@ -38,6 +38,7 @@ import argparse  # noqa: E402
 import multiprocessing  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -46,7 +47,7 @@ import psutil  # noqa: E402
 from certify.identity_index import IdentityIndex, SearchScope  # noqa: E402
 from certify.templates import protect, template_matrix  # noqa: E402
 
-__all__ = ["main", "people_embeddings", "run", "GENUINE_NOISE", "PROVINCES"]
+__all__ = ["main", "people_embeddings", "build", "timed", "run", "Dataset", "GENUINE_NOISE", "PROVINCES"]
 
 GENUINE_NOISE = 0.35
 """The length of the noise added to a filler row to make a query: about a genuine pair's
@@ -81,7 +82,20 @@ def _filler(rng, count: int, real: np.ndarray, kind: str) -> np.ndarray:
     return rng.multivariate_normal(mean, shrunk, size=count, method="cholesky")
 
 
-def run(*, vectors: int, queries: int, data_dir: str, filler: str, seed: int = 0) -> dict[str, float]:
+@dataclass
+class Dataset:
+    """The filled index and the queries of one bench run."""
+
+    index: IdentityIndex
+    probes: np.ndarray
+    """Protected query templates: the people's further photos first, then moved filler rows."""
+    owners: list[int]
+    """For each of the further photos (the first len(owners) probes), its person's row."""
+    rss_mib: float
+
+
+def build(*, vectors: int, queries: int, data_dir: str, filler: str, seed: int = 0) -> Dataset:
+    """Fill an index with `vectors` protected templates and make the queries."""
     with multiprocessing.get_context("spawn").Pool(1) as pool:
         people = pool.apply(people_embeddings, (data_dir,))
     if not people:
@@ -114,14 +128,30 @@ def run(*, vectors: int, queries: int, data_dir: str, filler: str, seed: int = 0
     noise = rng.standard_normal((len(bases), enrolled.shape[1]))
     noise *= GENUINE_NOISE / np.linalg.norm(noise, axis=1, keepdims=True)
     probes = np.array([protect(p, matrix) for _, p in second] + [b + protect(n, matrix) for b, n in zip(bases, noise, strict=True)])
+    return Dataset(index=index, probes=probes, owners=[owner for owner, _ in second], rss_mib=rss_mib)
+
+
+def timed(search, probes: np.ndarray) -> tuple[list[int], list[float], list[float]]:
+    """Run `search(probe) -> key` on every probe: keys found, wall and CPU milliseconds."""
     times_ms, cpu_ms, found = [], [], []
     for probe in probes:
         started, started_cpu = time.perf_counter(), time.thread_time()
-        hits = index.search(probe, region_code="110101", scope=SearchScope.ALL, k=1)
+        key = search(probe)
         times_ms.append((time.perf_counter() - started) * 1000.0)
         cpu_ms.append((time.thread_time() - started_cpu) * 1000.0)
-        found.append(hits[0].key if hits else -1)
-    exact = index.exact_nearest(probes)
+        found.append(key)
+    return found, times_ms, cpu_ms
+
+
+def run(*, vectors: int, queries: int, data_dir: str, filler: str, seed: int = 0) -> dict[str, float]:
+    data = build(vectors=vectors, queries=queries, data_dir=data_dir, filler=filler, seed=seed)
+
+    def nearest(probe: np.ndarray) -> int:
+        hits = data.index.search(probe, region_code="110101", scope=SearchScope.ALL, k=1)
+        return int(hits[0].key) if hits else -1
+
+    found, times_ms, cpu_ms = timed(nearest, data.probes)
+    exact = data.index.exact_nearest(data.probes)
     return {
         "vectors": vectors,
         "p95_ms": float(np.percentile(times_ms, 95)),
@@ -129,9 +159,10 @@ def run(*, vectors: int, queries: int, data_dir: str, filler: str, seed: int = 0
         "cpu_p95_ms": float(np.percentile(cpu_ms, 95)),
         "load_1m": os.getloadavg()[0],
         "recall_at_1": float(np.mean([a == b for a, b in zip(found, exact, strict=True)])),
-        "rss_mib": rss_mib,
-        "queries": len(probes),
-        "genuine_found": float(np.mean([found[i] == owner for i, (owner, _) in enumerate(second)])) if second else 0.0,
+        "rss_mib": data.rss_mib,
+        "queries": len(data.probes),
+        "genuine_found": float(np.mean([found[i] == owner for i, owner in enumerate(data.owners)]))
+        if data.owners else 0.0,
     }
 
 

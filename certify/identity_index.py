@@ -240,6 +240,13 @@ class IdentityIndex:
         order = np.argsort(exact)[:k]
         return [self._hit(partitions[part_ids[i]], int(rows[i]), float(exact[i])) for i in order]
 
+    def rows(self) -> tuple[list[Hashable], np.ndarray]:
+        """Every row's key and template (float32), partition after partition: what an
+        outside index is filled with when it is compared with this one (bench/)."""
+        keys = [key for partition in self._partitions.values() for key in partition.keys]
+        templates = [partition.full[: partition.n] for partition in self._partitions.values()]
+        return keys, np.concatenate(templates) if templates else np.empty((0, self.dim), np.float32)
+
     def exact_nearest(self, templates: np.ndarray) -> list[Hashable]:
         """The key of the exact nearest row of each template (float64 brute force over
         every partition): the reference a search's recall is measured against."""

@@ -87,7 +87,7 @@ class DemoAccount:
 DEMO_ACCOUNTS = (
     DemoAccount("demo.staff", StaffRole.STAFF, "演示社工", "/staff"),
     DemoAccount("demo.reviewer", StaffRole.REVIEWER, "演示复核员", "/agency/reviews"),
-    DemoAccount("demo.agency", StaffRole.ADMIN, "演示经办机构", "/agency/results"),
+    DemoAccount("demo.agency", StaffRole.ADMIN, "演示经办机构", "/agency/dashboard"),
 )
 """Community staff (tablet pages), a reviewer and an agency administrator, all of Beijing."""
 
