@@ -38,6 +38,7 @@ import argparse  # noqa: E402
 import multiprocessing  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
+from collections.abc import Callable  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -47,7 +48,7 @@ import psutil  # noqa: E402
 from certify.identity_index import IdentityIndex, SearchScope  # noqa: E402
 from certify.templates import protect, template_matrix  # noqa: E402
 
-__all__ = ["main", "people_embeddings", "build", "timed", "run", "Dataset", "GENUINE_NOISE", "PROVINCES"]
+__all__ = ["main", "people_embeddings", "build", "timed", "widest_nearest", "run", "Dataset", "GENUINE_NOISE", "PROVINCES"]
 
 GENUINE_NOISE = 0.35
 """The length of the noise added to a filler row to make a query: about a genuine pair's
@@ -143,14 +144,19 @@ def timed(search, probes: np.ndarray) -> tuple[list[int], list[float], list[floa
     return found, times_ms, cpu_ms
 
 
-def run(*, vectors: int, queries: int, data_dir: str, filler: str, seed: int = 0) -> dict[str, float]:
-    data = build(vectors=vectors, queries=queries, data_dir=data_dir, filler=filler, seed=seed)
+def widest_nearest(index: IdentityIndex) -> Callable[[np.ndarray], int]:
+    """The key of the index's nearest row to a probe, searched everywhere (-1: none)."""
 
     def nearest(probe: np.ndarray) -> int:
-        hits = data.index.search(probe, region_code="110101", scope=SearchScope.ALL, k=1)
+        hits = index.search(probe, region_code="110101", scope=SearchScope.ALL, k=1)
         return int(hits[0].key) if hits else -1
 
-    found, times_ms, cpu_ms = timed(nearest, data.probes)
+    return nearest
+
+
+def run(*, vectors: int, queries: int, data_dir: str, filler: str, seed: int = 0) -> dict[str, float]:
+    data = build(vectors=vectors, queries=queries, data_dir=data_dir, filler=filler, seed=seed)
+    found, times_ms, cpu_ms = timed(widest_nearest(data.index), data.probes)
     exact = data.index.exact_nearest(data.probes)
     return {
         "vectors": vectors,

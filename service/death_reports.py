@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from models import BulkKind, EnrolmentRow
 from models.db import session_scope
 
+from .actors import regions_cover
 from .bulk_jobs import (
     CsvFileError,
     CsvRow,
@@ -44,7 +45,6 @@ from .errors import ServiceError
 from .notify import announce_changes
 from .pensioners import find_pensioner_by_national_id
 from .rules.national_id import NationalIdError, parse_national_id
-from .rules.regions import region_matches
 
 __all__ = [
     "DEATH_COLUMNS",
@@ -145,7 +145,7 @@ def _record_row(services: Services, job_id: uuid.UUID, line: int, values: tuple[
     secret = services.settings.secret_key.get_secret_value()
     with session_scope(services.sessions) as db:
         pensioner = find_pensioner_by_national_id(db, secret=secret, national_id=national_id)
-        if pensioner is None or not ("*" in regions or any(region_matches(pensioner.region_code, r) for r in regions)):
+        if pensioner is None or not regions_cover(regions, pensioner.region_code):
             error = RowError("national_id", ErrorCode.PENSIONER_NOT_FOUND, "no such pensioner in your regions")
         else:
             try:

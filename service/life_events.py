@@ -32,6 +32,7 @@ from models import (
     RecordStatus,
 )
 
+from .actors import regions_cover
 from .agencies import DATA_MATCH_SOURCES, rules_for_region
 from .certificates import issue_certificates
 from .deaths import record_death
@@ -42,7 +43,6 @@ from .infra.crypto import Keyring
 from .pensioners import find_pensioner_by_national_id
 from .records import Certification, certify_period
 from .rules.periods import window_for
-from .rules.regions import region_matches
 
 __all__ = ["LifeEventIn", "ImportReport", "import_life_events", "MAX_EVENTS_PER_IMPORT", "certified_by_data_match"]
 
@@ -101,7 +101,7 @@ def import_life_events(
     report = ImportReport()
     for index, item in enumerate(items):
         pensioner = _find(db, item, secret=secret)
-        if pensioner is None or not ("*" in regions or any(region_matches(pensioner.region_code, r) for r in regions)):
+        if pensioner is None or not regions_cover(regions, pensioner.region_code):
             report.errors.append({"index": index, "code": ErrorCode.PENSIONER_NOT_FOUND,
                                   "message": "no such pensioner in your regions"})
             continue

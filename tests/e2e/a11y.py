@@ -7,6 +7,8 @@
 - `scale_text(page, factor)`: text zoom, as a phone's largest font setting and a
   browser's text scaling do it: every element's font size times `factor` (set through
   the CSSOM, which the pages' Content-Security-Policy allows; layout sizes stay).
+- `finish(report, flow)`: print the figures of a flow's pages (and append them to the
+  file `CERTIFY_A11Y_REPORT` names), then fail on any serious or critical violation.
 - `layout_problems(page)`: what a person would see as broken: the page scrolling
   sideways, text outside the screen, text cut off by a box that hides its overflow,
   text or controls drawn over other text or controls, a sticky bar covering over half
@@ -15,6 +17,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,6 +61,15 @@ class AxeReport:
             rules = ",".join(sorted({v["id"] for v in self.pages[name]})) or "-"
             lines.append(f"{name:<44} {c['critical']:>8} {c['serious']:>7} {c['moderate']:>8} {c['minor']:>5}  {rules}")
         return "\n".join(lines)
+
+
+def finish(report: AxeReport, flow: str) -> None:
+    print(f"\naxe-core on the {flow} pages:\n{report.table()}")
+    out = os.environ.get("CERTIFY_A11Y_REPORT")
+    if out:
+        with open(out, "a", encoding="utf-8") as handle:
+            handle.write(json.dumps({flow: {name: report.counts(name) for name in report.pages}}) + "\n")
+    assert report.blocking() == {}, json.dumps(report.blocking(), ensure_ascii=False, indent=1)
 
 
 def describe(violation: dict[str, Any]) -> str:

@@ -47,6 +47,16 @@ from service.rules.periods import period_for
 from service.settings import Settings
 from tests.conftest import REPO_ROOT, in_ci
 from tests.integration.agency_helpers import PASSWORD
+from tests.integration.conftest import (  # noqa: F401 - the integration fixtures, for the e2e tests that serve real services
+    database_factory,
+    embedded_redis,
+    face_backend,
+    pg_admin,
+    pg_template,
+    redis_factory,
+    services_factory,
+    sqlite_template,
+)
 from tests.media import ffmpeg
 
 CHROMIUM = Path(os.environ.get("CERTIFY_CHROMIUM", "/usr/bin/chromium"))

@@ -25,16 +25,6 @@ from tests.integration.agency_helpers import (
     make_pensioner,
     staff_account,
 )
-from tests.integration.conftest import (  # noqa: F401 - fixtures
-    database_factory,
-    embedded_redis,
-    face_backend,
-    pg_admin,
-    pg_template,
-    redis_factory,
-    services_factory,
-    sqlite_template,
-)
 from tests.integration.live_server import live_server
 
 pytestmark = [pytest.mark.e2e, pytest.mark.data]

@@ -23,19 +23,9 @@ from tests.integration.agency_helpers import (
     make_pensioner,
     staff_account,
 )
-from tests.integration.conftest import (  # noqa: F401 - fixtures
-    database_factory,
-    embedded_redis,
-    face_backend,
-    pg_admin,
-    pg_template,
-    redis_factory,
-    services_factory,
-    sqlite_template,
-)
 from tests.integration.live_server import live_server
 
-from .a11y import AxeReport, audit
+from .a11y import AxeReport, audit, finish
 
 pytestmark = [pytest.mark.e2e]
 
@@ -145,5 +135,4 @@ def test_dashboard_and_fairness_pages(services_factory, browser):  # noqa: F811 
             page.select_option("#lang", "zh-CN")  # leave the cookie as found
             assert problems == []
             context.close()
-    print(f"\naxe-core on the dashboard and fairness pages:\n{axe.table()}")
-    assert axe.blocking() == {}, axe.blocking()
+    finish(axe, "dashboard and fairness")
