@@ -164,6 +164,7 @@ PAD_SIGNALS: dict[str, tuple[str, bool, frozenset[str]]] = {
         "screen_enclosed_fraction", True, frozenset({"screen_replay", "simulated_screen_replay"}),
     ),
     "cut_min_spike": ("cut_spike", True, frozenset({"face_splice", "multi_person_stage"})),
+    "cut_min_aligned_spike": ("aligned_cut_spike", True, frozenset({"face_splice", "multi_person_stage"})),
     "discontinuity_max_embedding_distance": ("identity_spread", True, frozenset({"face_splice"})),
 }
 """Thresholds measured on these clips: (the score it judges, attack when higher, the

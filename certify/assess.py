@@ -54,7 +54,7 @@ __all__ = [
     "measure",
 ]
 
-ENGINE_VERSION = "certify-engine 0.5.0"
+ENGINE_VERSION = "certify-engine 0.6.0"
 """Recorded with every assessment; bump when the signals change."""
 
 KEY_FRAME_MAX_SIDE_PX = 320
@@ -233,8 +233,12 @@ def measure(
 
         with watch.stage("embed"):
             occluded = appearance_outliers(frames, observations)
-            chosen = select_probe_frames(observations, lid_open=base.lid_open, excluded=occluded)
-            probe_indices = tuple(sorted(chosen, key=lambda i: -frame_score(observations[i], base.lid_open)))
+            chosen = select_probe_frames(
+                observations, lid_open=base.lid_open, rest_pitch_deg=base.pitch_deg, excluded=occluded
+            )
+            probe_indices = tuple(
+                sorted(chosen, key=lambda i: -frame_score(observations[i], base.lid_open, base.pitch_deg))
+            )
             for i in probe_indices:
                 points = observations[i].landmarks
                 assert points is not None  # probes are frames with a face
@@ -244,7 +248,9 @@ def measure(
         scores["occluded_fraction"] = len(occluded) / max(1, sum(o.has_face for o in observations))
 
         with watch.stage("attacks"):
-            cuts = cut_scores(frames, observations, min_spike=th.cut_min_spike)
+            cuts = cut_scores(
+                frames, observations, min_spike=th.cut_min_spike, min_aligned_spike=th.cut_min_aligned_spike
+            )
             focus = [
                 (e.start_ms - PLANAR_FOCUS_MARGIN_MS, e.end_ms + PLANAR_FOCUS_MARGIN_MS)
                 for e in matched
@@ -253,6 +259,7 @@ def measure(
             motion = motion_scores(frames, observations)
             screen = screen_scores(frames, observations)
         signal["cut_spike"] = scores["cut_spike"] = cuts.spike
+        signal["aligned_cut_spike"] = scores["aligned_cut_spike"] = cuts.aligned_spike
         scores["cut_count"] = float(len(cuts.cut_t_ms))
         scores["face_jump"] = cuts.max_face_jump
         scores["face_size_ratio"] = cuts.max_face_size_ratio

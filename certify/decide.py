@@ -42,7 +42,11 @@ def attack_reasons(s: Signals, th: Thresholds) -> list[Reason]:
         reasons.append(Reason.NO_MOTION)
     if s.screen_enclosed_fraction is not None and s.screen_enclosed_fraction >= th.screen_min_enclosed_fraction:
         reasons.append(Reason.SCREEN_REPLAY)
-    if s.cut_spike >= th.cut_min_spike or s.identity_spread > th.discontinuity_max_embedding_distance:
+    if (
+        s.cut_spike >= th.cut_min_spike
+        or s.aligned_cut_spike >= th.cut_min_aligned_spike
+        or s.identity_spread > th.discontinuity_max_embedding_distance
+    ):
         reasons.append(Reason.DISCONTINUITY)
     return reasons
 

@@ -67,9 +67,17 @@ _CHIP_PX = 32
 MatchVerdict = Literal["match", "uncertain", "mismatch"]
 
 
-def frame_score(o: FaceObservation, lid_open: float) -> float:
-    """Higher is a better frame to embed: frontal, sharp, eyes open, mouth closed."""
-    frontal = max(0.0, 1.0 - (abs(o.yaw_deg) / 30.0) ** 2 - (abs(o.roll_deg) / 40.0) ** 2)
+def frame_score(o: FaceObservation, lid_open: float, rest_pitch_deg: float = 0.0) -> float:
+    """Higher is a better frame to embed: frontal, sharp, eyes open, mouth closed.
+
+    Yaw and roll are judged as they are; pitch against the person's own resting pitch
+    (`rest_pitch_deg`, the baseline), because the landmark pitch of a face looking into a
+    phone held below it is not 0. Without pitch a face bowed in a nod counted as frontal
+    and was embedded: under back light (bench/robustness.py) selfie_phone_headturn_nod_m1
+    took a frame bowed 38 degrees as a probe, and its probes disagreed (0.78) as if two
+    people had been spliced."""
+    pitch = o.pitch_deg - rest_pitch_deg
+    frontal = max(0.0, 1.0 - (abs(o.yaw_deg) / 30.0) ** 2 - (abs(o.roll_deg) / 40.0) ** 2 - (pitch / 30.0) ** 2)
     eyes = min(1.0, o.lid / lid_open) if lid_open > 0 else 1.0
     mouth = max(0.0, 1.0 - o.mar / 0.4)
     sharp = min(1.0, o.sharpness / 40.0)
@@ -122,6 +130,7 @@ def select_probe_frames(
     observations: Sequence[FaceObservation],
     *,
     lid_open: float,
+    rest_pitch_deg: float = 0.0,
     count: int = PROBE_FRAME_COUNT,
     excluded: frozenset[int] = frozenset(),
 ) -> tuple[int, ...]:
@@ -136,10 +145,10 @@ def select_probe_frames(
         return ()
     span = max(1, observations[-1].t_ms - observations[0].t_ms)
     spacing = PROBE_MIN_SPACING * span
-    ranked = sorted(faces, key=lambda o: -frame_score(o, lid_open))
+    ranked = sorted(faces, key=lambda o: -frame_score(o, lid_open, rest_pitch_deg))
     chosen: list[FaceObservation] = []
     for o in ranked:
-        if len(chosen) >= count or frame_score(o, lid_open) <= 0:
+        if len(chosen) >= count or frame_score(o, lid_open, rest_pitch_deg) <= 0:
             break
         if all(abs(o.t_ms - c.t_ms) >= spacing for c in chosen):
             chosen.append(o)

@@ -37,6 +37,8 @@ class Signals:
     pixel_change: float | None = None
     screen_enclosed_fraction: float | None = None
     cut_spike: float = 0.0
+    aligned_cut_spike: float = 0.0
+    """certify.splice's cut measure with the camera's own motion undone (hand shake)."""
     identity_spread: float = 0.0
     """Largest embedding distance between probe frames spread over the recording."""
     speech_reasons: tuple[Reason, ...] = ()

@@ -165,6 +165,17 @@ class Thresholds:
     change at 11.2; a news broadcast with a picture change (ffpp_real_004) 13.4, refused.
     7.0 is about the midpoint of 4.5 and 10.6, the rule the leave-one-subject-out
     evaluation applies per fold (7.6-13.4 across folds)."""
+    cut_min_aligned_spike: float
+    """The same cut measure once the camera's own motion between the two samples is undone
+    (an affine fit, certify.splice): the quietest quarter of 1 - cell correlation per
+    100 ms, this many times its neighbours' median. Added for hand-held phones: shake
+    inflates every picture change, and a splice joined to a fast-moving clip fell to 3.7
+    on cut_spike (bench/robustness.py hand_shake). Measured: bona fide clips of
+    ../shared/data at most 2.12 as recorded (the zoom jump of older_m60s_jackiechan_tpsmm),
+    2.02 under hand shake and 2.19 at 15 fps; the m2+m4 splice 3.70 as made, 5.65 shaken,
+    4.52 shaken at 15 fps; the stage clip's shot change 7.40; the news broadcast's picture
+    change (ffpp_real_004) 3.56. 3.0 is about the midpoint of 2.2 and 3.7, the
+    leave-one-subject-out rule of bench/evaluate.py."""
     screen_min_enclosed_fraction: float
     """Share of examined frames in which the face is enclosed on 3+ sides by straight
     screen-like edges (certify.screen) from which the recording is a screen replay or a
@@ -189,7 +200,7 @@ class Thresholds:
 
 
 CURRENT_THRESHOLDS = Thresholds(
-    version="2026.12-1",
+    version="2026.12-2",
     match_accept_distance=0.40,
     match_reject_distance=0.50,
     match_accept_distance_card=0.42,
@@ -225,6 +236,7 @@ CURRENT_THRESHOLDS = Thresholds(
     no_motion_max_pixel_change=0.6,
     discontinuity_max_embedding_distance=0.68,
     cut_min_spike=7.0,
+    cut_min_aligned_spike=3.0,
     screen_min_enclosed_fraction=0.375,
 )
 """The thresholds in force; `Assessment.thresholds_version` names them."""

@@ -100,6 +100,21 @@ def test_a_one_sample_glitch_of_one_eye_is_not_a_blink():
     assert not [e for e in events if e.action is Action.BLINK]
 
 
+def test_a_quick_blink_in_a_shaking_hand_is_a_blink():
+    from .synthetic import FRAME_H, FRAME_W
+
+    rng = np.random.default_rng(5)
+    shake = {t: (float(rng.normal(0, 8)), float(rng.normal(0, 8))) for t in range(0, 5000, 10)}
+
+    def shaking(t: int) -> Pose:  # the face jumps ~8 px between samples; one sample closed
+        dx, dy = shake[t - t % 10]
+        return Pose(eyes_closed=t == 2000, centre=(FRAME_W / 2 + dx, FRAME_H / 2 + dy))
+
+    video, backend = scripted_video(shaking, jitter=0.0)
+    events = find_actions(track_faces(video.frames, backend), TH, mirrored=False)
+    assert [e.peak_ms for e in events if e.action is Action.BLINK] == [2000]
+
+
 def test_match_challenge_reports_what_is_missing():
     video, backend = scripted_video(lambda t: _live(t, turn_at=None))
     events = find_actions(track_faces(video.frames, backend), TH, mirrored=False)
@@ -227,3 +242,21 @@ def _with_marker(gray: np.ndarray, marker: int) -> np.ndarray:
     copy = gray.copy()
     copy[:4, :4] = marker
     return copy
+
+
+def test_a_bowed_head_is_not_taken_as_a_probe_frame():
+    from certify.match import frame_score, select_probe_frames
+    from certify.tracking import FaceObservation
+
+    def face(i: int, pitch: float) -> FaceObservation:
+        return FaceObservation(index=i, t_ms=i * 1000, box=None, landmarks=np.zeros((68, 2)), yaw_deg=0.0,
+                               pitch_deg=pitch, lid_left=0.3, lid_right=0.3, sharpness=60.0)
+
+    rest = -7.0  # the person's own resting pitch (a phone held below the face)
+    upright, bowed = face(0, rest), face(1, rest + 35.0)
+    assert frame_score(upright, 0.3, rest) > 0.9
+    assert frame_score(bowed, 0.3, rest) == 0.0
+    faces = [face(0, rest), face(1, rest + 35.0), face(2, rest + 2.0), face(3, rest + 38.0), face(4, rest - 3.0)]
+    chosen = select_probe_frames(faces, lid_open=0.3, rest_pitch_deg=rest)
+    assert 1 not in chosen and 3 not in chosen
+    assert set(chosen) <= {0, 2, 4}

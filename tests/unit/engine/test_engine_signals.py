@@ -117,6 +117,35 @@ def test_a_cut_is_a_spike_of_picture_change_and_smooth_motion_is_not():
     assert smooth.spike < 3.0
 
 
+def _shaken(pictures: list[np.ndarray], seed: int) -> list[Frame]:
+    """Each picture moved by a hand-held phone's random walk (shift and tilt, 10 fps)."""
+    rng = np.random.default_rng(seed)
+    pos, vel = np.zeros(3), np.zeros(3)
+    frames = []
+    for n, picture in enumerate(pictures):
+        vel = 0.6 * vel + rng.normal(0, [0.02 * FRAME_W, 0.02 * FRAME_H, 1.0])
+        pos = np.clip(0.9 * pos + vel, [-0.06 * FRAME_W, -0.06 * FRAME_H, -3.0], [0.06 * FRAME_W, 0.06 * FRAME_H, 3.0])
+        m = cv2.getRotationMatrix2D((FRAME_W / 2, FRAME_H / 2), float(pos[2]), 1.08)
+        m[:, 2] += pos[:2]
+        moved = cv2.warpAffine(picture, m, (FRAME_W, FRAME_H), borderMode=cv2.BORDER_REFLECT)
+        frames.append(Frame(t_ms=n * 100, gray=moved, scale=1.0))
+    return frames
+
+
+def test_a_cut_in_a_shaking_hand_stands_out_once_the_shake_is_undone():
+    th = CURRENT_THRESHOLDS
+    a, b = _texture(1, cell_px=16), _texture(2, cell_px=16)
+    spliced = _shaken([a] * 20 + [b] * 20, seed=3)
+    cut = cut_scores(spliced, [], min_spike=th.cut_min_spike, min_aligned_spike=th.cut_min_aligned_spike)
+    assert cut.aligned_spike >= th.cut_min_aligned_spike
+    assert cut.aligned_spike_t_ms == 2000
+    assert 2000 in cut.cut_t_ms
+    steady = cut_scores(_shaken([a] * 40, seed=3), [], min_spike=th.cut_min_spike,
+                        min_aligned_spike=th.cut_min_aligned_spike)
+    assert steady.aligned_spike < th.cut_min_aligned_spike
+    assert steady.cut_t_ms == ()
+
+
 def test_an_exposure_step_is_not_a_cut():
     scene = _texture(1, cell_px=32).astype(np.float32)
     frames = []
