@@ -146,6 +146,15 @@ def assess_clip(path: Path, challenge: str, backend, *, mirrored: bool) -> Asses
     return assess(video, parse_challenge(challenge, mirrored=mirrored), [], backend=backend)
 
 
+def performed_challenge(first: Assessment) -> str | None:
+    """The challenge a clip happens to perform: up to three distinct actions the engine saw
+    in it (assessed once with any challenge), in order; None when it saw none. Used for
+    clips whose actions SOURCES.md does not time (manifest positive "seen")."""
+    seen = [a["name"] for a in first.details.get("actions_seen", [])]
+    unique = list(dict.fromkeys(seen))[:3]
+    return ",".join(unique) if unique else None
+
+
 @dataclass
 class Presentation:
     kind: str
@@ -238,11 +247,9 @@ def main() -> None:
     def run_seen(path: Path) -> tuple[Assessment, str]:
         """Assessed with the challenge it happens to perform (up to three seen actions)."""
         first = run(path, "blink")
-        seen = [a["name"] for a in first.details.get("actions_seen", [])]
-        unique = list(dict.fromkeys(seen))[:3]
-        if not unique:
+        challenge = performed_challenge(first)
+        if challenge is None:
             return first, "blink"
-        challenge = ",".join(unique)
         return run(path, challenge), challenge
 
     # ---- photos and reference conditions ------------------------------------------------

@@ -54,7 +54,7 @@ __all__ = [
     "measure",
 ]
 
-ENGINE_VERSION = "certify-engine 0.6.0"
+ENGINE_VERSION = "certify-engine 0.6.1"
 """Recorded with every assessment; bump when the signals change."""
 
 KEY_FRAME_MAX_SIDE_PX = 320

@@ -35,7 +35,6 @@ __all__ = [
     "DETECT_MAX_SIDE_PX",
     "DIM_FACE_MEAN",
     "FAR_FACE_INTERVAL_MS",
-    "FLAT_FACE_STD",
     "FaceObservation",
     "LANDMARK_MAX_GAIN",
     "LANDMARK_TARGET_MEAN",
@@ -43,7 +42,6 @@ __all__ = [
     "SECOND_FACE_MIN_RELATIVE_SIZE",
     "TRACK_MAX_SIZE_CHANGE",
     "TRACK_MAX_UNDETECTED_MS",
-    "contrast_gain",
     "exposure_gain",
     "track_faces",
 ]
@@ -89,27 +87,14 @@ are raw grey-level differences, learned on well-exposed faces: measured on real 
 darkened to 55% (face luma ~65), it missed every open mouth of frontal_mouth_open_m5
 and the blink of talking_speech_man_suit_vr1, and found them all again with the gain.
 Faces at or above this level are left exactly as they are. Light and focus are still
-judged on the original pixels."""
+judged on the original pixels. A contrast stretch of flat faces (luma std < 24, as back
+light leaves them) was tried and left out (2026-12-06): it found the open mouths of two
+back-lit clips (bench/robustness.py back light 3 -> 1 wrong of 11), but the stretched noise
+of a back-lit photo made its landmarks fake nods and turns, and an animated photo passed
+the challenge."""
 
 LANDMARK_TARGET_MEAN = 128.0
 """Mean face luma that the exposure gain restores."""
-
-FLAT_FACE_STD = 24.0
-"""A face whose luma standard deviation is below this has its contrast stretched to it
-(around the face's own mean, gain up to LANDMARK_MAX_GAIN) before the landmark predictor
-sees it, for the same reason as DIM_FACE_MEAN: a window behind the pensioner, a misted
-lens or a hazy screen lifts the shadows and flattens the face without darkening it. On
-the bona fide clips of bench/robustness.py under back light the face keeps a mean luma
-of 92-104 (no exposure gain) while its spread halves (median std 14-24 against 29-48 for
-the same clips untouched), and the predictor then missed the open mouths of
-selfie_lipsync_song_f2 and selfie_talk_laugh_glasses_audio_m4; stretched to 24 it found
-both (bench/robustness.py back light: 3 of 11 clips wrongly refused without the stretch,
-1 with it; the other degradations and bench/evaluate.py unchanged). Median face std of the
-untouched bona fide clips of ../shared/data is 15-63, so the flattest real faces (a dim
-studio shot, a dark room) get a gain of at most 1.6. The level is set on these clips, so it
-is the kind of number the leave-one-out rule warns about: it is kept because the stretch
-only restores a contrast the camera lost, never adds one a face did not have. Light and
-focus are still judged on the original pixels."""
 
 LANDMARK_MAX_GAIN = 4.0
 """Largest exposure gain: darker than 1/4 of the target is too_dark anyway, and more
@@ -184,35 +169,23 @@ def exposure_gain(face_mean: float) -> float:
     return min(LANDMARK_MAX_GAIN, LANDMARK_TARGET_MEAN / face_mean)
 
 
-def contrast_gain(face_std: float) -> float:
-    """The contrast stretch a face of this luma spread gets (1.0 when not flat)."""
-    if face_std >= FLAT_FACE_STD:
-        return 1.0
-    return min(LANDMARK_MAX_GAIN, FLAT_FACE_STD / max(face_std, 1.0))
-
-
 def _exposed_for_landmarks(gray: np.ndarray, box: FaceBox) -> np.ndarray:
-    """The frame with a dim face brightened (DIM_FACE_MEAN) and a flat one stretched
-    (FLAT_FACE_STD) around the box; other frames are returned untouched."""
+    """The frame with a dim face brightened around the box (see DIM_FACE_MEAN)."""
     h, w = gray.shape
     x0, y0 = int(max(0, box.left)), int(max(0, box.top))
     x1, y1 = int(min(w, box.right)), int(min(h, box.bottom))
     if x1 - x0 < 8 or y1 - y0 < 8:
         return gray
-    face = gray[y0:y1, x0:x1]
-    mean, std = float(face.mean()), float(face.std())
-    exposure = exposure_gain(mean)
-    gain = min(LANDMARK_MAX_GAIN, max(exposure, contrast_gain(std)))
+    gain = exposure_gain(float(gray[y0:y1, x0:x1].mean()))
     if gain == 1.0:
         return gray
     margin_x, margin_y = int(0.5 * (x1 - x0)), int(0.5 * (y1 - y0))
     ax0, ay0 = max(0, x0 - margin_x), max(0, y0 - margin_y)
     ax1, ay1 = min(w, x1 + margin_x), min(h, y1 + margin_y)
-    adjusted = gray.copy()
-    # x * exposure when only dim (black stays black); around the brightened mean when flat
-    region = (gray[ay0:ay1, ax0:ax1].astype(np.float32) - mean) * gain + mean * exposure
-    adjusted[ay0:ay1, ax0:ax1] = np.clip(region, 0, 255).astype(np.uint8)
-    return adjusted
+    brightened = gray.copy()
+    region = gray[ay0:ay1, ax0:ax1].astype(np.float32) * gain
+    brightened[ay0:ay1, ax0:ax1] = np.clip(region, 0, 255).astype(np.uint8)
+    return brightened
 
 
 def _box_from_landmarks(points: np.ndarray, relation: tuple[float, float, float, float]) -> FaceBox:
