@@ -97,7 +97,7 @@ brings in picture from outside the frame."""
 
 ALIGNED_CELL_VARIANCE_FLOOR = 9.0
 """Added to each cell's variance (normalised grey levels squared, i.e. a standard
-deviation of 20 against the thumbnail's 50) before correlating, so that a flat cell (a
+deviation of 3 against the thumbnail's 50) before correlating, so that a flat cell (a
 white wall) whose only change is noise does not count as decorrelated."""
 
 ALIGNED_NOISE_FLOOR = 0.05

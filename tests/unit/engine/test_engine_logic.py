@@ -12,9 +12,10 @@ import pytest
 from certify import CURRENT_THRESHOLDS, Reason, assess, parse_challenge
 from certify.actions import find_actions, match_challenge
 from certify.challenge import Action
-from certify.tracking import track_faces
+from certify.match import frame_score, select_probe_frames
+from certify.tracking import FaceObservation, track_faces
 
-from .synthetic import Pose, scripted_video, unit_vector
+from .synthetic import FRAME_H, FRAME_W, Pose, scripted_video, unit_vector
 
 TH = CURRENT_THRESHOLDS
 ME = unit_vector(1)
@@ -101,8 +102,6 @@ def test_a_one_sample_glitch_of_one_eye_is_not_a_blink():
 
 
 def test_a_quick_blink_in_a_shaking_hand_is_a_blink():
-    from .synthetic import FRAME_H, FRAME_W
-
     rng = np.random.default_rng(5)
     shake = {t: (float(rng.normal(0, 8)), float(rng.normal(0, 8))) for t in range(0, 5000, 10)}
 
@@ -245,9 +244,6 @@ def _with_marker(gray: np.ndarray, marker: int) -> np.ndarray:
 
 
 def test_a_bowed_head_is_not_taken_as_a_probe_frame():
-    from certify.match import frame_score, select_probe_frames
-    from certify.tracking import FaceObservation
-
     def face(i: int, pitch: float) -> FaceObservation:
         return FaceObservation(index=i, t_ms=i * 1000, box=None, landmarks=np.zeros((68, 2)), yaw_deg=0.0,
                                pitch_deg=pitch, lid_left=0.3, lid_right=0.3, sharpness=60.0)
