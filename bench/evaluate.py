@@ -54,6 +54,7 @@ from certify import (  # noqa: E402
     CURRENT_THRESHOLDS,
     ENGINE_VERSION,
     Assessment,
+    PhotoCheck,
     Reason,
     VideoLimits,
     assess,
@@ -120,6 +121,30 @@ def _as_held(out: np.ndarray, quality: int, grey: bool) -> np.ndarray:
         out = cv2.cvtColor(cv2.cvtColor(out, cv2.COLOR_RGB2GRAY), cv2.COLOR_GRAY2RGB)
     ok, data = cv2.imencode(".jpg", cv2.cvtColor(out, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, quality])
     return cv2.cvtColor(cv2.imdecode(data, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+
+
+OWN_FRAME_MIN_GAP_MS = 1000
+"""A clip's own reference frame lies at least this far (in time) from each of its probe
+frames, so that the pair is not one picture compared with itself."""
+
+
+def own_frame_reference(path: Path, probe_t_ms: list[int], backend) -> tuple[np.ndarray, PhotoCheck] | None:
+    """A reference photo made from the clip's own recording: among frames every 0.5 s at
+    least OWN_FRAME_MIN_GAP_MS from every probe frame (half that for short clips), the
+    usable one with the least yaw. None when no frame qualifies."""
+    frames = decode_video(path, limits=LIMITS, with_audio=False).frames
+    for gap in (OWN_FRAME_MIN_GAP_MS, OWN_FRAME_MIN_GAP_MS // 2):
+        best: tuple[np.ndarray, PhotoCheck] | None = None
+        for frame in frames[::5]:
+            if any(abs(frame.t_ms - t) < gap for t in probe_t_ms):
+                continue
+            rgb = frame.rgb
+            check = check_reference_photo(rgb, backend=backend)
+            if check.ok and (best is None or abs(check.quality["yaw_deg"]) < abs(best[1].quality["yaw_deg"])):
+                best = (rgb, check)
+        if best is not None:
+            return best
+    return None
 
 
 @dataclass
@@ -427,6 +452,53 @@ def main() -> None:
         print(f"  {fusion:6s} genuine (cross-clip) {[round(x, 3) for x in genuine]}  video impostors n={len(i_)} "
               f"min {i_.min():.3f} 1st pct {np.quantile(i_, 0.01):.3f} accepted(full band) {(i_ <= TH.match_accept_distance).sum()}")
 
+    # videos against a reference made from their own recording, by condition
+    print()
+    print("Videos against a reference photo made from their own recording (a frame >= "
+          f"{OWN_FRAME_MIN_GAP_MS} ms from every probe frame, degraded like the photos above; impostors: "
+          "every other subject's such reference; same session, so an upper bound: the years between a "
+          "card photo and today are in the photo pairs above)")
+    print(f"  {'condition':18s} {'refused':>7s} {'genuine':>7s} {'accept':>6s} {'review':>6s} {'reject':>6s} "
+          f"{'impostor':>8s} {'imp.acc':>7s} {'imp.rev':>7s} gen.max imp.min")
+    own: dict[str, tuple[str, np.ndarray, PhotoCheck]] = {}
+    for file, (subject, result) in video_probes.items():
+        if result.probe_embedding is not None:
+            made = own_frame_reference(data / file, list(result.details.get("probe_t_ms", [])), backend)
+            if made is not None:
+                own[file] = (subject, *made)
+    own_accept: dict[str, float] = {}
+    closest: dict[str, float] = {}
+    for condition in CONDITIONS:
+        enrolled_own = {}
+        for file, (subject, rgb, check) in own.items():
+            ref = check_reference_photo(degrade_reference(rgb, check.face_box, condition), backend=backend)  # type: ignore[arg-type]
+            enrolled_own[file] = (subject, ref)
+        genuine, impostor = [], []
+        for file, (subject, result) in video_probes.items():
+            if result.probe_embedding is None:
+                continue
+            for ref_file, (ref_subject, ref) in enrolled_own.items():
+                if not ref.ok:
+                    continue
+                pair = (embedding_distance(ref.embedding, result.probe_embedding), ref.quality_class)
+                if ref_file == file:
+                    genuine.append(pair)
+                elif ref_subject != subject:
+                    impostor.append(pair)
+        for d, quality_class in impostor:
+            closest[quality_class] = min(d, closest.get(quality_class, d))
+        refused = sum(not ref.ok for _, ref in enrolled_own.values())
+        ga, gr, gj = _verdict_counts(genuine)
+        ia, ir, _ = _verdict_counts(impostor)
+        n = max(len(genuine), 1)
+        own_accept[condition] = ga / n
+        print(f"  {condition:18s} {refused:7d} {len(genuine):7d} {ga / n:6.3f} {gr / n:6.3f} {gj / n:6.3f} "
+              f"{len(impostor):8d} {ia:7d} {ir:7d} {max((d for d, _ in genuine), default=float('nan')):.3f}   "
+              f"{min((d for d, _ in impostor), default=float('nan')):.3f}")
+    print("  closest different-person pair by reference class (the thresholds table's accept distance is "
+          "this minus 0.05, to 0.01): " + ", ".join(
+              f"{c} {closest[c]:.3f} (table {TH.match_band(c)[0]:.2f})" for c in ("full", "card", "id_card") if c in closest))
+
     # ---- PAD report, plain and leave-one-subject-out -------------------------------------
     print()
     print("Presentation attacks (accepted = no reason but no_reference), with the thresholds table "
@@ -490,7 +562,9 @@ def main() -> None:
     print(f"evaluate bpcer={bp[0]:.3f} bpcer_loso={bp[1]:.3f} "
           f"apcer_max={max((t for t, _ in pa), default=0):.3f} apcer_max_loso={max((loso for _, loso in pa), default=0):.3f} "
           f"apcer_deepfake={summary.get('deepfake', (float('nan'),))[0]:.3f} "
-          f"apcer_generated={summary.get('generated', (float('nan'),))[0]:.3f}")
+          f"apcer_generated={summary.get('generated', (float('nan'),))[0]:.3f} "
+          f"own_card_accept={own_accept.get('card_358x441_q75', float('nan')):.3f} "
+          f"own_id_accept={own_accept.get('id_102x126_q60', float('nan')):.3f}")
 
 
 def _fused_distance(embeddings: list[np.ndarray], reference: np.ndarray, fusion: str) -> float:
