@@ -320,7 +320,10 @@ def _attack_set(data: Path, manifest: dict, folder: Path, quick: bool) -> list[P
     stills = ["attacks/print_poster_sfas_F1.jpg", "people/barack_obama/1.jpg"]
     for n, still in enumerate(stills[:1] if quick else stills):
         moving = attacks.animated_still(data / still, folder / f"still{n}.mp4")
-        out.append(Presentation(f"animated_still {still}", moving, "turn_left,nod"))
+        # a turn and a nod, and a blink with a turn: a tilted picture fakes the turns, and
+        # landmarks on a dim or noisy picture can fake a blink
+        for challenge in ("turn_left,nod", "blink,turn_left"):
+            out.append(Presentation(f"animated_still {still} [{challenge}]", moving, challenge))
     if quick:
         return out
     item = next((s for s in manifest["simulated_screen_replays"] if "m5" in s["source"]),

@@ -37,6 +37,12 @@ def test_evaluate_quick_accepts_id_card_references_and_no_wrong_challenge(shared
     assert id_row[1] == "0"  # no ID-card-size reference refused at enrolment
     summary = _figures(next(line for line in out.splitlines() if line.startswith("evaluate ")))
     assert summary["apcer_max"] == 0.0 and summary["bpcer"] == 0.0
+    # every clip against a frame of its own recording made into an ID-size reference: the
+    # owner is not refused, and no one else's clip is accepted against it
+    own = out.split("Videos against a reference photo made from their own recording")[1]
+    own_id = next(line.split() for line in own.splitlines() if line.startswith("  id_102x126"))
+    assert own_id[1] == "0" and int(own_id[2]) >= 3 and own_id[5] == "0.000"  # refused, genuine, reject
+    assert int(own_id[6]) > 0 and own_id[7] == "0"  # impostor pairs, impostors accepted
 
 
 def test_robustness_quick_accepts_no_attack(shared_data):
