@@ -147,6 +147,61 @@ def own_frame_reference(path: Path, probe_t_ms: list[int], backend) -> tuple[np.
     return None
 
 
+def report_own_recording_references(
+    video_probes: dict[str, tuple[str, Assessment]], data: Path, backend
+) -> dict[str, float]:
+    """Every clip's fused probe against a frame of its own recording made into a
+    reference in each of the CONDITIONS, impostors against every other subject's; prints
+    the table and the closest different-person pair per reference class (the rule of the
+    thresholds table's accept distances). Returns the genuine accept rate per condition."""
+    print()
+    print("Videos against a reference photo made from their own recording (a frame >= "
+          f"{OWN_FRAME_MIN_GAP_MS} ms from every probe frame, degraded like the photos above; impostors: "
+          "every other subject's such reference; same session, so an upper bound: the years between a "
+          "card photo and today are in the photo pairs above)")
+    print(f"  {'condition':18s} {'refused':>7s} {'genuine':>7s} {'accept':>6s} {'review':>6s} {'reject':>6s} "
+          f"{'impostor':>8s} {'imp.acc':>7s} {'imp.rev':>7s} gen.max imp.min")
+    own: dict[str, tuple[str, np.ndarray, PhotoCheck]] = {}
+    for file, (subject, result) in video_probes.items():
+        if result.probe_embedding is not None:
+            made = own_frame_reference(data / file, list(result.details.get("probe_t_ms", [])), backend)
+            if made is not None:
+                own[file] = (subject, *made)
+    own_accept: dict[str, float] = {}
+    closest: dict[str, float] = {}
+    for condition in CONDITIONS:
+        enrolled_own = {}
+        for file, (subject, rgb, check) in own.items():
+            ref = check_reference_photo(degrade_reference(rgb, check.face_box, condition), backend=backend)  # type: ignore[arg-type]
+            enrolled_own[file] = (subject, ref)
+        genuine, impostor = [], []
+        for file, (subject, result) in video_probes.items():
+            if result.probe_embedding is None:
+                continue
+            for ref_file, (ref_subject, ref) in enrolled_own.items():
+                if not ref.ok:
+                    continue
+                pair = (embedding_distance(ref.embedding, result.probe_embedding), ref.quality_class)
+                if ref_file == file:
+                    genuine.append(pair)
+                elif ref_subject != subject:
+                    impostor.append(pair)
+        for d, quality_class in impostor:
+            closest[quality_class] = min(d, closest.get(quality_class, d))
+        refused = sum(not ref.ok for _, ref in enrolled_own.values())
+        ga, gr, gj = _verdict_counts(genuine)
+        ia, ir, _ = _verdict_counts(impostor)
+        n = max(len(genuine), 1)
+        own_accept[condition] = ga / n
+        print(f"  {condition:18s} {refused:7d} {len(genuine):7d} {ga / n:6.3f} {gr / n:6.3f} {gj / n:6.3f} "
+              f"{len(impostor):8d} {ia:7d} {ir:7d} {max((d for d, _ in genuine), default=float('nan')):.3f}   "
+              f"{min((d for d, _ in impostor), default=float('nan')):.3f}")
+    print("  closest different-person pair by reference class (the thresholds table's accept distance is "
+          "this minus 0.05, to 0.01): " + ", ".join(
+              f"{c} {closest[c]:.3f} (table {TH.match_band(c)[0]:.2f})" for c in ("full", "card", "id_card") if c in closest))
+    return own_accept
+
+
 @dataclass
 class Enrolled:
     label: str
@@ -452,52 +507,7 @@ def main() -> None:
         print(f"  {fusion:6s} genuine (cross-clip) {[round(x, 3) for x in genuine]}  video impostors n={len(i_)} "
               f"min {i_.min():.3f} 1st pct {np.quantile(i_, 0.01):.3f} accepted(full band) {(i_ <= TH.match_accept_distance).sum()}")
 
-    # videos against a reference made from their own recording, by condition
-    print()
-    print("Videos against a reference photo made from their own recording (a frame >= "
-          f"{OWN_FRAME_MIN_GAP_MS} ms from every probe frame, degraded like the photos above; impostors: "
-          "every other subject's such reference; same session, so an upper bound: the years between a "
-          "card photo and today are in the photo pairs above)")
-    print(f"  {'condition':18s} {'refused':>7s} {'genuine':>7s} {'accept':>6s} {'review':>6s} {'reject':>6s} "
-          f"{'impostor':>8s} {'imp.acc':>7s} {'imp.rev':>7s} gen.max imp.min")
-    own: dict[str, tuple[str, np.ndarray, PhotoCheck]] = {}
-    for file, (subject, result) in video_probes.items():
-        if result.probe_embedding is not None:
-            made = own_frame_reference(data / file, list(result.details.get("probe_t_ms", [])), backend)
-            if made is not None:
-                own[file] = (subject, *made)
-    own_accept: dict[str, float] = {}
-    closest: dict[str, float] = {}
-    for condition in CONDITIONS:
-        enrolled_own = {}
-        for file, (subject, rgb, check) in own.items():
-            ref = check_reference_photo(degrade_reference(rgb, check.face_box, condition), backend=backend)  # type: ignore[arg-type]
-            enrolled_own[file] = (subject, ref)
-        genuine, impostor = [], []
-        for file, (subject, result) in video_probes.items():
-            if result.probe_embedding is None:
-                continue
-            for ref_file, (ref_subject, ref) in enrolled_own.items():
-                if not ref.ok:
-                    continue
-                pair = (embedding_distance(ref.embedding, result.probe_embedding), ref.quality_class)
-                if ref_file == file:
-                    genuine.append(pair)
-                elif ref_subject != subject:
-                    impostor.append(pair)
-        for d, quality_class in impostor:
-            closest[quality_class] = min(d, closest.get(quality_class, d))
-        refused = sum(not ref.ok for _, ref in enrolled_own.values())
-        ga, gr, gj = _verdict_counts(genuine)
-        ia, ir, _ = _verdict_counts(impostor)
-        n = max(len(genuine), 1)
-        own_accept[condition] = ga / n
-        print(f"  {condition:18s} {refused:7d} {len(genuine):7d} {ga / n:6.3f} {gr / n:6.3f} {gj / n:6.3f} "
-              f"{len(impostor):8d} {ia:7d} {ir:7d} {max((d for d, _ in genuine), default=float('nan')):.3f}   "
-              f"{min((d for d, _ in impostor), default=float('nan')):.3f}")
-    print("  closest different-person pair by reference class (the thresholds table's accept distance is "
-          "this minus 0.05, to 0.01): " + ", ".join(
-              f"{c} {closest[c]:.3f} (table {TH.match_band(c)[0]:.2f})" for c in ("full", "card", "id_card") if c in closest))
+    own_accept = report_own_recording_references(video_probes, data, backend)
 
     # ---- PAD report, plain and leave-one-subject-out -------------------------------------
     print()
