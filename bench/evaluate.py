@@ -8,7 +8,10 @@ is, and degraded as agencies hold it: a 358 x 441 social-security-card crop (JPE
 a 102 x 126 resident-ID crop (JPEG 60), greyscale. Probes are the original photos of
 the same person (genuine) and of everyone else (impostor), and the fused probe of every
 video (impostors against every photo). Each pair is judged in the band of the
-reference's quality class (Thresholds.match_band): accepted, review, rejected.
+reference's quality class (Thresholds.match_band): accepted, review, rejected. As in
+the engine, `id_card` references are compared with the probe shrunk to an ID photo's
+eye distance (certify.match.at_eye_distance): the photo probe directly, the video
+probes through assess(id_card_probes=True).
 
 Probe fusion: for every video, the single best frame, the median of per-frame distances
 and the mean embedding of the probe frames are compared (genuine: the same clip's other
@@ -64,8 +67,15 @@ from certify import (  # noqa: E402
     load_image,
     parse_challenge,
 )
+from certify.backend import FaceBox  # noqa: E402
 from certify.decide import decide  # noqa: E402
-from certify.match import embedding_distance, match_verdict, reference_distances  # noqa: E402
+from certify.match import (  # noqa: E402
+    ID_CARD_PROBE_INTEROCULAR_PX,
+    at_eye_distance,
+    embedding_distance,
+    match_verdict,
+    reference_distances,
+)
 from certify.references import Reference, ReferenceClass  # noqa: E402
 
 MANIFEST = Path(__file__).with_name("manifest.json")
@@ -168,7 +178,10 @@ def report_own_recording_references(
             if made is not None:
                 own[file] = (subject, *made)
     own_accept: dict[str, float] = {}
-    closest: dict[str, float] = {}
+    closest: dict[str, tuple[float, str]] = {}
+    different: list[tuple[float, str, str, str]] = []  # (distance, class, probe subject, reference subject)
+    as_recorded: list[tuple[float, bool]] = []  # id_card pairs with the probe not shrunk
+    shrunk: list[tuple[float, bool]] = []  # the same pairs as the engine compares them
     for condition in CONDITIONS:
         enrolled_own = {}
         for file, (subject, rgb, check) in own.items():
@@ -181,13 +194,19 @@ def report_own_recording_references(
             for ref_file, (ref_subject, ref) in enrolled_own.items():
                 if not ref.ok:
                     continue
-                pair = (embedding_distance(ref.embedding, result.probe_embedding), ref.quality_class)
+                pair = (embedding_distance(ref.embedding, video_probe(result, ref.quality_class)), ref.quality_class)
                 if ref_file == file:
                     genuine.append(pair)
                 elif ref_subject != subject:
                     impostor.append(pair)
-        for d, quality_class in impostor:
-            closest[quality_class] = min(d, closest.get(quality_class, d))
+                    different.append((*pair, subject, ref_subject))
+                    if pair[0] < closest.get(pair[1], (9.0, ""))[0]:
+                        closest[pair[1]] = (pair[0], f"{Path(file).stem} vs {Path(ref_file).stem}")
+                else:
+                    continue
+                if ref.quality_class == ReferenceClass.ID_CARD:
+                    as_recorded.append((embedding_distance(ref.embedding, result.probe_embedding), ref_file == file))
+                    shrunk.append((pair[0], ref_file == file))
         refused = sum(not ref.ok for _, ref in enrolled_own.values())
         ga, gr, gj = _verdict_counts(genuine)
         ia, ir, _ = _verdict_counts(impostor)
@@ -198,7 +217,22 @@ def report_own_recording_references(
               f"{min((d for d, _ in impostor), default=float('nan')):.3f}")
     print("  closest different-person pair by reference class (the thresholds table's accept distance is "
           "this minus 0.05, to 0.01): " + ", ".join(
-              f"{c} {closest[c]:.3f} (table {TH.match_band(c)[0]:.2f})" for c in ("full", "card", "id_card") if c in closest))
+              f"{c} {closest[c][0]:.3f} [{closest[c][1]}] (table {TH.match_band(c)[0]:.2f})"
+              for c in ("full", "card", "id_card") if c in closest))
+    subjects = sorted({s for _, _, a, b in different for s in (a, b)})
+    for c in ("full", "card", "id_card"):
+        folds = [min((d for d, k, a, b in different if k == c and held_out not in (a, b)), default=float("nan"))
+                 for held_out in subjects]
+        if any(f == f for f in folds):
+            print(f"  {c}: the accept distance by the same rule leaving each subject out: "
+                  f"{round(np.nanmin(folds) - 0.05, 2):.2f}-{round(np.nanmax(folds) - 0.05, 2):.2f}")
+    for label, pairs in (("as recorded", as_recorded), ("shrunk (engine)", shrunk)):
+        if pairs:
+            g = np.array([d for d, same in pairs if same])
+            i_ = np.array([d for d, same in pairs if not same])
+            print(f"  id_card references, probe {label}: genuine median {np.median(g):.3f} max {g.max():.3f}, "
+                  f"accepted {np.mean(g <= TH.match_accept_distance_id_card):.3f}; closest different-person "
+                  f"pair {i_.min():.3f}, pairs under 0.46 {int((i_ < 0.46).sum())}")
     return own_accept
 
 
@@ -208,6 +242,29 @@ class Enrolled:
     embedding: np.ndarray
     quality_class: str
     refused: str | None = None
+    id_card_probe: np.ndarray | None = None
+    """The photo shrunk to an ID photo's eye distance (as a probe against `id_card`)."""
+
+    def probe(self, quality_class: str) -> np.ndarray:
+        """This photo as a probe against a reference of `quality_class`."""
+        if quality_class == ReferenceClass.ID_CARD and self.id_card_probe is not None:
+            return self.id_card_probe
+        return self.embedding
+
+
+def video_probe(result: Assessment, quality_class: str) -> np.ndarray:
+    """A clip's fused probe as the engine compares it with a reference of `quality_class`."""
+    if quality_class == ReferenceClass.ID_CARD and result.id_card_probe_embedding is not None:
+        return result.id_card_probe_embedding
+    assert result.probe_embedding is not None
+    return result.probe_embedding
+
+
+def photo_id_card_probe(rgb: np.ndarray, check: PhotoCheck, backend) -> np.ndarray:
+    """A reference photo's face shrunk to ID_CARD_PROBE_INTEROCULAR_PX and embedded."""
+    top, right, bottom, left = check.face_box  # type: ignore[misc]
+    points = backend.landmarker.landmarks(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), FaceBox(left, top, right, bottom))
+    return backend.embedder.embed(*at_eye_distance(rgb, points, ID_CARD_PROBE_INTEROCULAR_PX))
 
 
 def _verdict_counts(pairs: list[tuple[float, str]]) -> tuple[int, int, int]:
@@ -219,11 +276,13 @@ def _verdict_counts(pairs: list[tuple[float, str]]) -> tuple[int, int, int]:
 # presentations
 
 
-def assess_clip(path: Path, challenge: str, backend, *, mirrored: bool) -> Assessment:
+def assess_clip(path: Path, challenge: str, backend, *, mirrored: bool, id_card_probes: bool = False) -> Assessment:
     """One presentation: the clip decoded within LIMITS, assessed with the challenge and
-    no reference (so that the match cannot hide a liveness error)."""
+    no reference (so that the match cannot hide a liveness error); `id_card_probes` also
+    embeds the probe frames as they are compared with an ID-card reference."""
     video = decode_video(path, limits=LIMITS)
-    return assess(video, parse_challenge(challenge, mirrored=mirrored), [], backend=backend)
+    return assess(video, parse_challenge(challenge, mirrored=mirrored), [], backend=backend,
+                  id_card_probes=id_card_probes)
 
 
 def performed_challenge(first: Assessment) -> str | None:
@@ -321,7 +380,7 @@ def main() -> None:
     def run(path: Path, challenge: str) -> Assessment:
         key = (f"{ENGINE_VERSION}|{TH.version}|{path.name}|{path.stat().st_size}", challenge)
         if key not in cache or "/tmp" in str(path):
-            cache[key] = assess_clip(path, challenge, backend, mirrored=mirrored)
+            cache[key] = assess_clip(path, challenge, backend, mirrored=mirrored, id_card_probes=True)
         return cache[key]
 
     def run_seen(path: Path) -> tuple[Assessment, str]:
@@ -350,7 +409,8 @@ def main() -> None:
             ref = check_reference_photo(degraded, backend=backend)
             references[condition].append(
                 Enrolled(f"{person}/{path.name}", ref.embedding, ref.quality_class,
-                         None if ref.ok else (ref.reason.value if ref.reason else "?"))
+                         None if ref.ok else (ref.reason.value if ref.reason else "?"),
+                         photo_id_card_probe(rgb, check, backend) if condition == "original" else None)
             )
 
     # ---- bona fide videos and their fused probes -----------------------------------------
@@ -464,7 +524,7 @@ def main() -> None:
             ref = enrolled[k]
             if ref.refused is not None or originals[j].refused is not None:
                 continue
-            d = embedding_distance(ref.embedding, originals[j].embedding)
+            d = embedding_distance(ref.embedding, originals[j].probe(ref.quality_class))
             (genuine if ref.label.split("/")[0] == originals[j].label.split("/")[0] else impostor).append(
                 (d, ref.quality_class))
         for subject, result in video_probes.values():  # every clip against every photo
@@ -472,7 +532,7 @@ def main() -> None:
                 continue
             for ref in enrolled:
                 if ref.refused is None:
-                    pair = (embedding_distance(ref.embedding, result.probe_embedding), ref.quality_class)
+                    pair = (embedding_distance(ref.embedding, video_probe(result, ref.quality_class)), ref.quality_class)
                     same = VIDEO_PEOPLE.get(subject) == ref.label.split("/")[0]
                     (genuine if same else impostor).append(pair)
         refused = sum(e.refused is not None for e in enrolled)

@@ -25,7 +25,9 @@ from .decide import decide
 from .evidence import ActionEvidence, Assessment, KeyFrame
 from .fingerprint import video_fingerprint
 from .match import (
+    ID_CARD_PROBE_INTEROCULAR_PX,
     appearance_outliers,
+    at_eye_distance,
     embedding_distance,
     frame_score,
     fuse_probes,
@@ -35,7 +37,7 @@ from .match import (
 from .motion import motion_scores
 from .planar import planar_scores
 from .quality import quality_scores
-from .references import Reference, as_references
+from .references import Reference, ReferenceClass, as_references
 from .screen import screen_scores
 from .signals import Signals
 from .speech import check_read_aloud
@@ -54,7 +56,7 @@ __all__ = [
     "measure",
 ]
 
-ENGINE_VERSION = "certify-engine 0.6.1"
+ENGINE_VERSION = "certify-engine 0.6.2"
 """Recorded with every assessment; bump when the signals change."""
 
 KEY_FRAME_MAX_SIDE_PX = 320
@@ -119,6 +121,7 @@ def assess(
     backend: FaceBackend,
     thresholds: Thresholds = CURRENT_THRESHOLDS,
     look_for_bystanders: bool = False,
+    id_card_probes: bool | None = None,
 ) -> Assessment:
     """Decide whether the recording shows the enrolled pensioner, alive, doing the challenge.
 
@@ -132,9 +135,14 @@ def assess(
     `look_for_bystanders` also looks for a second face beside the pensioner's (a helper;
     certify.bystanders): evidence for people watching assisted captures, never part of
     the decision.
+
+    `id_card_probes` also embeds the probe frames shrunk to an ID-card photo's eye
+    distance (certify.match.at_eye_distance; compared with `id_card` references). None:
+    only when an `id_card` reference is given (it costs one embedding per probe frame);
+    True also without one (bench/evaluate.py, which compares with references later).
     """
     m = measure(video, challenge, references, backend=backend, thresholds=thresholds,
-                look_for_bystanders=look_for_bystanders)
+                look_for_bystanders=look_for_bystanders, id_card_probes=id_card_probes)
     decision, reasons, match = decide(m.signals, thresholds)
     scores = dict(m.scores)
     details = dict(m.details)
@@ -154,6 +162,7 @@ def assess(
         details=details,
         probe_embedding=fuse_probes(m.embeddings) if m.embeddings else None,
         probe_embeddings=m.embeddings,
+        id_card_probe_embedding=fuse_probes(m.id_card_embeddings) if m.id_card_embeddings else None,
         fingerprint=m.fingerprint,
         model_version=backend.model_version,
         signals=m.signals,
@@ -175,6 +184,8 @@ class Measurement:
     fingerprint: str
     timings_ms: dict[str, float]
     bystanders: Bystanders | None = None
+    id_card_embeddings: tuple[np.ndarray, ...] = ()
+    """The probe frames shrunk to ID_CARD_PROBE_INTEROCULAR_PX (when asked for)."""
 
 
 def measure(
@@ -185,6 +196,7 @@ def measure(
     backend: FaceBackend,
     thresholds: Thresholds = CURRENT_THRESHOLDS,
     look_for_bystanders: bool = False,
+    id_card_probes: bool | None = None,
 ) -> Measurement:
     """Track, find the actions, run the attack signals, embed and compare: no decision.
 
@@ -215,6 +227,9 @@ def measure(
     matched: tuple[ActionEvent, ...] = ()
     probe_indices: tuple[int, ...] = ()
     embeddings: list[np.ndarray] = []
+    id_card_embeddings: list[np.ndarray] = []
+    if id_card_probes is None:
+        id_card_probes = any(r.quality_class is ReferenceClass.ID_CARD for r in refs)
     tracked = base is not None and "interocular_px" in quality
 
     if tracked:
@@ -243,7 +258,12 @@ def measure(
                 points = observations[i].landmarks
                 assert points is not None  # probes are frames with a face
                 embeddings.append(backend.embedder.embed(frames[i].rgb, points))
+                if id_card_probes:
+                    id_card_embeddings.append(backend.embedder.embed(
+                        *at_eye_distance(frames[i].rgb, points, ID_CARD_PROBE_INTEROCULAR_PX)))
         details["probe_t_ms"] = [frames[i].t_ms for i in probe_indices]
+        if id_card_embeddings:
+            details["id_card_probe_interocular_px"] = ID_CARD_PROBE_INTEROCULAR_PX
         details["occluded_t_ms"] = sorted(frames[i].t_ms for i in occluded)
         scores["occluded_fraction"] = len(occluded) / max(1, sum(o.has_face for o in observations))
 
@@ -290,7 +310,7 @@ def measure(
         details["speech"] = speech.details
 
     with watch.stage("match"):
-        distances = reference_distances(embeddings, refs) if refs else ()
+        distances = reference_distances(embeddings, refs, id_card_probes=id_card_embeddings) if refs else ()
     if distances:
         details["reference_distances"] = [round(d, 4) for d in distances]
         details["reference_classes"] = [r.quality_class.value for r in refs]
@@ -320,6 +340,7 @@ def measure(
         details=details,
         matched=matched,
         embeddings=tuple(embeddings),
+        id_card_embeddings=tuple(id_card_embeddings),
         key_frames=key_frames,
         fingerprint=fingerprint,
         timings_ms=dict(watch.timings_ms),

@@ -69,6 +69,10 @@ class Assessment:
     probe_embeddings: tuple[np.ndarray, ...] = field(default=(), repr=False, compare=False)
     """Embeddings of the probe frames, best-scored first (probe_embedding is their
     fusion). Not part of to_json()."""
+    id_card_probe_embedding: np.ndarray | None = field(default=None, repr=False, compare=False)
+    """The probe frames shrunk to an ID-card photo's eye distance, fused: what `id_card`
+    references are compared with (certify.match.at_eye_distance). None unless an
+    `id_card` reference was given (or asked for). Not part of to_json()."""
     fingerprint: str = ""
     """Perceptual fingerprint of the recording (certify.fingerprint), to notice the same
     video uploaded again; compare with fingerprint_similarity()."""

@@ -54,7 +54,11 @@ class Thresholds:
     against 0.43 original), so rejection starts later than for `full`."""
     match_accept_distance_id_card: float
     """Accept distance against an `id_card` reference (102 x 126 px, JPEG ~60), by the
-    rule of match_accept_distance_card."""
+    rule of match_accept_distance_card. Since engine 0.6.2 such references are compared
+    with the probe shrunk to their size (certify.match.at_eye_distance); measured so, the
+    closest different-person pair is 0.439 (m7's clip against vr1's ID-size frame; 0.444
+    with the probe as recorded), which by the same rule still gives 0.39 (folds
+    0.39-0.43)."""
     match_reject_distance_id_card: float
     """Reject distance against an `id_card` reference (genuine people/ photo pairs reach
     0.48 at the 90th percentile against ID-size references)."""

@@ -18,6 +18,8 @@ from certify import (
     parse_challenge,
 )
 from certify.decide import decide
+from certify.geometry import interocular_px
+from certify.match import ID_CARD_PROBE_INTEROCULAR_PX, at_eye_distance, embedding_distance
 from certify.references import Reference, ReferenceClass, as_references, reference_class
 from certify.signals import Signals
 
@@ -66,6 +68,40 @@ def test_a_different_east_asian_man_is_not_accepted_against_an_id_size_reference
                     [Reference(small.embedding, ReferenceClass.ID_CARD)], backend=backend)
     assert result.match_distance > TH.match_accept_distance_id_card, result.match_distance
     assert Reason.MATCH_UNCERTAIN in result.reasons or Reason.FACE_MISMATCH in result.reasons
+    # the ID-card reference was compared with the probe frames shrunk to its eye distance
+    assert result.details["id_card_probe_interocular_px"] == ID_CARD_PROBE_INTEROCULAR_PX
+    assert result.id_card_probe_embedding is not None
+    assert result.match_distance == pytest.approx(embedding_distance(small.embedding, result.id_card_probe_embedding))
+    assert result.match_distance != pytest.approx(embedding_distance(small.embedding, result.probe_embedding))
+
+
+def _eyes_at(left: tuple[float, float], right: tuple[float, float]) -> np.ndarray:
+    """68 landmarks: the two eyes around the given centres, the rest of the face below."""
+    points = np.zeros((68, 2))
+    ring = np.array([[-6, 0], [-3, -3], [3, -3], [6, 0], [3, 3], [-3, 3]], dtype=np.float64)
+    points[36:42] = np.array(left) + ring
+    points[42:48] = np.array(right) + ring
+    span = right[0] - left[0]
+    for k in range(36):
+        points[k] = (left[0] - 0.5 * span + 2 * span * (k % 6) / 5, left[1] + span * (k // 6) / 5)
+    for k in range(48, 68):
+        points[k] = (left[0] + span * (k - 48) / 19, left[1] + 1.2 * span)
+    return points
+
+
+def test_a_probe_frame_is_shrunk_to_an_id_photos_eye_distance_with_its_landmarks():
+    rgb = np.zeros((720, 1280, 3), dtype=np.uint8)
+    points = _eyes_at((560.0, 300.0), (660.0, 300.0))  # 100 px between the eyes
+    cv2.circle(rgb, (560, 300), 8, (255, 255, 255), -1)  # a bright left eye
+    small, moved = at_eye_distance(rgb, points, 23.0)
+    assert interocular_px(moved) == pytest.approx(23.0, abs=0.01)
+    assert small.shape[0] < 200 and small.shape[1] < 200  # cut out around the face, then shrunk
+    x, y = moved[36:42].mean(axis=0)
+    assert small[int(round(y)), int(round(x))].mean() > 100  # the landmarks still sit on the eye
+    # a face already as small as an ID photo's is never enlarged
+    tiny = _eyes_at((40.0, 50.0), (60.0, 50.0))
+    same, kept = at_eye_distance(rgb, tiny, 23.0)
+    assert same is rgb and kept is tiny
 
 
 @pytest.mark.data
