@@ -194,7 +194,7 @@ def report_own_recording_references(
             for ref_file, (ref_subject, ref) in enrolled_own.items():
                 if not ref.ok:
                     continue
-                pair = (embedding_distance(ref.embedding, video_probe(result, ref.quality_class)), ref.quality_class)
+                pair = (embedding_distance(ref.embedding, result.probe_for(ref.quality_class)), ref.quality_class)
                 if ref_file == file:
                     genuine.append(pair)
                 elif ref_subject != subject:
@@ -250,14 +250,6 @@ class Enrolled:
         if quality_class == ReferenceClass.ID_CARD and self.id_card_probe is not None:
             return self.id_card_probe
         return self.embedding
-
-
-def video_probe(result: Assessment, quality_class: str) -> np.ndarray:
-    """A clip's fused probe as the engine compares it with a reference of `quality_class`."""
-    if quality_class == ReferenceClass.ID_CARD and result.id_card_probe_embedding is not None:
-        return result.id_card_probe_embedding
-    assert result.probe_embedding is not None
-    return result.probe_embedding
 
 
 def photo_id_card_probe(rgb: np.ndarray, check: PhotoCheck, backend) -> np.ndarray:
@@ -646,7 +638,7 @@ def _photo_pairs(
             continue
         for ref in enrolled:
             if ref.refused is None:
-                probe = video_probe(result, ref.quality_class) if shrink else result.probe_embedding
+                probe = result.probe_for(ref.quality_class) if shrink else result.probe_embedding
                 same = VIDEO_PEOPLE.get(subject) == ref.label.split("/")[0]
                 (genuine if same else impostor).append((embedding_distance(ref.embedding, probe), ref.quality_class))
     return genuine, impostor

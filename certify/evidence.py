@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 
 from .reasons import Reason
+from .references import ReferenceClass
 from .signals import Signals
 
 if TYPE_CHECKING:
@@ -84,6 +85,16 @@ class Assessment:
     bystanders: Bystanders | None = field(default=None, repr=False, compare=False)
     """Second faces beside the pensioner's (certify.bystanders), when looked for; their
     numbers are also in `details["bystanders"]`, the embedding only here."""
+
+    def probe_for(self, quality_class: str) -> np.ndarray:
+        """The fused probe as the engine compares it with a reference of `quality_class`:
+        shrunk to an ID photo's eye distance for `id_card` (when it was made), else as
+        recorded. ValueError when no face was embedded (probe_embedding is None)."""
+        if quality_class == ReferenceClass.ID_CARD and self.id_card_probe_embedding is not None:
+            return self.id_card_probe_embedding
+        if self.probe_embedding is None:
+            raise ValueError("no probe: no face was embedded")
+        return self.probe_embedding
 
     def to_json(self) -> dict[str, object]:
         """A JSON-ready dict of everything except the key-frame images."""

@@ -7,7 +7,6 @@ import io
 import uuid
 from dataclasses import replace
 
-import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -20,7 +19,6 @@ from certify import (
     load_image,
 )
 from certify.match import match_verdict
-from certify.references import Reference, ReferenceClass
 from models import Attempt, FaceReference, ReferenceSource, ReferenceStatus
 
 from .actors import Actor
@@ -31,7 +29,7 @@ from .identity import check_new_reference
 from .pensioners import active_embeddings, add_reference, get_pensioner
 from .reference_review import intake_for
 
-__all__ = ["enrol_photo", "add_fresh_reference", "probe_for_anchor", "PHOTO_PROBLEMS", "MAX_FRESH_REFERENCES"]
+__all__ = ["enrol_photo", "add_fresh_reference", "PHOTO_PROBLEMS", "MAX_FRESH_REFERENCES"]
 
 MAX_FRESH_REFERENCES = 2
 """References kept from passed certifications (older ones are retired)."""
@@ -117,15 +115,6 @@ def enrol_photo(
     return reference
 
 
-def probe_for_anchor(assessment: Assessment, anchor: Reference) -> np.ndarray:
-    """The probe as the engine compared it with `anchor`: shrunk to an ID photo's eye
-    distance for an `id_card` anchor (certify.match.at_eye_distance), else as recorded."""
-    if anchor.quality_class is ReferenceClass.ID_CARD and assessment.id_card_probe_embedding is not None:
-        return assessment.id_card_probe_embedding
-    assert assessment.probe_embedding is not None
-    return assessment.probe_embedding
-
-
 def add_fresh_reference(
     db: Session, *, services: Services, attempt: Attempt, assessment: Assessment, now: dt.datetime
 ) -> FaceReference | None:
@@ -146,8 +135,8 @@ def add_fresh_reference(
         sources=ReferenceSource.ANCHORS,
     )
     if not any(
-        match_verdict(embedding_distance(anchor.embedding, probe_for_anchor(assessment, anchor)), CURRENT_THRESHOLDS,
-                      anchor.quality_class)
+        match_verdict(embedding_distance(anchor.embedding, assessment.probe_for(anchor.quality_class)),
+                      CURRENT_THRESHOLDS, anchor.quality_class)
         == "match"
         for anchor in anchors
     ):
