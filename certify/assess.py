@@ -259,8 +259,11 @@ def measure(
                 assert points is not None  # probes are frames with a face
                 embeddings.append(backend.embedder.embed(frames[i].rgb, points))
                 if id_card_probes:
-                    id_card_embeddings.append(backend.embedder.embed(
-                        *at_eye_distance(frames[i].rgb, points, ID_CARD_PROBE_INTEROCULAR_PX)))
+                    small, moved = at_eye_distance(frames[i].rgb, points, ID_CARD_PROBE_INTEROCULAR_PX)
+                    # a face already as small as an ID photo's comes back unchanged: the
+                    # same picture, so the same embedding
+                    id_card_embeddings.append(
+                        embeddings[-1] if small is frames[i].rgb else backend.embedder.embed(small, moved))
         details["probe_t_ms"] = [frames[i].t_ms for i in probe_indices]
         if id_card_embeddings:
             details["id_card_probe_interocular_px"] = ID_CARD_PROBE_INTEROCULAR_PX
