@@ -2,8 +2,10 @@
 #   make run    install, then start the whole service on embedded defaults (SQLite,
 #               embedded Redis, local files, one worker, demo data) on http://127.0.0.1:8000
 #   make test   install (with test tools, system packages, servers), then lint (ruff), check
-#               types (mypy on certify/ and service/) and run every test
+#               types (mypy on certify/ and service/) and run every test, in PYTEST_WORKERS
+#               processes (pytest-xdist; 2, one per core of the CI machine)
 PYTEST_ARGS ?=
+PYTEST_WORKERS ?= 2
 
 .PHONY: run test install install-test
 
@@ -20,4 +22,4 @@ run: install
 test: install-test
 	.venv/bin/ruff check .
 	.venv/bin/mypy certify service
-	.venv/bin/python -m pytest $(PYTEST_ARGS)
+	.venv/bin/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)

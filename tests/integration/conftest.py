@@ -39,9 +39,12 @@ PG_URL = os.environ.get(
     "CERTIFY_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 REDIS_SERVER_URL = os.environ.get("CERTIFY_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-REDIS_TEST_DB = int(os.environ.get("CERTIFY_TEST_REDIS_DB", "13"))
-"""Database number used on the Redis server, flushed before each test that uses it
-(give concurrent test runs on one machine different numbers)."""
+REDIS_TEST_DB = int(os.environ.get("CERTIFY_TEST_REDIS_DB", "13")) - int(
+    os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0
+)
+"""Database number used on the Redis server, flushed before each test that uses it: 13
+for the first pytest-xdist worker, 12 for the second, ... (give concurrent test runs on
+one machine different numbers)."""
 
 
 
