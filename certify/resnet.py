@@ -5,7 +5,7 @@ certify installs (dlib is never compiled here) has no BLAS, and one descriptor c
 80-125 ms of CPU there: with three probe frames, and three more shrunk for an ID-card
 reference, more than half of the engine's budget. The same network, with the same weights
 read from the same model file, run as one BLAS matrix product per convolution (numpy's
-OpenBLAS, held to one thread), gives the same descriptor in about 18 ms; the largest
+OpenBLAS, held to one thread), gives the same descriptor in about 13 ms; the largest
 difference measured over real faces is 4e-7 per component (tests/unit/engine/test_resnet.py
 compares it with dlib's own on every run).
 
