@@ -35,6 +35,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from bench.harness import free_port
 from certify import parse_challenge
@@ -132,6 +133,20 @@ class LiveApp:
             response = client.post(f"/v1/pensioners/{pensioner_id}/links", json={})
             assert response.status_code == 201, response.text
             return self.base_url + response.json()["url"]
+
+    def last_attempt(self, pensioner_id: str) -> dict[str, Any]:
+        """The pensioner's latest decided attempt as the worker stored it: what a test
+        that expected another verdict prints, so that a failure says why."""
+        with self.services.sessions() as db:
+            row = db.scalars(
+                select(Attempt).where(Attempt.pensioner_id == uuid.UUID(pensioner_id), Attempt.video_key.is_not(None))
+                .order_by(Attempt.created_at.desc())
+            ).first()
+            if row is None:
+                return {}
+            result = row.result or {}
+            return {"status": row.status, "reasons": row.reasons, "distance": row.match_distance,
+                    "actions": result.get("actions"), "scores": result.get("scores"), "error": row.error}
 
     def force_challenge(self, page, text: str) -> list[str]:
         """Make the next sessions the page opens ask for `text` (see the module docstring).

@@ -134,7 +134,7 @@ def test_pensioner_pages_and_the_capture_flow_by_keyboard(live_app, browser, lan
 
         held[0].continue_()
         status = wait_for_result(page)
-        assert status == ("failed" if english else "passed")
+        assert status == ("failed" if english else "passed"), live_app.last_attempt(pensioner)
         assert page.locator("#screen-result").get_attribute("aria-live") == "polite"
         focused = page.evaluate("() => document.activeElement.id")
         assert focused == "result-title"  # a new screen starts at its heading
