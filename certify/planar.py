@@ -22,7 +22,10 @@ a landmark-only homography test cannot separate a tilted photo from a small head
 Only windows with real motion and a claimed pose change count: with the camera (or a
 trembling hand) moving and the head still, a live face is also explained by a
 homography (a camera rotation maps every depth the same way), and such windows carry
-no evidence either way.
+no evidence either way. The claimed change is therefore counted beyond what the face
+sliding, rolling and scaling across the picture explains (`claimed_pose_change`): the
+head pose is read in the camera's frame, and a shaking phone alone "turns" a still face
+by several degrees.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from .geometry import head_pose
 from .tracking import FaceObservation
 from .video import Frame
 
@@ -45,6 +49,8 @@ __all__ = [
     "PLANAR_MIN_POSE_CHANGE_DEG",
     "PLANAR_WINDOWS",
     "PlanarScores",
+    "RIGID_LANDMARKS",
+    "claimed_pose_change",
     "WINDOW_MS",
     "planar_scores",
 ]
@@ -58,7 +64,8 @@ PLANAR_WINDOWS = 5
 
 PLANAR_MIN_POSE_CHANGE_DEG = 5.0
 """A window is evidence only when the landmarks claim the head turned or nodded at
-least this much (yaw + pitch change) in it: hand shake (1-3 degrees) is not a turn.
+least this much (yaw + pitch change) in it, both as read and beyond what the face's
+sliding across the picture explains (`claimed_pose_change`): hand shake is not a turn.
 Low enough that a print tilted slowly (12.5 degrees per second) is still judged; at 8
 degrees, a print tilted over 6 s left only one or two windows."""
 
@@ -70,6 +77,11 @@ PLANAR_INLIER_TOLERANCE = 0.02
 units, ~1 px at a 60 px eye distance). Geometry: a 5-degree turn moves the nose tip
 across the cheeks by ~0.6 x sin(5 deg) = 0.05 interocular units, well above it, while
 optical-flow error on compressed video stays under ~0.5 px."""
+
+RIGID_LANDMARKS = (*range(0, 5), *range(12, 17), *range(27, 36), 36, 39, 42, 45)
+"""Landmarks that neither a blink nor an open mouth moves: the upper jaw line, the nose,
+the eye corners. How they moved as a whole (shift, in-plane turn, scale) is what a
+moving camera does to a still face."""
 
 MAX_TRACKED_POINTS = 60
 """Corners tracked per window (the RANSAC fit needs a few dozen)."""
@@ -99,6 +111,41 @@ class PlanarScores:
     """Median point motion of the judged windows (interocular units)."""
     window_t_ms: tuple[int, ...]
     """Start of each judged window."""
+
+
+def _similarity(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+    """The shift, in-plane rotation and scale (2 x 3) that best maps src onto dst
+    (least squares)."""
+    mean_src, mean_dst = src.mean(axis=0), dst.mean(axis=0)
+    a, b = src - mean_src, dst - mean_dst
+    denominator = float((a**2).sum()) or 1.0
+    c = float((a * b).sum()) / denominator
+    s = float((a[:, 0] * b[:, 1] - a[:, 1] * b[:, 0]).sum()) / denominator
+    rotation = np.array([[c, -s], [s, c]])
+    return np.hstack([rotation, (mean_dst - rotation @ mean_src)[:, None]])
+
+
+def claimed_pose_change(a: FaceObservation, b: FaceObservation, width: int, height: int) -> float:
+    """How far (yaw + pitch, degrees) the landmarks claim the head turned between two
+    frames, beyond what the face sliding, rolling and scaling across the picture explains.
+
+    The head pose is read in the camera's frame (certify.geometry.head_pose), so a still
+    face also "turns" when the phone moves: a trembling hand that shifts it across the
+    picture by 5% of its width changes its yaw by about 2 degrees, and shakes it by 4-8
+    degrees in 400 ms (bench/robustness.py hand_shake, a still selfie asked to blink). The
+    pose change that the rigid landmarks' best similarity alone produces is taken off:
+    what remains needs the face to change shape, as a turning head or a tilted picture
+    does.
+    """
+    assert a.landmarks is not None and b.landmarks is not None
+    rigid = list(RIGID_LANDMARKS)
+    moved = _similarity(a.landmarks[rigid].astype(np.float64), b.landmarks[rigid].astype(np.float64))
+    points = a.landmarks.astype(np.float64)
+    slid = points @ moved[:, :2].T + moved[:, 2]
+    before, after = head_pose(points, width, height), head_pose(slid, width, height)
+    yaw = (b.yaw_deg - a.yaw_deg) - (after.yaw_deg - before.yaw_deg)
+    pitch = (b.pitch_deg - a.pitch_deg) - (after.pitch_deg - before.pitch_deg)
+    return abs(yaw) + abs(pitch)
 
 
 def _hull_mask(shape: tuple[int, int], points: np.ndarray) -> np.ndarray:
@@ -178,7 +225,10 @@ def planar_scores(
         ):
             continue
         change = abs(b.yaw_deg - a.yaw_deg) + abs(b.pitch_deg - a.pitch_deg)
-        if change >= PLANAR_MIN_POSE_CHANGE_DEG:
+        if change < PLANAR_MIN_POSE_CHANGE_DEG:
+            continue
+        height, width = frames[a.index].gray.shape[:2]
+        if claimed_pose_change(a, b, width, height) >= PLANAR_MIN_POSE_CHANGE_DEG:
             candidates.append((change, i, i + span))
     candidates.sort(reverse=True)
     judged: list[tuple[float, float, int]] = []
