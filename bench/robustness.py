@@ -76,23 +76,6 @@ def _frames(path: Path) -> tuple[list[np.ndarray], Fraction]:
     return frames, Fraction(rate).limit_denominator(1001)
 
 
-def _write(frames: list[np.ndarray], path: Path, rate: Fraction) -> Path:
-    """H.264 at the source's frame rate (sound is dropped)."""
-    with av.open(str(path), mode="w") as out:
-        stream = out.add_stream("libx264", rate=rate)
-        h, w = frames[0].shape[:2]
-        stream.height, stream.width = h // 2 * 2, w // 2 * 2
-        stream.pix_fmt = "yuv420p"
-        stream.options = {"preset": "veryfast", "crf": "23"}
-        for rgb in frames:
-            rgb = np.ascontiguousarray(rgb[: h // 2 * 2, : w // 2 * 2])
-            for packet in stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")):
-                out.mux(packet)
-        for packet in stream.encode():
-            out.mux(packet)
-    return path
-
-
 def _face_box(rgb: np.ndarray, backend) -> tuple[float, float, float, float] | None:
     """The largest face (left, top, right, bottom) in source pixels, or None."""
     gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
@@ -120,7 +103,7 @@ def _shake(src: Path, dst: Path, backend) -> Path:
         m = cv2.getRotationMatrix2D((w / 2, h / 2), float(pos[2]), 1.08)
         m[:, 2] += pos[:2]
         out.append(cv2.warpAffine(rgb, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT))
-    return _write(out, dst, rate)
+    return attacks.write_h264(out, dst, rate)
 
 
 def _hand(src: Path, dst: Path, backend) -> Path:
@@ -154,7 +137,7 @@ def _hand(src: Path, dst: Path, backend) -> Path:
         shade = np.linspace(1.05, 0.8, w, dtype=np.float32)[None, :, None]
         hand = np.clip(skin * shade + texture, 0, 255)
         frames[i] = (frames[i] * (1 - mask) + hand * mask).astype(np.uint8)
-    return _write(frames, dst, rate)
+    return attacks.write_h264(frames, dst, rate)
 
 
 def _backlight(src: Path, dst: Path, backend) -> Path:
@@ -182,7 +165,7 @@ def _backlight(src: Path, dst: Path, backend) -> Path:
         dark = rgb.astype(np.float32) * 0.55
         bright = np.clip(glow * 0.9 + top * (1 - glow), 0, 1)
         out.append(np.clip(dark + (255 - dark) * bright, 0, 255).astype(np.uint8))
-    return _write(out, dst, rate)
+    return attacks.write_h264(out, dst, rate)
 
 
 # ---- ffmpeg filters -------------------------------------------------------------------
