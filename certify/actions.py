@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .challenge import Action, Challenge
+from .geometry import similarity_transform
 from .thresholds import Thresholds
 from .tracking import FaceObservation
 
@@ -250,16 +251,9 @@ def _single_sample_blink(
 
 def _similar_onto(points: np.ndarray, target: np.ndarray) -> np.ndarray:
     """`points` moved by the similarity (shift, turn, scale) that best lays them on
-    `target` (least squares, Umeyama)."""
-    mu_p, mu_t = points.mean(axis=0), target.mean(axis=0)
-    p, q = points - mu_p, target - mu_t
-    u, sigma, vt = np.linalg.svd(q.T @ p)
-    d = np.sign(np.linalg.det(u @ vt))
-    flip = np.diag([1.0, d])
-    rotation = u @ flip @ vt
-    var = float((p * p).sum())
-    scale = float((sigma * np.diag(flip)).sum()) / var if var > 0 else 1.0
-    return (scale * (rotation @ p.T)).T + mu_t
+    `target` (certify.geometry.similarity_transform)."""
+    m = similarity_transform(points, target)
+    return points @ m[:, :2].T + m[:, 2]
 
 
 def find_blinks(

@@ -25,6 +25,7 @@ __all__ = [
     "landmark_box",
     "mouth_aspect_ratio",
     "mouth_width_ratio",
+    "similarity_transform",
     "upper_lid_openings",
 ]
 
@@ -131,6 +132,22 @@ def landmark_box(points: np.ndarray) -> tuple[float, float, float, float]:
     left, top = points.min(axis=0)
     right, bottom = points.max(axis=0)
     return float(left), float(top), float(right), float(bottom)
+
+
+def similarity_transform(points: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """The shift, in-plane turn and scale (2 x 3, applied as `x @ m[:, :2].T + m[:, 2]`)
+    that best lays `points` on `target` (least squares, Umeyama): what a phone moving in
+    front of a still face does to its landmarks."""
+    mu_p, mu_t = points.mean(axis=0), target.mean(axis=0)
+    p, q = points - mu_p, target - mu_t
+    u, sigma, vt = np.linalg.svd(q.T @ p)
+    d = np.sign(np.linalg.det(u @ vt))
+    flip = np.diag([1.0, d])
+    rotation = u @ flip @ vt
+    var = float((p * p).sum())
+    scale = float((sigma * np.diag(flip)).sum()) / var if var > 0 else 1.0
+    linear = scale * rotation
+    return np.hstack([linear, (mu_t - linear @ mu_p)[:, None]])
 
 
 def head_pose(points: np.ndarray, image_width: int, image_height: int) -> HeadPose:

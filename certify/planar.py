@@ -36,7 +36,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .geometry import head_pose
+from .geometry import head_pose, similarity_transform
 from .tracking import FaceObservation
 from .video import Frame
 
@@ -113,18 +113,6 @@ class PlanarScores:
     """Start of each judged window."""
 
 
-def _similarity(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
-    """The shift, in-plane rotation and scale (2 x 3) that best maps src onto dst
-    (least squares)."""
-    mean_src, mean_dst = src.mean(axis=0), dst.mean(axis=0)
-    a, b = src - mean_src, dst - mean_dst
-    denominator = float((a**2).sum()) or 1.0
-    c = float((a * b).sum()) / denominator
-    s = float((a[:, 0] * b[:, 1] - a[:, 1] * b[:, 0]).sum()) / denominator
-    rotation = np.array([[c, -s], [s, c]])
-    return np.hstack([rotation, (mean_dst - rotation @ mean_src)[:, None]])
-
-
 def claimed_pose_change(a: FaceObservation, b: FaceObservation, width: int, height: int) -> float:
     """How far (yaw + pitch, degrees) the landmarks claim the head turned between two
     frames, beyond what the face sliding, rolling and scaling across the picture explains.
@@ -139,7 +127,7 @@ def claimed_pose_change(a: FaceObservation, b: FaceObservation, width: int, heig
     """
     assert a.landmarks is not None and b.landmarks is not None
     rigid = list(RIGID_LANDMARKS)
-    moved = _similarity(a.landmarks[rigid].astype(np.float64), b.landmarks[rigid].astype(np.float64))
+    moved = similarity_transform(a.landmarks[rigid].astype(np.float64), b.landmarks[rigid].astype(np.float64))
     points = a.landmarks.astype(np.float64)
     slid = points @ moved[:, :2].T + moved[:, 2]
     before, after = head_pose(points, width, height), head_pose(slid, width, height)
