@@ -24,11 +24,12 @@ from certify.images import load_image
 __all__ = ["animated_still", "frozen_still", "screen_replay", "cut", "splice", "ffmpeg"]
 
 
-def ffmpeg(*args: str) -> None:
+def ffmpeg(*args: str, stdin: bytes | None = None) -> None:
+    """The ffmpeg command with `args` (quiet, overwriting); `stdin` is fed to it."""
     exe = shutil.which("ffmpeg")
     if exe is None:
         raise RuntimeError("ffmpeg is not installed")
-    subprocess.run([exe, "-loglevel", "error", "-y", *args], check=True, timeout=300)
+    subprocess.run([exe, "-loglevel", "error", "-y", *args], input=stdin, check=True, timeout=300)
 
 
 def write_h264(frames: list[np.ndarray], path: Path, rate: Fraction | int = 30) -> Path:
@@ -41,15 +42,9 @@ def write_h264(frames: list[np.ndarray], path: Path, rate: Fraction | int = 30) 
     h, w = h // 2 * 2, w // 2 * 2
     rate = Fraction(rate)
     raw = b"".join(np.ascontiguousarray(rgb[:h, :w], dtype=np.uint8).tobytes() for rgb in frames)
-    exe = shutil.which("ffmpeg")
-    if exe is None:
-        raise RuntimeError("ffmpeg is not installed")
-    subprocess.run(
-        [exe, "-loglevel", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{w}x{h}",
-         "-r", f"{rate.numerator}/{rate.denominator}", "-i", "-", "-c:v", "libx264", "-preset", "veryfast",
-         "-crf", "23", "-pix_fmt", "yuv420p", str(path)],
-        input=raw, check=True, timeout=300,
-    )
+    ffmpeg("-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{w}x{h}", "-r", f"{rate.numerator}/{rate.denominator}",
+           "-i", "-", "-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-pix_fmt", "yuv420p", str(path),
+           stdin=raw)
     return path
 
 
