@@ -10,13 +10,16 @@ of the face or a caption appearing changes a few cells, a cut changes them all. 
 holds when both clips show look-alike people in look-alike rooms (where identity cannot
 tell them apart), because lighting, framing and background never line up exactly.
 
-A phone held in a shaking hand moves the whole picture between samples, and a cut into
-or out of a fast-moving clip hides among large changes, so the quietest quarter alone
-misses a splice under hand shake (measured: 16.5 -> 3.7 for the m2+m4 splice of
-bench/robustness.py). A second measure first undoes the camera's own motion (an affine
-fit of one thumbnail onto the next, ECC) and then asks how much of each cell's pattern
-survived (1 - normalised correlation per cell, quietest quarter): shake and a moving
-person leave most cells correlated after the fit, a cut leaves none.
+A phone held in a shaking hand moves the whole picture between samples, so both measures
+first undo the camera's own motion (an affine fit of one thumbnail onto the next, ECC).
+The picture change is the smallest left by no motion or by a fitted one: one jerk of a
+shaken phone changed the picture 7.0 times as much as its neighbours (a lip-sync selfie
+under bench/robustness.py's hand shake), as much as a cut, and 1.8 once undone. A cut
+into or out of a fast-moving clip still hides among large changes, so the second measure
+asks how much of each cell's pattern survived the fit (1 - normalised correlation per
+cell, quietest quarter): shake and a moving person leave most cells correlated after the
+fit, a cut leaves none. Repeated frames (slow motion, a phone short of light) are left
+out of the neighbours a change is compared with.
 Face jumps (the face centre or size changing abruptly) are recorded as evidence too;
 they are not used alone, because a track lost in a head turn jumps the same way.
 """
@@ -43,6 +46,7 @@ __all__ = [
     "CUT_MAX_GAP_MS",
     "CUT_NEIGHBOURS",
     "CUT_NOISE_FLOOR",
+    "CUT_REPEATED_FRAME_CHANGE",
     "CutScores",
     "THUMBNAIL_CONTRAST",
     "THUMBNAIL_MIN_STD",
@@ -61,6 +65,14 @@ sample pairs on each side."""
 CUT_NOISE_FLOOR = 1.0
 """Added to the neighbours' median change (grey levels): a cut out of a perfectly still
 picture must still change the picture visibly."""
+
+CUT_REPEATED_FRAME_CHANGE = 0.1
+"""A picture change below this (grey levels of the normalised thumbnails) is the same frame
+sampled twice: slow motion, or a phone that repeats frames when the light is low or the
+processor busy. Such pairs carry no motion and are left out of the neighbours whose
+median a change is compared with (measured: repeated frames of a slowed-down clip change
+by 0.00-0.05, the pairs between them by 0.14 and more; with the repeats counted, the
+median halved and a talking head slowed x0.5 spiked 5.4)."""
 
 CUT_GRID = 4
 """The thumbnail is divided into CUT_GRID x CUT_GRID cells whose changes are compared."""
@@ -133,14 +145,19 @@ class CutScores:
     """Time of the sample after the largest aligned spike."""
 
 
-def _spikes(changes: np.ndarray, floor: float) -> np.ndarray:
-    """Each change over the median change of its neighbours (plus a noise floor)."""
+def _spikes(changes: np.ndarray, floor: float, repeated_below: float = 0.0) -> np.ndarray:
+    """Each change over the median change of its neighbours (plus a noise floor). Neighbours
+    that changed by less than `repeated_below` are repeated frames and left out, unless
+    fewer than two others remain."""
     spikes = np.zeros_like(changes)
     for i in range(len(changes)):
         if np.isnan(changes[i]):
             continue
         around = np.r_[changes[max(0, i - CUT_NEIGHBOURS) : i], changes[i + 1 : i + 1 + CUT_NEIGHBOURS]]
         around = around[~np.isnan(around)]
+        moving = around[around >= repeated_below]
+        if len(moving) >= 2:
+            around = moving
         if len(around) == 0:
             continue
         spikes[i] = changes[i] / (float(np.median(around)) + floor)
@@ -167,16 +184,17 @@ def _decorrelation(before: np.ndarray, after: np.ndarray, warp: np.ndarray) -> f
     return float(np.percentile(1.0 - correlation, CUT_CELL_PERCENTILE))
 
 
-def _aligned_decorrelation(before: np.ndarray, after: np.ndarray) -> float:
+def _aligned_decorrelation(before: np.ndarray, after: np.ndarray) -> tuple[float, list[np.ndarray]]:
     """How much of the picture's pattern did not survive from `before` to `after` once the
-    camera's motion (affine) is undone: the quietest quarter of 1 - cell correlation.
+    camera's motion (affine) is undone: the quietest quarter of 1 - cell correlation, and
+    the motions fitted (2 x 3, `after` coordinates from `before` ones).
 
     ECC refines an affine fit from a starting guess and can settle on the wrong motion: from
     no motion it loses its way on a shift of many pixels, from the phase-correlation shift
     it can follow a face filling the picture instead of the room. Both starts are tried and
     the fit that explains the change best is kept: a cut is left unexplained by every fit."""
     (dx, dy), _ = cv2.phaseCorrelate(before.copy(), after.copy())  # it writes into its inputs
-    best = float("inf")
+    best, warps = float("inf"), []
     shifted = np.array([[1.0, 0.0, dx], [0.0, 1.0, dy]], dtype=np.float32)
     for guess in (np.eye(2, 3, dtype=np.float32), shifted):
         try:
@@ -184,6 +202,34 @@ def _aligned_decorrelation(before: np.ndarray, after: np.ndarray) -> float:
         except cv2.error:  # no convergence from this start: judge the start itself
             warp = guess
         best = min(best, _decorrelation(before, after, warp))
+        warps.append(warp)
+    return best, warps
+
+
+def _change(before: np.ndarray, after: np.ndarray) -> float:
+    """The quietest quarter of the cells' mean absolute difference. The whole thumbnail is
+    used, edges included: on a face filling the picture the quiet cells are the corners
+    (measured: leaving 2 px out at each edge took a talking head slowed x0.5 from 3.2 to
+    7.3)."""
+    c = THUMBNAIL_PX // CUT_GRID
+    per_cell = np.abs(after - before).reshape(CUT_GRID, c, CUT_GRID, c).mean(axis=(1, 3))
+    return float(np.percentile(per_cell, CUT_CELL_PERCENTILE))
+
+
+def _compensated_change(before: np.ndarray, after: np.ndarray, warps: Sequence[np.ndarray]) -> float:
+    """The picture change from `before` to `after` (THUMBNAIL_PX thumbnails) with the
+    camera's motion undone: the smallest change left by no motion or by any of `warps`
+    (fitted at ALIGNED_THUMBNAIL_PX; the picture moved in from outside the frame is the
+    reflection of its edge). A fit can go astray (measured: on a face filling a slowed-down
+    clip, 7.9 with the fit against 3.3 without); a cut is left changed by every one."""
+    size = before.shape[1], before.shape[0]
+    best = _change(before, after)
+    for warp in warps:
+        scaled = warp.astype(np.float32).copy()
+        scaled[:, 2] *= THUMBNAIL_PX / ALIGNED_THUMBNAIL_PX
+        back = cv2.warpAffine(after, scaled, size, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                              borderMode=cv2.BORDER_REFLECT)
+        best = min(best, _change(before, back))
     return best
 
 
@@ -200,20 +246,19 @@ def cut_scores(
 ) -> CutScores:
     """Spikes of picture change (cuts), as they are and with the camera's motion undone,
     and face jumps between consecutive samples."""
-    thumbs = [_normalised(luma_thumbnail(f.gray, THUMBNAIL_PX)) for f in frames]
+    thumbs = [_normalised(luma_thumbnail(f.gray, THUMBNAIL_PX)).astype(np.float32) for f in frames]
     fine = [_normalised(luma_thumbnail(f.gray, ALIGNED_THUMBNAIL_PX)).astype(np.float32) for f in frames]
     changes = np.full(max(0, len(frames) - 1), np.nan)
     decorrelations = np.full(max(0, len(frames) - 1), np.nan)
-    cell = THUMBNAIL_PX // CUT_GRID
     for i in range(len(frames) - 1):
         if frames[i + 1].t_ms - frames[i].t_ms <= CUT_MAX_GAP_MS:
-            per_cell = np.abs(thumbs[i + 1] - thumbs[i]).reshape(CUT_GRID, cell, CUT_GRID, cell).mean(axis=(1, 3))
-            changes[i] = float(np.percentile(per_cell, CUT_CELL_PERCENTILE))
+            decorrelation, warps = _aligned_decorrelation(fine[i], fine[i + 1])
+            changes[i] = _compensated_change(thumbs[i], thumbs[i + 1], warps)
             # per 100 ms: phones record at uneven frame rates, and a pair of samples 133 ms
             # apart next to pairs 67 ms apart (15 fps sampled at 10) is not a cut
             gap = max(1, frames[i + 1].t_ms - frames[i].t_ms)
-            decorrelations[i] = _aligned_decorrelation(fine[i], fine[i + 1]) * (ALIGNED_GAP_MS / gap)
-    spikes = _spikes(changes, CUT_NOISE_FLOOR)
+            decorrelations[i] = decorrelation * (ALIGNED_GAP_MS / gap)
+    spikes = _spikes(changes, CUT_NOISE_FLOOR, CUT_REPEATED_FRAME_CHANGE)
     aligned = _spikes(decorrelations, ALIGNED_NOISE_FLOOR)
     best = int(np.argmax(spikes)) if len(spikes) else -1
     best_aligned = int(np.argmax(aligned)) if len(aligned) else -1

@@ -186,6 +186,25 @@ def test_a_cut_in_a_shaking_hand_stands_out_once_the_shake_is_undone():
     assert steady.cut_t_ms == ()
 
 
+def _noisy(picture: np.ndarray, t_ms: int) -> Frame:
+    noisy = np.clip(picture.astype(np.float32) + RNG.normal(0, 2, picture.shape), 0, 255).astype(np.uint8)
+    return Frame(t_ms=t_ms, gray=noisy, scale=1.0)
+
+
+def test_one_jerk_of_the_phone_is_not_a_cut():
+    # a still room, then the hand jerks the phone (a step of 6% of the picture and a tilt)
+    # and holds it there: every cell changes at once, as at a cut, but the room is the same
+    th = CURRENT_THRESHOLDS
+    room = _texture(1, cell_px=64)
+    jerk = cv2.getRotationMatrix2D((FRAME_W / 2, FRAME_H / 2), 2.0, 1.0)
+    jerk[:, 2] += (0.06 * FRAME_W, 0.03 * FRAME_H)
+    moved = cv2.warpAffine(room, jerk, (FRAME_W, FRAME_H), borderMode=cv2.BORDER_REFLECT)
+    frames = [_noisy(room if n < 15 else moved, n * 100) for n in range(30)]
+    scores = cut_scores(frames, [], min_spike=th.cut_min_spike, min_aligned_spike=th.cut_min_aligned_spike)
+    assert scores.cut_t_ms == ()
+    assert scores.spike < th.cut_min_spike / 2
+
+
 def test_an_exposure_step_is_not_a_cut():
     scene = _texture(1, cell_px=32).astype(np.float32)
     frames = []
