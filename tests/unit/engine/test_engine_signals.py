@@ -205,6 +205,22 @@ def test_one_jerk_of_the_phone_is_not_a_cut():
     assert scores.spike < th.cut_min_spike / 2
 
 
+def test_slow_motion_s_repeated_frames_do_not_make_a_moving_scene_a_cut():
+    # every picture shown twice (x0.5 slow motion, or a phone repeating frames in low light):
+    # half the sample pairs do not change at all, and a moving pair is compared only with
+    # the pairs that moved
+    th = CURRENT_THRESHOLDS
+    room = _texture(3, cell_px=32)
+    pictures = []
+    for n in range(20):
+        jitter = np.float32([[1, 0, (n % 3) * 12.0], [0, 1, (n % 2) * 9.0]])  # a restless scene
+        pictures.append(cv2.warpAffine(room, jitter, (FRAME_W, FRAME_H), borderMode=cv2.BORDER_REFLECT))
+    frames = [Frame(t_ms=k * 100, gray=pictures[k // 2], scale=1.0) for k in range(40)]
+    scores = cut_scores(frames, [], min_spike=th.cut_min_spike, min_aligned_spike=th.cut_min_aligned_spike)
+    assert scores.cut_t_ms == ()
+    assert scores.spike < th.cut_min_spike / 2
+
+
 def test_an_exposure_step_is_not_a_cut():
     scene = _texture(1, cell_px=32).astype(np.float32)
     frames = []
