@@ -225,7 +225,7 @@ def _compensated_change(before: np.ndarray, after: np.ndarray, warps: Sequence[n
     size = before.shape[1], before.shape[0]
     best = _change(before, after)
     for warp in warps:
-        scaled = warp.astype(np.float32).copy()
+        scaled = warp.astype(np.float32)  # a copy: the shift is rescaled in place
         scaled[:, 2] *= THUMBNAIL_PX / ALIGNED_THUMBNAIL_PX
         back = cv2.warpAffine(after, scaled, size, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
                               borderMode=cv2.BORDER_REFLECT)
