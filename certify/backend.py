@@ -17,6 +17,8 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from .exposure import UNDEREXPOSED_HIGHLIGHT, brightened_around
+
 __all__ = [
     "FaceBox",
     "FaceDetector",
@@ -191,6 +193,9 @@ class _DlibEmbedder:
         pts = landmarks.astype(np.float64)
         left, top = pts.min(axis=0)
         right, bottom = pts.max(axis=0)
+        # a face in a picture short of light is brightened as for the landmark model
+        # (certify.exposure); a dark skin in good light is left as it is
+        rgb = brightened_around(rgb, left, top, right, bottom, highlights_below=UNDEREXPOSED_HIGHLIGHT)
         rect = dlib.rectangle(int(left), int(top), int(right), int(bottom))
         parts = dlib.points([dlib.point(int(round(x)), int(round(y))) for x, y in pts])
         shape = dlib.full_object_detection(rect, parts)

@@ -20,6 +20,7 @@ import cv2
 import numpy as np
 
 from .backend import FaceBackend, FaceBox
+from .exposure import brightened_around, exposure_gain
 from .geometry import (
     eye_aspect_ratios,
     head_pose,
@@ -33,16 +34,12 @@ from .video import Frame
 __all__ = [
     "DETECT_INTERVAL_MS",
     "DETECT_MAX_SIDE_PX",
-    "DIM_FACE_MEAN",
     "FAR_FACE_INTERVAL_MS",
     "FaceObservation",
-    "LANDMARK_MAX_GAIN",
-    "LANDMARK_TARGET_MEAN",
     "QUALITY_CROP_PX",
     "SECOND_FACE_MIN_RELATIVE_SIZE",
     "TRACK_MAX_SIZE_CHANGE",
     "TRACK_MAX_UNDETECTED_MS",
-    "exposure_gain",
     "track_faces",
 ]
 
@@ -76,29 +73,9 @@ more means the landmarks slipped off the face, so the track is dropped."""
 QUALITY_CROP_PX = 128
 """Face crops are resized to this width before measuring sharpness, so that sharpness
 does not depend on how large the face is in the frame. Sharpness is measured as if the
-exposure gain for landmarks (see DIM_FACE_MEAN) had been applied: focus is a property of
+exposure gain for landmarks (certify.exposure.DIM_FACE_MEAN) had been applied: focus is a property of
 the optics, and a dim face's small grey-level differences are not blur (measured: clips
 darkened to 35% light were refused `blurry` without it, bench/robustness.py)."""
-
-DIM_FACE_MEAN = 90.0
-"""A face whose mean luma is below this is brightened (a digital exposure gain up to
-LANDMARK_TARGET_MEAN) before the landmark predictor sees it. The predictor's features
-are raw grey-level differences, learned on well-exposed faces: measured on real clips
-darkened to 55% (face luma ~65), it missed every open mouth of frontal_mouth_open_m5
-and the blink of talking_speech_man_suit_vr1, and found them all again with the gain.
-Faces at or above this level are left exactly as they are. Light and focus are still
-judged on the original pixels. A contrast stretch of flat faces (luma std < 24, as back
-light leaves them) was tried and left out (2026-12-06): it found the open mouths of two
-back-lit clips (bench/robustness.py back light 3 -> 1 wrong of 11), but the stretched noise
-of a back-lit photo made its landmarks fake nods and turns, and an animated photo passed
-the challenge."""
-
-LANDMARK_TARGET_MEAN = 128.0
-"""Mean face luma that the exposure gain restores."""
-
-LANDMARK_MAX_GAIN = 4.0
-"""Largest exposure gain: darker than 1/4 of the target is too_dark anyway, and more
-gain only amplifies noise."""
 
 _DEFAULT_BOX_FROM_LANDMARKS = (0.0, 0.08, 1.05, 0.95)
 """(dx, dy, width, height) of a detector box relative to the landmark box, used until
@@ -160,32 +137,6 @@ def _detect(gray: np.ndarray, backend: FaceBackend) -> list[FaceBox]:
         if boxes:
             return [b.scaled(1.0 / factor) for b in boxes]
     return backend.detector.detect(gray)
-
-
-def exposure_gain(face_mean: float) -> float:
-    """The digital exposure gain a face of this mean luma gets (1.0 when not dim)."""
-    if face_mean >= DIM_FACE_MEAN or face_mean <= 0:
-        return 1.0
-    return min(LANDMARK_MAX_GAIN, LANDMARK_TARGET_MEAN / face_mean)
-
-
-def _exposed_for_landmarks(gray: np.ndarray, box: FaceBox) -> np.ndarray:
-    """The frame with a dim face brightened around the box (see DIM_FACE_MEAN)."""
-    h, w = gray.shape
-    x0, y0 = int(max(0, box.left)), int(max(0, box.top))
-    x1, y1 = int(min(w, box.right)), int(min(h, box.bottom))
-    if x1 - x0 < 8 or y1 - y0 < 8:
-        return gray
-    gain = exposure_gain(float(gray[y0:y1, x0:x1].mean()))
-    if gain == 1.0:
-        return gray
-    margin_x, margin_y = int(0.5 * (x1 - x0)), int(0.5 * (y1 - y0))
-    ax0, ay0 = max(0, x0 - margin_x), max(0, y0 - margin_y)
-    ax1, ay1 = min(w, x1 + margin_x), min(h, y1 + margin_y)
-    brightened = gray.copy()
-    region = gray[ay0:ay1, ax0:ax1].astype(np.float32) * gain
-    brightened[ay0:ay1, ax0:ax1] = np.clip(region, 0, 255).astype(np.uint8)
-    return brightened
 
 
 def _box_from_landmarks(points: np.ndarray, relation: tuple[float, float, float, float]) -> FaceBox:
@@ -307,7 +258,8 @@ def track_faces(frames: Sequence[Frame], backend: FaceBackend) -> tuple[FaceObse
             )
             previous = None
             continue
-        points = backend.landmarker.landmarks(_exposed_for_landmarks(frame.gray, box), box)
+        points = backend.landmarker.landmarks(
+            brightened_around(frame.gray, box.left, box.top, box.right, box.bottom), box)
         if previous is not None and not (detected and count):
             old_w = landmark_box(previous)[2] - landmark_box(previous)[0]
             new_w = landmark_box(points)[2] - landmark_box(points)[0]

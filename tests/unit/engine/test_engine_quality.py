@@ -94,13 +94,21 @@ def test_the_stage_clip_is_not_one_person_facing_the_camera(decoded, backend):
 
 
 @pytest.mark.parametrize(
-    ("clip", "challenge"),
-    [("videos/talking_speech_man_suit_vr1.mp4", "blink"), ("videos/frontal_mouth_open_m5.mp4", "open_mouth,blink")],
+    ("clip", "challenge", "light", "luma"),
+    [
+        # the light of an evening room: 45% darker, face luma under 90
+        ("videos/talking_speech_man_suit_vr1.mp4", "blink", 0.55, (50, 90)),
+        ("videos/frontal_mouth_open_m5.mp4", "open_mouth,blink", 0.55, (50, 90)),
+        # grey values at 45% put these faces at luma 40-50 (bench/robustness.py's 35% light
+        # does the same through the video range): too_dark until thresholds 2026.12-5
+        ("videos/child_talking_audio_f3.mp4", "open_mouth,blink", 0.45, (40, 50)),
+        ("videos/dfdc_real_f_indoor_ayhm23.mp4", "blink", 0.45, (40, 50)),
+    ],
 )
-def test_a_dim_room_still_shows_the_actions(decoded, backend, clip, challenge):
-    # the light of an evening room: 45% darker, still above too_dark. The landmark
-    # predictor sees the face with an exposure gain; quality is judged on the real pixels
-    dim = _degraded(decoded(clip), lambda g: (g.astype(np.float32) * 0.55).astype(np.uint8))
+def test_a_dim_room_still_shows_the_actions(decoded, backend, clip, challenge, light, luma):
+    # the landmark predictor sees the face with an exposure gain; quality is judged on the
+    # real pixels
+    dim = _degraded(decoded(clip), lambda g: (g.astype(np.float32) * light).astype(np.uint8))
     result = assess(dim, parse_challenge(challenge), [], backend=backend)
+    assert luma[0] <= result.scores["quality_brightness"] < luma[1]
     assert result.reasons == (Reason.NO_REFERENCE,)
-    assert result.scores["quality_brightness"] < 90

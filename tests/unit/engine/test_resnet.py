@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 from certify.backend import EMBEDDING_AGREEMENT, _test_chip
-from certify.images import load_image
 from certify.resnet import CHIP_SIZE, FaceResNet, ModelFormatError
+
+from .photos import dlib_shape, people_faces
 
 
 @pytest.fixture(scope="module")
@@ -61,24 +62,10 @@ def test_same_descriptor_as_dlib_on_flat_and_extreme_pictures(network, dlib_mode
 
 @pytest.mark.data
 def test_same_descriptor_and_distances_as_dlib_on_real_faces(network, dlib_model, backend, shared_data):
-    import cv2
-
-    photos = sorted((shared_data / "people").glob("*/*.jpg"))[::6][:12]
-    assert len(photos) >= 8
     ours, theirs = [], []
-    for path in photos:
-        rgb = load_image(path.read_bytes())
-        gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-        boxes = backend.detector.detect(gray, upsample=1)
-        if not boxes:
-            continue
-        points = backend.landmarker.landmarks(gray, boxes[0])
+    for rgb, points in people_faces(shared_data, backend, every=6, limit=12):
         ours.append(backend.embedder.embed(rgb, points))  # the backend's path: chip + certify.resnet
-        shape = dlib.full_object_detection(
-            dlib.rectangle(*(int(v) for v in (*points.min(axis=0), *points.max(axis=0)))),
-            dlib.points([dlib.point(int(round(x)), int(round(y))) for x, y in points]),
-        )
-        theirs.append(np.asarray(dlib_model.compute_face_descriptor(rgb, shape, 0), dtype=np.float64))
+        theirs.append(np.asarray(dlib_model.compute_face_descriptor(rgb, dlib_shape(points), 0), dtype=np.float64))
     assert len(ours) >= 8
     ours_m, theirs_m = np.array(ours), np.array(theirs)
     assert np.abs(ours_m - theirs_m).max() < EMBEDDING_AGREEMENT
