@@ -49,7 +49,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import attacks  # noqa: E402
 from bench.attacks import ffmpeg  # noqa: E402
-from bench.evaluate import LIMITS, MANIFEST, assess_clip, performed_challenge  # noqa: E402
+from bench.evaluate import LIMITS, MANIFEST, TH, assess_clip, performed_challenge  # noqa: E402
 from certify import (  # noqa: E402
     REASON_GROUPS,
     Reason,
@@ -284,6 +284,7 @@ class Outcome:
     kind: str  # "accepted", "actionable", "wrong"
     reasons: tuple[str, ...]
     cut_spike: float = 0.0
+    identity_spread: float = 0.0
 
 
 def _classify(reasons: list[str]) -> str:
@@ -299,7 +300,14 @@ def _assess(item: Presentation, path: Path, backend, mirrored: bool) -> Outcome:
         reasons = [r.value for r in result.reasons]
     except VideoError as exc:  # refused before assessment (unreadable, too long...)
         return Outcome(item.name, _classify([exc.reason.value]), (exc.reason.value,))
-    return Outcome(item.name, _classify(reasons), tuple(reasons), result.scores.get("cut_spike", 0.0))
+    return Outcome(item.name, _classify(reasons), tuple(reasons), result.scores.get("cut_spike", 0.0),
+                   result.scores.get("identity_spread", 0.0))
+
+
+def _largest(outcomes: list[Outcome], measure: str) -> str:
+    """The three largest values of one of the engine's measures among `outcomes`."""
+    top = sorted((o for o in outcomes if o.kind != "error"), key=lambda o: -getattr(o, measure))[:3]
+    return ", ".join(f"{getattr(o, measure):.2f} {Path(o.name).stem}" for o in top)
 
 
 def _attack_set(data: Path, manifest: dict, folder: Path, quick: bool) -> list[Presentation]:
@@ -400,14 +408,18 @@ def main() -> None:
             for o in bf:
                 if o.kind != "accepted":
                     print(f"      {o.kind.upper():10s} {o.name} {list(o.reasons)}")
-            # the cut measure's margin (certify.splice): the largest picture-change spikes
-            # of bona fide clips under this degradation
-            top = sorted((o for o in bf if o.kind != "error"), key=lambda o: -o.cut_spike)[:3]
-            print("  largest cut spikes, bona fide: " + ", ".join(f"{o.cut_spike:.2f} {Path(o.name).stem}" for o in top))
+            # the margins of the two measures that catch a splice: the largest picture-change
+            # spikes (certify.splice) and identity spreads over the probe frames of bona fide
+            # clips under this degradation, and what the splices measure
+            print(f"  largest cut spikes, bona fide: {_largest(bf, 'cut_spike')} (limit {TH.cut_min_spike:g})")
+            print(f"  largest identity spreads, bona fide: {_largest(bf, 'identity_spread')} "
+                  f"(limit {TH.discontinuity_max_embedding_distance:g})")
             print(f"  attacks   n={na:2d}  APCER {apcer:.3f}  (accepted {accepted})")
             for o in at:
                 if o.kind in ("accepted", "error"):
                     print(f"      {o.kind.upper():10s} {o.name} {list(o.reasons)}")
+                if o.name.startswith("splice"):
+                    print(f"      splice measures: cut spike {o.cut_spike:.2f}, identity spread {o.identity_spread:.2f}")
 
     print()
     print(f"  {'degradation':16s} {'BPCER':>6s} {'wrong':>6s} {'APCER':>6s}")
