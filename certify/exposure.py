@@ -29,12 +29,11 @@ talking_speech_man_suit_vr1, and found them all again with the gain. The embedde
 same gain when the picture is underexposed (UNDEREXPOSED_HIGHLIGHT; engine 0.6.6): on the 18
 bona fide clips of bench/robustness.py darkened to 35% (face luma 35-68), the fused probe's
 distance to the clip's own probe as recorded fell from 0.14-0.26 (mean 0.19) to 0.09-0.23
-(mean 0.14); 17 of 18 came closer. Faces at or above
-this level are left exactly as they are. A contrast stretch of flat faces (luma std < 24,
-as back light leaves them) was tried and left out (2026-12-06): it found the open mouths
-of two back-lit clips (bench/robustness.py back light 3 -> 1 wrong of 11), but the
-stretched noise of a back-lit photo made its landmarks fake nods and turns, and an
-animated photo passed the challenge."""
+(mean 0.14); 17 of 18 came closer. Faces at or above this level are left exactly as they
+are. A contrast stretch of flat faces (luma std < 24, as back light leaves them) was tried
+and left out (2026-12-06): it found the open mouths of two back-lit clips
+(bench/robustness.py back light 3 -> 1 wrong of 11), but the stretched noise of a back-lit
+photo made its landmarks fake nods and turns, and an animated photo passed the challenge."""
 
 UNDEREXPOSED_HIGHLIGHT = 100.0
 """The embedder gets the gain only when even the face's highlights (98th percentile of its

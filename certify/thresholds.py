@@ -88,7 +88,7 @@ class Thresholds:
     luma 32). 40 measured (bench/robustness.py, 2026-12-07, engine 0.6.6): at 35% light
     (face luma 35-68) 1 of 18 bona fide clips refused too_dark instead of 4 at 50 (the same
     at 35 and 40); one more is refused on its challenge (the 256 px talking head, whose
-    mouth the landmarks lose), no attack accepted; at 12% light every clip is still refused
+    200 ms turn is read as a nod in the dark), no attack accepted; at 12% light every clip is still refused
     as too dark or faceless. 40 rather than 35 keeps a margin above the gain's floor (32)."""
     max_brightness: float
     """Mean face luma above which the face is washed out."""
