@@ -173,6 +173,16 @@ def test_a_monitor_replay_of_a_live_clip_with_its_own_challenge_is_refused(decod
     assert live.scores["screen_enclosed_fraction"] < CURRENT_THRESHOLDS.screen_min_enclosed_fraction
 
 
+def test_a_striped_wall_behind_a_live_person_is_not_a_screen(decoded, backend):
+    # the TV studio's video wall runs in vertical stripes beside the anchor's head: many
+    # parallel lines, one of which always spans the face, on the left and on the right
+    # (3 of 12 frames counted as enclosed before such patterns were told from edges)
+    result = assess(decoded("videos/ffpp_real_519_newsanchor_m.mp4"), parse_challenge("blink"), [],
+                    backend=backend)
+    assert result.scores["screen_enclosed_fraction"] == 0.0
+    assert result.reasons == (Reason.NO_REFERENCE,)
+
+
 def test_a_phone_showing_a_photo_is_refused(decoded, backend):
     video = decoded("attacks/replay_smartphone_of_m9.mp4")
     result = assess(video, parse_challenge("blink"), [], backend=backend)

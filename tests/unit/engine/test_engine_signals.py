@@ -251,6 +251,28 @@ def test_a_face_inside_a_rectangle_is_enclosed_on_four_sides():
     assert all(coverage < 0.7 for coverage in frame_sides(bare, points).values())
 
 
+def test_a_striped_wall_behind_the_face_is_a_pattern_not_a_screen():
+    """Blinds, curtain folds or a striped wall put a line beside the face on every stripe;
+    one of them always runs the face's whole height, but a screen's edge is one line."""
+    gray, points = _face_picture(with_screen=False)
+    left, top = points.min(axis=0) - [70, 90]
+    right, bottom = points.max(axis=0) + [70, 80]
+    for x in range(8, FRAME_W, 16):  # stripes from top to bottom of the picture
+        if not left + 40 < x < right - 40:
+            cv2.line(gray, (x, 0), (x, FRAME_H - 1), 20, 3)
+    cv2.line(gray, (int(left), int(top)), (int(right), int(top)), 15, 8)  # a shelf above
+    cv2.line(gray, (int(left), int(bottom)), (int(right), int(bottom)), 15, 8)  # and below
+    sides = frame_sides(gray, points)
+    assert sides["T"] >= 0.7 and sides["B"] >= 0.7, sides
+    assert sides["L"] == 0.0 and sides["R"] == 0.0, sides
+    # the same picture with only two stripes a side (a door frame) keeps them as edges
+    door, _ = _face_picture(with_screen=False)
+    for x in (left, left - 20, right, right + 20):
+        cv2.line(door, (int(x), 0), (int(x), FRAME_H - 1), 20, 3)
+    sides = frame_sides(door, points)
+    assert sides["L"] >= 0.7 and sides["R"] >= 0.7, sides
+
+
 def test_screen_score_counts_enclosed_frames():
     gray, points = _face_picture(with_screen=True)
     frames = [Frame(t_ms=100 * n, gray=gray, scale=1.0) for n in range(4)]
