@@ -273,6 +273,20 @@ def test_a_striped_wall_behind_the_face_is_a_pattern_not_a_screen():
     assert sides["L"] >= 0.7 and sides["R"] >= 0.7, sides
 
 
+def test_stripes_that_end_at_a_screens_edge_leave_the_edge():
+    """A striped picture shown on a screen: its stripes stop at the screen's edge, with the
+    room beyond, so the edge still counts (a striped wall goes on behind the head)."""
+    gray, points = _face_picture(with_screen=False)
+    left, top = points.min(axis=0) - [70, 90]
+    right, bottom = points.max(axis=0) + [70, 80]
+    for x in range(int(left) + 8, int(right), 12):
+        if not left + 110 < x < right - 110:
+            cv2.line(gray, (x, int(top)), (x, int(bottom)), 20, 3)
+    cv2.rectangle(gray, (int(left), int(top)), (int(right), int(bottom)), 15, 8)
+    sides = frame_sides(gray, points)
+    assert all(coverage >= 0.7 for coverage in sides.values()), sides
+
+
 def test_screen_score_counts_enclosed_frames():
     gray, points = _face_picture(with_screen=True)
     frames = [Frame(t_ms=100 * n, gray=gray, scale=1.0) for n in range(4)]
