@@ -16,15 +16,16 @@ parallel to that side (SIDE_MAX_TILT_DEG), collinear pieces merged, covering at 
 SIDE_MIN_COVERAGE of the face's extent along that side. A side with many such parallel
 lines (SIDE_MAX_PARALLEL_LINES: blinds, curtain folds, a striped wall) is a pattern and
 has no edge, unless the pattern ends well inside the search area (PATTERN_END_SPACINGS:
-a striped picture on a screen stops at the screen's edge). A frame with 3+ sides with an edge is "enclosed"; the score is the share of
-enclosed frames.
+a striped picture on a screen stops at the screen's edge). A frame with 3+ sides with an
+edge is "enclosed"; the score is the share of enclosed frames.
 
 Measured on ../shared/data: the monitor replay of m1 is enclosed in 11 of 12 examined
 frames (the player window and the monitor's taskbar), the phone replay of m9 in 1 of
-12 (its screen's left and top edges are found, the thumb hides the right one); no frame of any bona fide clip has more than 2 sides (m3's picture frame,
-f1's door, vr4's backdrop edges give 1-2) since the striped video wall of a TV studio
-(ffpp_real_519, 3 of 12 frames enclosed before) counts as a pattern (engine 0.6.7). The animated prints of bench/attacks.py that
-show their own edges are caught the same way (the reason code stays screen_replay: a
+12 (its screen's left and top edges are found, the thumb hides the right one); no frame
+of any bona fide clip has more than 2 sides (m3's picture frame, f1's door, vr4's
+backdrop edges give 1-2) since the striped video wall of a TV studio (ffpp_real_519, 3
+of 12 frames enclosed before) counts as a pattern (engine 0.6.7). The animated prints of
+bench/attacks.py that show their own edges are caught the same way (the reason code stays screen_replay: a
 picture of a face presented to the camera).
 
 Spectral moire and refresh flicker were measured too (see `moire_ratio`,

@@ -231,14 +231,20 @@ def test_an_exposure_step_is_not_a_cut():
     assert cut_scores(frames, [], min_spike=6.0).cut_t_ms == ()
 
 
+def _screen_box(points: np.ndarray) -> tuple[float, float, float, float]:
+    """(left, top, right, bottom) of a screen's rectangle around the face's landmarks."""
+    left, top = points.min(axis=0) - [70, 90]
+    right, bottom = points.max(axis=0) + [70, 80]
+    return left, top, right, bottom
+
+
 def _face_picture(with_screen: bool) -> tuple[np.ndarray, np.ndarray]:
     gray = cv2.GaussianBlur(_texture(5), (0, 0), 3)
     points = landmarks(Pose())
     for (x, y) in points.astype(int):
         cv2.circle(gray, (int(x), int(y)), 2, 30, -1)
     if with_screen:
-        left, top = points.min(axis=0) - [70, 90]
-        right, bottom = points.max(axis=0) + [70, 80]
+        left, top, right, bottom = _screen_box(points)
         cv2.rectangle(gray, (int(left), int(top)), (int(right), int(bottom)), 15, 8)
     return gray, points
 
@@ -255,8 +261,7 @@ def test_a_striped_wall_behind_the_face_is_a_pattern_not_a_screen():
     """Blinds, curtain folds or a striped wall put a line beside the face on every stripe;
     one of them always runs the face's whole height, but a screen's edge is one line."""
     gray, points = _face_picture(with_screen=False)
-    left, top = points.min(axis=0) - [70, 90]
-    right, bottom = points.max(axis=0) + [70, 80]
+    left, top, right, bottom = _screen_box(points)
     for x in range(8, FRAME_W, 16):  # stripes from top to bottom of the picture
         if not left + 40 < x < right - 40:
             cv2.line(gray, (x, 0), (x, FRAME_H - 1), 20, 3)
@@ -277,8 +282,7 @@ def test_stripes_that_end_at_a_screens_edge_leave_the_edge():
     """A striped picture shown on a screen: its stripes stop at the screen's edge, with the
     room beyond, so the edge still counts (a striped wall goes on behind the head)."""
     gray, points = _face_picture(with_screen=False)
-    left, top = points.min(axis=0) - [70, 90]
-    right, bottom = points.max(axis=0) + [70, 80]
+    left, top, right, bottom = _screen_box(points)
     for x in range(int(left) + 8, int(right), 12):
         if not left + 110 < x < right - 110:
             cv2.line(gray, (x, int(top)), (x, int(bottom)), 20, 3)
