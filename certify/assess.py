@@ -56,7 +56,7 @@ __all__ = [
     "measure",
 ]
 
-ENGINE_VERSION = "certify-engine 0.6.7"
+ENGINE_VERSION = "certify-engine 0.6.8"
 """Recorded with every assessment; bump when the signals change."""
 
 KEY_FRAME_MAX_SIDE_PX = 320

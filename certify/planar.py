@@ -36,11 +36,12 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .geometry import head_pose, similarity_transform
+from .geometry import CHIN, head_pose, similarity_transform
 from .tracking import FaceObservation
 from .video import Frame
 
 __all__ = [
+    "EXPRESSION_LANDMARKS",
     "HULL_SHRINK",
     "MAX_TRACKED_POINTS",
     "MIN_TRACKED_POINTS",
@@ -50,6 +51,7 @@ __all__ = [
     "PLANAR_WINDOWS",
     "PlanarScores",
     "RIGID_LANDMARKS",
+    "UPPER_FACE",
     "claimed_pose_change",
     "WINDOW_MS",
     "planar_scores",
@@ -82,6 +84,13 @@ RIGID_LANDMARKS = (*range(0, 5), *range(12, 17), *range(27, 36), 36, 39, 42, 45)
 """Landmarks that neither a blink nor an open mouth moves: the upper jaw line, the nose,
 the eye corners. How they moved as a whole (shift, in-plane turn, scale) is what a
 moving camera does to a still face."""
+
+UPPER_FACE = (0, 1, 2, 14, 15, 16, *range(27, 36), 36, 39, 42, 45)
+"""Landmarks above the mouth: the temples, the nose and the eye corners."""
+
+EXPRESSION_LANDMARKS = (CHIN, 48, 54)
+"""Landmarks of the head-pose model (certify.geometry.head_pose) that an open mouth or a
+smile moves: the chin and the mouth corners."""
 
 MAX_TRACKED_POINTS = 60
 """Corners tracked per window (the RANSAC fit needs a few dozen)."""
@@ -124,16 +133,36 @@ def claimed_pose_change(a: FaceObservation, b: FaceObservation, width: int, heig
     pose change that the rigid landmarks' best similarity alone produces is taken off:
     what remains needs the face to change shape, as a turning head or a tilted picture
     does.
+
+    An open mouth changes the face's shape too: the chin and the mouth corners are three
+    of the six points the pose is read from, and a jaw that drops a little to one side
+    read as a 20-degree turn on a still selfie (videos/frontal_mouth_open_m5). The pose
+    change those three points make beyond following the upper face (its best affine
+    map) is taken off as well: a turning head or a tilted picture moves the nose against
+    the eyes and temples, which an open mouth does not.
     """
     assert a.landmarks is not None and b.landmarks is not None
     rigid = list(RIGID_LANDMARKS)
-    moved = similarity_transform(a.landmarks[rigid].astype(np.float64), b.landmarks[rigid].astype(np.float64))
-    points = a.landmarks.astype(np.float64)
+    points, later = a.landmarks.astype(np.float64), b.landmarks.astype(np.float64)
+    moved = similarity_transform(points[rigid], later[rigid])
     slid = points @ moved[:, :2].T + moved[:, 2]
+    # the same face with its chin and mouth corners where the upper face takes them
+    upper = list(UPPER_FACE)
+    shape = _affine(points[upper], later[upper])
+    steady = later.copy()
+    steady[list(EXPRESSION_LANDMARKS)] = points[list(EXPRESSION_LANDMARKS)] @ shape[:, :2].T + shape[:, 2]
     before, after = head_pose(points, width, height), head_pose(slid, width, height)
-    yaw = (b.yaw_deg - a.yaw_deg) - (after.yaw_deg - before.yaw_deg)
-    pitch = (b.pitch_deg - a.pitch_deg) - (after.pitch_deg - before.pitch_deg)
+    read, calm = head_pose(later, width, height), head_pose(steady, width, height)
+    yaw = (b.yaw_deg - a.yaw_deg) - (after.yaw_deg - before.yaw_deg) - (read.yaw_deg - calm.yaw_deg)
+    pitch = (b.pitch_deg - a.pitch_deg) - (after.pitch_deg - before.pitch_deg) - (read.pitch_deg - calm.pitch_deg)
     return abs(yaw) + abs(pitch)
+
+
+def _affine(points: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """The affine map (2 x 3) that best lays `points` on `target` (least squares)."""
+    design = np.hstack([points, np.ones((len(points), 1))])
+    solution, *_ = np.linalg.lstsq(design, target, rcond=None)
+    return np.asarray(solution.T)
 
 
 def _hull_mask(shape: tuple[int, int], points: np.ndarray) -> np.ndarray:

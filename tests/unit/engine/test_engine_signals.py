@@ -127,6 +127,38 @@ def test_a_still_face_under_a_shaking_phone_claims_no_turn():
         assert claimed_pose_change(a, b, FRAME_W, FRAME_H) < 1.0
 
 
+def _jaw_dropped(points: np.ndarray, down: float, aside: float) -> np.ndarray:
+    """The same face with its mouth opened: the jaw line below the mouth, the lower lip
+    and the chin go `down` interocular units (most at the chin), and `aside` to the
+    image-right; the mouth corners follow by a third."""
+    out = points.copy()
+    unit = float(np.linalg.norm(points[36:42].mean(0) - points[42:48].mean(0)))
+    share = np.array([0.3, 0.6, 0.85, 1.0, 0.85, 0.6, 0.3])
+    out[5:12] += unit * np.stack([aside * share, down * share], axis=1)
+    for lower_lip in (slice(55, 60), slice(64, 68)):
+        out[lower_lip] += unit * np.array([aside, down])
+    out[[48, 54], 1] += unit * down / 3.0
+    return out.astype(np.float32)
+
+
+def test_an_open_mouth_claims_no_turn():
+    # a jaw dropping straight down, and a little to one side, as a real one often does:
+    # the chin and the mouth corners are three of the six points the pose is read from,
+    # so the pose as read turns (by tens of degrees when the chin goes aside), the head
+    # does not
+    still = landmarks(Pose())
+    a = _posed(0, still)
+    for down, aside in ((0.8, 0.0), (0.8, 0.15), (0.6, 0.2)):
+        for moved in (False, True):
+            opened = _jaw_dropped(still, down, aside)
+            if moved:  # also while the phone shakes
+                opened = _camera_moved(opened, 40.0, -20.0, 2.0, 1.03)
+            b = _posed(4, opened)
+            raw = abs(b.yaw_deg - a.yaw_deg) + abs(b.pitch_deg - a.pitch_deg)
+            assert raw > PLANAR_MIN_POSE_CHANGE_DEG  # what the pose alone would claim
+            assert claimed_pose_change(a, b, FRAME_W, FRAME_H) < 1.0
+
+
 def test_a_turning_head_and_a_tilted_picture_keep_their_claimed_turn():
     # a head turning 10 degrees, also while the phone shifts
     a = _posed(0, landmarks(Pose()))
