@@ -25,7 +25,8 @@ homography (a camera rotation maps every depth the same way), and such windows c
 no evidence either way. The claimed change is therefore counted beyond what the face
 sliding, rolling and scaling across the picture explains (`claimed_pose_change`): the
 head pose is read in the camera's frame, and a shaking phone alone "turns" a still face
-by several degrees.
+by several degrees; nor does what an open mouth does to the chin and the mouth corners count
+(three of the six points the pose is read from).
 """
 
 from __future__ import annotations
