@@ -243,10 +243,7 @@ def planar_scores(
         ):
             continue
         change = abs(b.yaw_deg - a.yaw_deg) + abs(b.pitch_deg - a.pitch_deg)
-        if change < PLANAR_MIN_POSE_CHANGE_DEG:
-            continue
-        height, width = frames[a.index].gray.shape[:2]
-        if claimed_pose_change(a, b, width, height) >= PLANAR_MIN_POSE_CHANGE_DEG:
+        if change >= PLANAR_MIN_POSE_CHANGE_DEG:
             candidates.append((change, i, i + span))
     candidates.sort(reverse=True)
     judged: list[tuple[float, float, int]] = []
@@ -256,8 +253,12 @@ def planar_scores(
             break
         if any(abs(i - s) < span for s in starts):
             continue
-        starts.append(i)
         a, b = observations[i], observations[j]
+        # the claimed change (four pose fits, ~3 ms) only for the windows that may be judged
+        height, width = frames[a.index].gray.shape[:2]
+        if claimed_pose_change(a, b, width, height) < PLANAR_MIN_POSE_CHANGE_DEG:
+            continue
+        starts.append(i)
         result = _window(frames[a.index], frames[b.index], a, b)
         if result is None or result[1] < PLANAR_MIN_MOTION:
             continue
