@@ -11,7 +11,7 @@ import numpy as np
 
 from certify import CURRENT_THRESHOLDS
 from certify.backend import FaceBox
-from certify.geometry import head_pose
+from certify.geometry import head_pose, interocular_px, landmark_box
 from certify.planar import PLANAR_MIN_POSE_CHANGE_DEG, claimed_pose_change, planar_scores
 from certify.screen import frame_sides, screen_scores
 from certify.splice import cut_scores
@@ -31,12 +31,10 @@ def _texture(seed: int, cell_px: int = 4) -> np.ndarray:
 
 
 def _observation(index: int, t_ms: int, points: np.ndarray, yaw_deg: float) -> FaceObservation:
-    left, top = points.min(axis=0)
-    right, bottom = points.max(axis=0)
+    left, top, right, bottom = landmark_box(points)
     return FaceObservation(
         index=index, t_ms=t_ms, box=FaceBox(left, top, right, bottom), landmarks=points,
-        yaw_deg=yaw_deg, interocular_px=float(np.linalg.norm(points[36:42].mean(0) - points[42:48].mean(0))),
-        face_width_px=float(right - left),
+        yaw_deg=yaw_deg, interocular_px=interocular_px(points), face_width_px=right - left,
     )
 
 
@@ -132,7 +130,7 @@ def _jaw_dropped(points: np.ndarray, down: float, aside: float) -> np.ndarray:
     and the chin go `down` interocular units (most at the chin), and `aside` to the
     image-right; the mouth corners follow by a third."""
     out = points.copy()
-    unit = float(np.linalg.norm(points[36:42].mean(0) - points[42:48].mean(0)))
+    unit = interocular_px(points)
     share = np.array([0.3, 0.6, 0.85, 1.0, 0.85, 0.6, 0.3])
     out[5:12] += unit * np.stack([aside * share, down * share], axis=1)
     for lower_lip in (slice(55, 60), slice(64, 68)):
