@@ -25,8 +25,8 @@ frames (the player window and the monitor's taskbar), the phone replay of m9 in 
 of any bona fide clip has more than 2 sides (m3's picture frame, f1's door, vr4's
 backdrop edges give 1-2) since the striped video wall of a TV studio (ffpp_real_519, 3
 of 12 frames enclosed before) counts as a pattern (engine 0.6.7). The animated prints of
-bench/attacks.py that show their own edges are caught the same way (the reason code stays screen_replay: a
-picture of a face presented to the camera).
+bench/attacks.py that show their own edges are caught the same way (the reason code stays
+screen_replay: a picture of a face presented to the camera).
 
 Spectral moire and refresh flicker were measured too (see `moire_ratio`,
 `flicker_ratio`) and are not decided on: at the 640 px working resolution codec block
